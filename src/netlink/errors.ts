@@ -1,0 +1,60 @@
+// netlink@0.3.0 rejects requests with `Error("Request rejected: ENOENT")` (or a bare number for
+// errnos node has no name for) and never attaches the errno. Everything in lvsd that talks to the
+// kernel goes through here so callers see a real errno and a sentence naming the object.
+import { constants } from 'node:os';
+
+const errnoByName = constants.errno as Record<string, number>;
+const nameByErrno = new Map<number, string>(Object.entries(errnoByName).map(([k, v]) => [v, k]));
+
+/** A kernel refusal: `errno` is positive (EEXIST = 17), `code` its symbolic name. */
+export class KernelError extends Error {
+  override readonly name = 'KernelError';
+  constructor(
+    message: string,
+    readonly errno: number,
+    readonly code: string,
+    readonly operation: string,
+  ) {
+    super(message);
+  }
+}
+
+export function errnoName(errno: number): string {
+  return nameByErrno.get(errno) ?? `errno ${errno}`;
+}
+
+/** Extracts the errno from a netlink@0.3.0 rejection message, or undefined when it is not one. */
+export function errnoFromMessage(message: string): number | undefined {
+  const m = /^Request rejected: (-?\w+)$/.exec(message);
+  if (!m || m[1] === undefined) return undefined;
+  const token = m[1];
+  if (/^-?\d+$/.test(token)) return Math.abs(Number(token));
+  return errnoByName[token];
+}
+
+/**
+ * Wraps whatever a netlink call threw into a KernelError. `describe` turns the errno into the
+ * sentence the operator reads, e.g. "service tcp 198.18.0.100:80: scheduler 'foo' not available".
+ */
+export function toKernelError(err: unknown, operation: string, describe?: (errno: number) => string | undefined): Error {
+  if (err instanceof KernelError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const errno = errnoFromMessage(message);
+  if (errno === undefined) return err instanceof Error ? err : new Error(message);
+  const detail = describe?.(errno) ?? errnoDescription(errno);
+  return new KernelError(`${operation}: ${detail} (${errnoName(errno)})`, errno, errnoName(errno), operation);
+}
+
+function errnoDescription(errno: number): string {
+  switch (errnoName(errno)) {
+    case 'EEXIST': return 'already exists';
+    case 'ENOENT': return 'does not exist';
+    case 'ESRCH': return 'no such object';
+    case 'EINVAL': return 'invalid argument';
+    case 'EPERM': return 'operation not permitted (lvsd needs CAP_NET_ADMIN)';
+    case 'EADDRNOTAVAIL': return 'address not available';
+    case 'ENODEV': return 'no such device';
+    case 'EBUSY': return 'busy';
+    default: return 'rejected by the kernel';
+  }
+}
