@@ -1,0 +1,184 @@
+// Prometheus metrics. Values that already live elsewhere (VRRP counters, health state, kernel
+// IPVS stats) are read at scrape time from a MetricsSource instead of being mirrored, so a
+// scrape always shows the truth and nothing has to be kept in sync. Values only the daemon knows
+// (reconciles, reloads) are recorded through the methods below.
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type VrrpStateName = 'init' | 'backup' | 'master' | 'fault';
+const VRRP_STATES: readonly VrrpStateName[] = ['init', 'backup', 'master', 'fault'];
+
+export interface VrrpMetricsView {
+  instance: string;
+  state: VrrpStateName;
+  priority: number;
+  effectivePriority: number;
+  transitions: number;
+  advertsSent: number;
+  advertsReceived: number;
+  /** Dropped adverts by reason (ttl, checksum, version, …). */
+  drops: Record<string, number>;
+}
+
+export interface RealServerMetricsView {
+  service: string;
+  /** address:port as the operator wrote it. */
+  server: string;
+  up: boolean;
+  /** The weight currently programmed in the kernel (0 when drained or removed). */
+  weight: number;
+}
+
+export interface IpvsStatsView {
+  service: string;
+  /** Absent for the service's own totals. */
+  server?: string;
+  connections: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  activeConnections?: number;
+  inactiveConnections?: number;
+}
+
+export interface MetricsSource {
+  vrrp(): VrrpMetricsView[];
+  realServers(): RealServerMetricsView[];
+  ipvsStats(): Promise<IpvsStatsView[]>;
+}
+
+type Labels = Record<string, string>;
+
+/** A counter whose value is read at scrape time (the kernel or a state machine owns the count). */
+function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Labels, number]> | Promise<Array<[Labels, number]>>): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [labels, value] of await read()) this.inc(labels, value);
+    },
+  });
+}
+
+function mirroredGauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Labels, number]> | Promise<Array<[Labels, number]>>): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [labels, value] of await read()) this.set(labels, value);
+    },
+  });
+}
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly reconciles: Counter<'result'>;
+  private readonly reconcileSeconds: Histogram;
+  private readonly reloads: Counter<'result'>;
+  private readonly configInfo: Gauge<'hash'>;
+  private ipvsSnapshot: Promise<IpvsStatsView[]> | undefined;
+
+  constructor(source: MetricsSource) {
+    const r = this.registry;
+    mirroredGauge(r, 'lvsd_vrrp_state', 'VRRP state of each instance: 1 for the current state, 0 for the others', ['instance', 'state'], () =>
+      source.vrrp().flatMap((v) => VRRP_STATES.map((s): [Labels, number] => [{ instance: v.instance, state: s }, v.state === s ? 1 : 0])),
+    );
+    mirroredGauge(r, 'lvsd_vrrp_priority', 'Configured VRRP priority', ['instance'], () => source.vrrp().map((v) => [{ instance: v.instance }, v.priority]));
+    mirroredGauge(r, 'lvsd_vrrp_effective_priority', 'VRRP priority after tracking adjustments', ['instance'], () =>
+      source.vrrp().map((v) => [{ instance: v.instance }, v.effectivePriority]),
+    );
+    mirroredCounter(r, 'lvsd_vrrp_transitions_total', 'VRRP state transitions', ['instance'], () => source.vrrp().map((v) => [{ instance: v.instance }, v.transitions]));
+    mirroredCounter(r, 'lvsd_vrrp_adverts_sent_total', 'VRRP advertisements sent', ['instance'], () => source.vrrp().map((v) => [{ instance: v.instance }, v.advertsSent]));
+    mirroredCounter(r, 'lvsd_vrrp_adverts_received_total', 'VRRP advertisements received and accepted', ['instance'], () =>
+      source.vrrp().map((v) => [{ instance: v.instance }, v.advertsReceived]),
+    );
+    mirroredCounter(r, 'lvsd_vrrp_adverts_dropped_total', 'VRRP packets dropped, by reason', ['instance', 'reason'], () =>
+      source.vrrp().flatMap((v) => Object.entries(v.drops).map(([reason, n]): [Labels, number] => [{ instance: v.instance, reason }, n])),
+    );
+    mirroredGauge(r, 'lvsd_realserver_up', 'Health of each real server: 1 up, 0 down', ['service', 'server'], () =>
+      source.realServers().map((s) => [{ service: s.service, server: s.server }, s.up ? 1 : 0]),
+    );
+    mirroredGauge(r, 'lvsd_realserver_weight', 'Weight programmed in IPVS for each real server', ['service', 'server'], () =>
+      source.realServers().map((s) => [{ service: s.service, server: s.server }, s.weight]),
+    );
+    // One kernel dump per scrape, shared by every IPVS family below.
+    const ipvs = async (pick: (s: IpvsStatsView) => number | undefined): Promise<Array<[Labels, number]>> => {
+      this.ipvsSnapshot ??= source.ipvsStats().finally(() => setImmediate(() => (this.ipvsSnapshot = undefined)));
+      const out: Array<[Labels, number]> = [];
+      for (const s of await this.ipvsSnapshot) {
+        const v = pick(s);
+        if (v !== undefined) out.push([{ service: s.service, server: s.server ?? '' }, v]);
+      }
+      return out;
+    };
+    const ipvsLabels = ['service', 'server'];
+    mirroredCounter(r, 'lvsd_ipvs_connections_total', 'Connections scheduled (server="" is the service total)', ipvsLabels, () => ipvs((s) => s.connections));
+    mirroredCounter(r, 'lvsd_ipvs_packets_in_total', 'Incoming packets', ipvsLabels, () => ipvs((s) => s.packetsIn));
+    mirroredCounter(r, 'lvsd_ipvs_packets_out_total', 'Outgoing packets', ipvsLabels, () => ipvs((s) => s.packetsOut));
+    mirroredCounter(r, 'lvsd_ipvs_bytes_in_total', 'Incoming bytes', ipvsLabels, () => ipvs((s) => s.bytesIn));
+    mirroredCounter(r, 'lvsd_ipvs_bytes_out_total', 'Outgoing bytes', ipvsLabels, () => ipvs((s) => s.bytesOut));
+    mirroredGauge(r, 'lvsd_ipvs_active_connections', 'Active connections per real server', ipvsLabels, () => ipvs((s) => s.activeConnections));
+    mirroredGauge(r, 'lvsd_ipvs_inactive_connections', 'Inactive connections per real server', ipvsLabels, () => ipvs((s) => s.inactiveConnections));
+    this.reconciles = new Counter({ name: 'lvsd_reconcile_total', help: 'IPVS reconciles, by result', labelNames: ['result'], registers: [r] });
+    this.reconcileSeconds = new Histogram({
+      name: 'lvsd_reconcile_duration_seconds',
+      help: 'Time from a desired-state change to the kernel being updated',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [r],
+    });
+    this.reloads = new Counter({ name: 'lvsd_config_reloads_total', help: 'Configuration reloads, by result', labelNames: ['result'], registers: [r] });
+    this.configInfo = new Gauge({ name: 'lvsd_config_info', help: 'Hash of the configuration in force (value is always 1)', labelNames: ['hash'], registers: [r] });
+  }
+
+  recordReconcile(ok: boolean, seconds: number): void {
+    this.reconciles.inc({ result: ok ? 'success' : 'failure' });
+    if (ok) this.reconcileSeconds.observe(seconds);
+  }
+
+  recordReload(ok: boolean): void {
+    this.reloads.inc({ result: ok ? 'success' : 'failure' });
+  }
+
+  setConfigHash(hash: string): void {
+    this.configInfo.reset();
+    this.configInfo.set({ hash }, 1);
+  }
+}
+
+/** Parses "127.0.0.1:9810" or "[::1]:9810". */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
+  const port = Number(m?.[3]);
+  if (!m || !(port > 0 && port < 65536)) throw new Error(`metrics listen address "${listen}": expected host:port, e.g. 127.0.0.1:9810`);
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/** Serves GET /metrics. Binds where the config says; the default is loopback only. */
+export async function serveMetrics(metrics: DaemonMetrics, listen: string): Promise<Server> {
+  const { host, port } = parseListen(listen);
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}

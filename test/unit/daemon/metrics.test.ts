@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Server } from 'node:http';
+import { DaemonMetrics, parseListen, serveMetrics, type MetricsSource } from '../../../src/daemon/metrics.js';
+
+const source = (): MetricsSource & { dumps: number } => {
+  const s = {
+    dumps: 0,
+    vrrp: () => [
+      { instance: 'web', state: 'master' as const, priority: 150, effectivePriority: 140, transitions: 3, advertsSent: 42, advertsReceived: 7, drops: { ttl: 2, checksum: 1 } },
+    ],
+    realServers: () => [
+      { service: 'web', server: '198.18.1.11:80', up: true, weight: 100 },
+      { service: 'web', server: '198.18.1.12:80', up: false, weight: 0 },
+    ],
+    ipvsStats: async () => {
+      s.dumps++;
+      return [
+        { service: 'web', connections: 10, packetsIn: 100, packetsOut: 90, bytesIn: 5000, bytesOut: 4000 },
+        { service: 'web', server: '198.18.1.11:80', connections: 10, packetsIn: 100, packetsOut: 90, bytesIn: 5000, bytesOut: 4000, activeConnections: 2, inactiveConnections: 1 },
+      ];
+    },
+  };
+  return s;
+};
+
+let server: Server | undefined;
+afterEach(() => server?.close());
+
+describe('metrics', () => {
+  it('exposes every family with values read at scrape time, one kernel dump per scrape', async () => {
+    const src = source();
+    const m = new DaemonMetrics(src);
+    m.recordReconcile(true, 0.004);
+    m.recordReload(false);
+    m.setConfigHash('abc123');
+    const text = await m.registry.metrics();
+    expect(text).toContain('lvsd_vrrp_state{instance="web",state="master"} 1');
+    expect(text).toContain('lvsd_vrrp_state{instance="web",state="backup"} 0');
+    expect(text).toContain('lvsd_vrrp_adverts_dropped_total{instance="web",reason="ttl"} 2');
+    expect(text).toContain('lvsd_vrrp_effective_priority{instance="web"} 140');
+    expect(text).toContain('lvsd_realserver_up{service="web",server="198.18.1.12:80"} 0');
+    expect(text).toContain('lvsd_ipvs_connections_total{service="web",server=""} 10');
+    expect(text).toContain('lvsd_ipvs_active_connections{service="web",server="198.18.1.11:80"} 2');
+    expect(text).toContain('lvsd_reconcile_total{result="success"} 1');
+    expect(text).toContain('lvsd_config_reloads_total{result="failure"} 1');
+    expect(text).toContain('lvsd_config_info{hash="abc123"} 1');
+    expect(src.dumps).toBe(1);
+  });
+
+  it('serves /metrics over HTTP and 404s anything else', async () => {
+    const m = new DaemonMetrics(source());
+    server = await serveMetrics(m, '127.0.0.1:19810');
+    const ok = await fetch('http://127.0.0.1:19810/metrics');
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('lvsd_vrrp_state');
+    expect((await fetch('http://127.0.0.1:19810/')).status).toBe(404);
+  });
+
+  it('parses listen addresses', () => {
+    expect(parseListen('127.0.0.1:9810')).toEqual({ host: '127.0.0.1', port: 9810 });
+    expect(parseListen('[::1]:9810')).toEqual({ host: '::1', port: 9810 });
+    expect(() => parseListen('9810')).toThrow(/expected host:port/);
+    expect(() => parseListen('127.0.0.1:70000')).toThrow();
+  });
+});
