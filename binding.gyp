@@ -2,12 +2,19 @@
   "targets": [
     {
       "target_name": "lvsd_native",
-      "sources": ["native/addon.cc"],
+      "sources": [
+        "native/addon.cc",
+        "native/ip_address.cc",
+        "native/link_layer.cc",
+        "native/netns.cc",
+        "native/syscall_error.cc",
+        "native/vrrp_socket.cc"
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_ADDON_API_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
     }
   ]
 }

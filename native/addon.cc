@@ -1,14 +1,28 @@
-// lvsd native addon: entry point. Each socket kind registers itself here.
+// lvsd native addon: entry point. Each socket kind registers itself here; src/netlink/native.ts
+// is the only TypeScript that loads this and declares its types.
 #include <napi.h>
+
+#include "link_layer.h"
+#include "netns.h"
+#include "vrrp_socket.h"
 
 namespace {
 
+// Bumped whenever the exports below change shape, so a stale build is reported, not misused.
+constexpr int kAbiVersion = 2;
+
 Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), 1);
+  return Napi::Number::New(info.Env(), kAbiVersion);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Function::New(env, AbiVersion));
+  exports.Set("enterNetns", Napi::Function::New(env, lvsd::EnterNetns));
+  exports.Set("leaveNetns", Napi::Function::New(env, lvsd::LeaveNetns));
+  exports.Set("VrrpSocket", lvsd::VrrpSocket::Define(env));
+  exports.Set("hardwareAddress", Napi::Function::New(env, lvsd::HardwareAddress));
+  exports.Set("sendFrame", Napi::Function::New(env, lvsd::SendFrame));
+  exports.Set("sendIcmp6", Napi::Function::New(env, lvsd::SendIcmp6));
   return exports;
 }
 

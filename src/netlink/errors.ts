@@ -19,6 +19,14 @@ export class KernelError extends Error {
   }
 }
 
+/** A netlink request the kernel answered with a negative errno (our own transport, src/netlink/genl.ts). */
+export class NetlinkErrnoError extends Error {
+  override readonly name = 'NetlinkErrnoError';
+  constructor(readonly errno: number) {
+    super(`Request rejected: ${errnoName(errno)}`);
+  }
+}
+
 export function errnoName(errno: number): string {
   return nameByErrno.get(errno) ?? `errno ${errno}`;
 }
@@ -39,7 +47,7 @@ export function errnoFromMessage(message: string): number | undefined {
 export function toKernelError(err: unknown, operation: string, describe?: (errno: number) => string | undefined): Error {
   if (err instanceof KernelError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const errno = errnoFromMessage(message);
+  const errno = err instanceof NetlinkErrnoError ? err.errno : errnoFromMessage(message);
   if (errno === undefined) return err instanceof Error ? err : new Error(message);
   const detail = describe?.(errno) ?? errnoDescription(errno);
   return new KernelError(`${operation}: ${detail} (${errnoName(errno)})`, errno, errnoName(errno), operation);
