@@ -1,0 +1,163 @@
+// IP address parsing shared by every subsystem. Config values are canonicalized here once
+// (IPv4 dotted quad, IPv6 per RFC 5952: lowercase, longest zero run compressed) so the rest
+// of lvsd can compare addresses as strings.
+
+export type IpFamily = 4 | 6;
+
+export interface ParsedIp {
+  family: IpFamily;
+  /** Canonical text form. */
+  address: string;
+}
+
+export interface ParsedCidr extends ParsedIp {
+  prefix: number;
+}
+
+/** The family names used in the YAML (`family: ipv4`) and in logs. */
+export type FamilyName = 'ipv4' | 'ipv6';
+
+export function familyName(family: IpFamily): FamilyName {
+  return family === 4 ? 'ipv4' : 'ipv6';
+}
+
+export function maxPrefix(family: IpFamily): number {
+  return family === 4 ? 32 : 128;
+}
+
+/** Strict dotted quad: four decimal octets, no leading zeros (010 is octal to some parsers). */
+function parseIpv4Bytes(text: string): Uint8Array | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const bytes = new Uint8Array(4);
+  for (const [i, part] of parts.entries()) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(part)) return undefined;
+    const n = Number(part);
+    if (n > 255) return undefined;
+    bytes[i] = n;
+  }
+  return bytes;
+}
+
+function parseIpv6Bytes(text: string): Uint8Array | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groupsOf = (s: string): number[] | undefined => {
+    if (s === '') return [];
+    const out: number[] = [];
+    const parts = s.split(':');
+    for (const [i, part] of parts.entries()) {
+      if (i === parts.length - 1 && part.includes('.')) {
+        const v4 = parseIpv4Bytes(part);
+        if (!v4) return undefined;
+        out.push(((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0));
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(part)) {
+        out.push(parseInt(part, 16));
+      } else {
+        return undefined;
+      }
+    }
+    return out;
+  };
+  const head = groupsOf(halves[0] ?? '');
+  const tail = halves.length === 2 ? groupsOf(halves[1] ?? '') : [];
+  if (!head || !tail) return undefined;
+  const explicit = head.length + tail.length;
+  if (halves.length === 2 ? explicit > 7 : explicit !== 8) return undefined;
+  const groups = [...head, ...new Array<number>(8 - explicit).fill(0), ...tail];
+  const bytes = new Uint8Array(16);
+  for (const [i, g] of groups.entries()) {
+    bytes[i * 2] = g >> 8;
+    bytes[i * 2 + 1] = g & 0xff;
+  }
+  return bytes;
+}
+
+/** Network-order bytes of an address (4 or 16), or undefined when it is not one. */
+export function ipToBytes(text: string): Uint8Array | undefined {
+  return text.includes(':') ? parseIpv6Bytes(text) : parseIpv4Bytes(text);
+}
+
+/** Canonical text of 4 or 16 network-order bytes. */
+export function formatIp(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  // RFC 5952 4.2: compress the longest run of two or more zero groups, the first one on a tie.
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
+  if (bestStart < 0) return hex(groups);
+  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
+}
+
+/** Parses an IPv4 or IPv6 address (no prefix, no zone) into its family and canonical text. */
+export function parseIp(text: string): ParsedIp | undefined {
+  const bytes = ipToBytes(text);
+  if (!bytes) return undefined;
+  return { family: bytes.length === 4 ? 4 : 6, address: formatIp(bytes) };
+}
+
+/**
+ * Parses "address/prefix". With `defaultHostPrefix`, a bare address is accepted as a host
+ * route (/32 or /128), which is how VIPs are usually written.
+ */
+export function parseCidr(text: string, options: { defaultHostPrefix?: boolean } = {}): ParsedCidr | undefined {
+  const slash = text.indexOf('/');
+  const ip = parseIp(slash < 0 ? text : text.slice(0, slash));
+  if (!ip) return undefined;
+  if (slash < 0) return options.defaultHostPrefix ? { ...ip, prefix: maxPrefix(ip.family) } : undefined;
+  const prefixText = text.slice(slash + 1);
+  if (!/^(0|[1-9]\d{0,2})$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > maxPrefix(ip.family)) return undefined;
+  return { ...ip, prefix };
+}
+
+/** Prefix length of a contiguous IPv4 netmask ("255.255.255.0" -> 24), undefined otherwise. */
+export function netmaskToPrefix(mask: string): number | undefined {
+  const bytes = parseIpv4Bytes(mask);
+  if (!bytes) return undefined;
+  const bits = Array.from(bytes, (b) => b.toString(2).padStart(8, '0')).join('');
+  if (!/^1*0*$/.test(bits)) return undefined;
+  return bits.replace(/0+$/, '').length;
+}
+
+/** True for fe80::/10, the only IPv6 source VRRPv3 adverts may use (RFC 5798 5.1.2.1). */
+export function isIpv6LinkLocal(address: string): boolean {
+  const bytes = parseIpv6Bytes(address);
+  return bytes !== undefined && bytes[0] === 0xfe && ((bytes[1] ?? 0) & 0xc0) === 0x80;
+}
+
+export interface HostPort {
+  address: string;
+  family: IpFamily;
+  port: number;
+}
+
+/** Parses "198.18.0.1:9810" or "[2001:2::1]:9810" into canonical address and port (1-65535). */
+export function parseHostPort(text: string): HostPort | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const host = m[1] ?? m[2] ?? '';
+  const ip = parseIp(host);
+  const port = Number(m[3]);
+  if (!ip || port < 1 || port > 65535) return undefined;
+  // A bare IPv6 address must be bracketed, an IPv4 one must not.
+  if ((ip.family === 6) !== (m[1] !== undefined)) return undefined;
+  return { ...ip, port };
+}

@@ -1,0 +1,19 @@
+// Facts derived from a loaded config that several subsystems need.
+import type { IpFamily } from './address.js';
+import type { ServiceConfig, VrrpInstanceConfig } from './types.js';
+
+/** The family of an address taken from a loaded config (already validated and canonical). */
+export function addressFamily(address: string): IpFamily {
+  return address.includes(':') ? 6 : 4;
+}
+
+/** The address family of an instance: that of its VIPs (the loader ensures they agree). */
+export function instanceFamily(instance: VrrpInstanceConfig): IpFamily {
+  return addressFamily(instance.vips[0]?.address ?? '');
+}
+
+/** How logs and messages name a service's traffic: "tcp 198.18.0.100:80", "fwmark 7 (ipv4)". */
+export function describeServiceMatch(svc: ServiceConfig): string {
+  if (svc.fwmark !== undefined) return `fwmark ${svc.fwmark} (${svc.family})`;
+  return `${svc.protocol} ${svc.family === 'ipv6' ? `[${svc.vip}]` : svc.vip}:${svc.port}`;
+}

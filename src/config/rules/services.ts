@@ -1,0 +1,191 @@
+// Rules relating service, real server, sorry server and check fields to each other.
+import { familyName, type IpFamily } from '../address.js';
+import { formatDuration } from '../duration.js';
+import { formatPath, type ConfigPath } from '../issues.js';
+import { addressFamily, describeServiceMatch } from '../derived.js';
+import type { CheckConfig, ServiceConfig } from '../types.js';
+import { requireUnique, type Rule, type RuleContext } from './context.js';
+
+const servicePath = (i: number) => ['services', i] as const;
+const familyNumber = (svc: ServiceConfig): IpFamily => (svc.family === 'ipv4' ? 4 : 6);
+
+const uniqueServices: Rule = (ctx) => {
+  const { services } = ctx.config;
+  requireUnique(ctx, services, (s) => s.name, (i) => [...servicePath(i), 'name'],
+    (name, first) => `service name "${name}" is already used by ${formatPath(first.slice(0, 2))}, expected unique names`);
+  requireUnique(ctx, services, describeServiceMatch, (i) => [...servicePath(i)],
+    (match, first) => `${match} is already defined by ${formatPath(first)}, expected each virtual service once`);
+};
+
+/** Port 0 ("all ports") only makes sense with persistence; ipvsadm refuses it otherwise. */
+const portZeroNeedsPersistence: Rule = (ctx) => {
+  ctx.config.services.forEach((svc, i) => {
+    if (svc.port === 0 && svc.persistence === 0) {
+      ctx.error([...servicePath(i), 'port'], 'port 0 (all ports) needs persistence, expected a port 1-65535 or persistence set');
+    }
+  });
+};
+
+const persistenceNetmaskNeedsPersistence: Rule = (ctx) => {
+  ctx.config.services.forEach((svc, i) => {
+    if (svc.persistence_netmask !== undefined && svc.persistence === 0) {
+      ctx.error([...servicePath(i), 'persistence_netmask'], 'persistence_netmask has no effect without persistence, expected persistence set (e.g. 300s) or no netmask');
+    }
+  });
+};
+
+const schedulerFlagsMatchScheduler: Rule = (ctx) => {
+  ctx.config.services.forEach((svc, i) => {
+    svc.scheduler_flags.forEach((flag, f) => {
+      const needs = flag.split('-')[0];
+      if (needs !== svc.scheduler) {
+        ctx.error([...servicePath(i), 'scheduler_flags', f], `${flag} only applies to the ${needs} scheduler, this service uses ${svc.scheduler}`);
+      }
+    });
+    requireUnique(ctx, svc.scheduler_flags, (flag) => flag, (f) => [...servicePath(i), 'scheduler_flags', f],
+      (flag) => `${flag} is listed twice, expected each flag once`);
+  });
+};
+
+/** IPVS applies one-packet scheduling to UDP only; on other protocols the flag would do nothing. */
+const onePacketOnlyUdp: Rule = (ctx) => {
+  ctx.config.services.forEach((svc, i) => {
+    if (svc.one_packet && svc.protocol !== undefined && svc.protocol !== 'udp') {
+      ctx.error([...servicePath(i), 'one_packet'], `one_packet only works for udp, this service is ${svc.protocol}`);
+    }
+  });
+};
+
+const quorum: Rule = (ctx) => {
+  ctx.config.services.forEach((svc, i) => {
+    if (svc.quorum === 0) {
+      if (svc.quorum_hysteresis > 0) ctx.warn([...servicePath(i), 'quorum_hysteresis'], 'quorum_hysteresis has no effect without quorum');
+      return;
+    }
+    if (svc.quorum_hysteresis >= svc.quorum) {
+      ctx.error([...servicePath(i), 'quorum_hysteresis'], `${svc.quorum_hysteresis} is not below quorum ${svc.quorum}, expected a hysteresis smaller than the quorum`);
+    }
+    const total = svc.real_servers.reduce((sum, rs) => sum + rs.weight, 0);
+    if (total < svc.quorum) {
+      ctx.warn([...servicePath(i), 'quorum'], `quorum ${svc.quorum} is more than the total weight ${total} of the real servers, the service can never be up`);
+    }
+  });
+};
+
+const realServers: Rule = (ctx) => {
+  ctx.config.services.forEach((svc, i) => {
+    const rsPath = (r: number): ConfigPath => [...servicePath(i), 'real_servers', r];
+    const endpoint = (rs: { address: string; port: number }): string =>
+      `${addressFamily(rs.address) === 6 ? `[${rs.address}]` : rs.address}:${rs.port}`;
+    requireUnique(ctx, svc.real_servers, endpoint, rsPath,
+      (key, first) => `${key} is already used by ${formatPath(first)}, expected each real server once per service`);
+    svc.real_servers.forEach((rs, r) => {
+      const path = rsPath(r);
+      const rsFamily = addressFamily(rs.address);
+      // The kernel only lets a destination of the other family through a tunnel.
+      if (rsFamily !== familyNumber(svc) && rs.forwarding !== 'tun') {
+        ctx.error([...path, 'address'], `${rs.address} is ${familyName(rsFamily)} but the service is ${svc.family}, expected the same family (only forwarding tun can cross families)`);
+      }
+      if (rs.address === svc.vip) ctx.error([...path, 'address'], 'a real server cannot be the VIP itself, expected the address of a backend');
+      if (rs.forwarding !== 'nat' && ctx.has([...path, 'port'])) {
+        if (svc.fwmark !== undefined) {
+          ctx.error([...path, 'port'], `with forwarding ${rs.forwarding} packets keep their destination port, expected no port on a fwmark service`);
+        } else if (rs.port !== svc.port) {
+          ctx.error([...path, 'port'], `${rs.port} differs from the service port ${svc.port}, but forwarding ${rs.forwarding} cannot change the port; expected ${svc.port} (or omit it), or forwarding nat`);
+        }
+      }
+      if (rs.lower_threshold !== undefined && rs.upper_threshold !== undefined && rs.upper_threshold > 0 && rs.lower_threshold > rs.upper_threshold) {
+        ctx.error([...path, 'lower_threshold'], `${rs.lower_threshold} is above upper_threshold ${rs.upper_threshold}, expected lower_threshold <= upper_threshold`);
+      }
+      if (rs.tunnel !== undefined) checkTunnel(ctx, rs.tunnel, rs.forwarding, [...path, 'tunnel']);
+    });
+  });
+};
+
+function checkTunnel(ctx: RuleContext, tunnel: NonNullable<ServiceConfig['real_servers'][number]['tunnel']>, forwarding: string, path: ConfigPath): void {
+  if (forwarding !== 'tun') {
+    ctx.error(path, `tunnel only applies to forwarding tun, this real server uses ${forwarding}`);
+    return;
+  }
+  if (tunnel.type === 'gue' && tunnel.port === undefined) ctx.error(path, 'key "port" is missing, expected the GUE destination port');
+  if (tunnel.type !== 'gue' && tunnel.port !== undefined) ctx.error([...path, 'port'], `port only applies to gue tunnels, this one is ${tunnel.type}`);
+  if (tunnel.checksum !== undefined) {
+    if (tunnel.type === 'ipip') ctx.error([...path, 'checksum'], 'ipip tunnels have no checksum option, expected gue or gre for checksum');
+    else if (tunnel.checksum === 'remcsum' && tunnel.type !== 'gue') ctx.error([...path, 'checksum'], 'remcsum only exists for gue, expected none or csum for gre');
+  }
+}
+
+const sorryServer: Rule = (ctx) => {
+  ctx.config.services.forEach((svc, i) => {
+    const sorry = svc.sorry_server;
+    if (!sorry) return;
+    const path = [...servicePath(i), 'sorry_server'];
+    const family = addressFamily(sorry.address);
+    if (family !== familyNumber(svc) && sorry.forwarding !== 'tun') {
+      ctx.error([...path, 'address'], `${sorry.address} is ${familyName(family)} but the service is ${svc.family}, expected the same family`);
+    }
+    if (sorry.forwarding !== 'nat' && svc.port !== undefined && sorry.port !== svc.port) {
+      ctx.error([...path, 'port'], `${sorry.port} differs from the service port ${svc.port}, but forwarding ${sorry.forwarding} cannot change the port; expected ${svc.port} (or omit it)`);
+    }
+  });
+};
+
+const checks: Rule = (ctx) => {
+  ctx.config.services.forEach((svc, i) => {
+    const families = new Set(svc.real_servers.map((rs) => addressFamily(rs.address)));
+    const serviceCheckPath = [...servicePath(i), 'check'];
+    if (svc.check) checkCheck(ctx, svc.check, serviceCheckPath, families);
+    const portless = svc.fwmark !== undefined ? 'a firewall mark' : 'all ports';
+    const needsPort = (check: CheckConfig | undefined, port: number): boolean =>
+      check !== undefined && check.type !== 'exec' && check.port === undefined && port === 0;
+    // fwmark and port-0 services leave real server ports at 0: there is nothing to connect to.
+    const unchecked = svc.real_servers.filter((rs) => rs.check === undefined && needsPort(svc.check, rs.port));
+    if (unchecked.length > 0) {
+      ctx.error(serviceCheckPath, `real servers have no port to check (the service matches ${portless}), expected check port: N`);
+    }
+    svc.real_servers.forEach((rs, r) => {
+      if (!rs.check) return;
+      const path = [...servicePath(i), 'real_servers', r, 'check'];
+      checkCheck(ctx, rs.check, path, new Set([addressFamily(rs.address)]));
+      if (needsPort(rs.check, rs.port)) ctx.error(path, `${rs.address} has no port to check (the service matches ${portless}), expected check port: N`);
+    });
+  });
+};
+
+function checkCheck(ctx: RuleContext, check: CheckConfig, path: ConfigPath, targetFamilies: Set<IpFamily>): void {
+  if (check.timeout >= check.interval) {
+    ctx.error([...path, 'timeout'], `timeout ${formatDuration(check.timeout)} is not shorter than interval ${formatDuration(check.interval)}, expected timeout < interval`);
+  }
+  if (check.source !== undefined) {
+    const family = addressFamily(check.source);
+    for (const target of targetFamilies) {
+      if (target !== family) ctx.error([...path, 'source'], `${check.source} is ${familyName(family)} but the checked servers include ${familyName(target)} addresses, expected the same family`);
+    }
+  }
+}
+
+/**
+ * A VIP is either floated by a VRRP instance or configured on the host some other way; the
+ * second is legitimate (a single node, or addresses managed elsewhere), so it only warns.
+ */
+const vipFloated: Rule = (ctx) => {
+  const floated = new Set(ctx.config.vrrp.instances.flatMap((inst) => inst.vips.map((v) => v.address)));
+  ctx.config.services.forEach((svc, i) => {
+    if (svc.vip !== undefined && !floated.has(svc.vip)) {
+      ctx.warn([...servicePath(i), 'vip'], `${svc.vip} is not floated by any VRRP instance, it must already be configured on this host`);
+    }
+  });
+};
+
+export const serviceRules: readonly Rule[] = [
+  uniqueServices,
+  portZeroNeedsPersistence,
+  persistenceNetmaskNeedsPersistence,
+  schedulerFlagsMatchScheduler,
+  onePacketOnlyUdp,
+  quorum,
+  realServers,
+  sorryServer,
+  checks,
+  vipFloated,
+];

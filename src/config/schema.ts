@@ -1,0 +1,474 @@
+// The lvsd config model: one zod schema that is at once the validator, the source of the
+// TypeScript types (types.ts) and of the JSON Schema editors use (json-schema.ts). Keys are
+// snake_case as written in YAML; defaults are applied here so consumers never see undefined
+// where a default exists. Rules that relate several fields live in rules/.
+import * as z from 'zod';
+import { familyName, netmaskToPrefix, parseHostPort, parseIp, type FamilyName } from './address.js';
+import {
+  EXPECTED, argv, bool, cidr, duration, intIn, interfaceName, ipAddress, list, mapping, name, oneOf, port, text,
+} from './primitives.js';
+
+export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
+export const SCHEDULER_FLAGS = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'] as const;
+export const FORWARDING_METHODS = ['dr', 'nat', 'tun'] as const;
+export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+export const CHECK_TYPES = ['tcp', 'http', 'https', 'dns', 'udp', 'exec'] as const;
+export const DNS_QUERY_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SOA', 'SRV', 'PTR'] as const;
+export const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+const familySchema = oneOf(['ipv4', 'ipv6'], 'address family');
+
+// ---------------------------------------------------------------- daemon-wide settings
+
+const nodeSchema = mapping(
+  { name: name('this load balancer, as shown in logs, metrics and to the peer') },
+  'identity of this node',
+);
+
+const controlSchema = mapping(
+  {
+    socket: z
+      .string({ error: `${EXPECTED}an absolute path` })
+      .regex(/^\/./, { error: `${EXPECTED}an absolute path` })
+      .default('/run/lvsd/lvsd.sock')
+      .describe('unix socket the lvsd CLI talks to the daemon on'),
+  },
+  'control socket',
+);
+
+const LISTEN_ERROR = `${EXPECTED}address:port such as 127.0.0.1:9810 or [2001:2::1]:9810`;
+
+const metricsSchema = mapping(
+  {
+    listen: z
+      .string({ error: LISTEN_ERROR })
+      .refine((v) => parseHostPort(v) !== undefined, { error: LISTEN_ERROR })
+      .default('127.0.0.1:9810')
+      .describe('address:port of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9810 or [2001:2::1]:9810'),
+  },
+  'Prometheus metrics endpoint',
+);
+
+const loggingSchema = mapping({ level: oneOf(LOG_LEVELS, 'minimum level logged').default('info') }, 'logging');
+
+const ipvsTimeoutsSchema = mapping(
+  {
+    tcp: duration('idle timeout of established TCP connections (whole seconds)').optional(),
+    tcpfin: duration('timeout of TCP connections after FIN (whole seconds)').optional(),
+    udp: duration('timeout of UDP flows (whole seconds)').optional(),
+  },
+  'IPVS connection timeouts; absent ones are left as the kernel has them',
+);
+
+const syncDaemonSchema = mapping(
+  {
+    enabled: bool('run the kernel IPVS connection sync daemon').default(false),
+    interface: interfaceName('interface the sync daemon sends and receives on').optional(),
+    sync_id: intIn(0, 255).default(0).describe('syncid shared by master and backup'),
+    follow_vrrp: bool('run as master while this node is VRRP master, as backup otherwise').default(true),
+  },
+  'IPVS connection synchronization between the two nodes',
+);
+
+const ipvsSchema = mapping(
+  {
+    purge_unmanaged: bool('remove IPVS services that are not in this file').default(false),
+    remove_on_exit: bool('remove the managed IPVS services when lvsd stops').default(false),
+    timeouts: ipvsTimeoutsSchema.prefault({}),
+    sync_daemon: syncDaemonSchema.prefault({}),
+  },
+  'kernel IPVS settings',
+);
+
+// ---------------------------------------------------------------- VRRP
+
+const vipObjectSchema = mapping(
+  {
+    address: ipAddress('the virtual address'),
+    prefix: intIn(0, 128, 'a prefix length').optional().describe('prefix length; default /32 or /128'),
+    dev: interfaceName('interface to add the address on; default the instance interface').optional(),
+    label: text('address label (IPv4 only), e.g. eth0:vip', 'an address label').optional(),
+  },
+  'a virtual address with options',
+);
+
+const vipSchema = z
+  .union([cidr('a virtual address, e.g. 198.18.0.100/24'), vipObjectSchema], {
+    error: `${EXPECTED}an address such as 198.18.0.100/24 or a mapping { address, prefix, dev, label }`,
+  })
+  .transform((vip, ctx): VipConfigShape => {
+    const full = parseIp(vip.address)?.family === 6 ? 128 : 32;
+    const prefix = vip.prefix ?? full;
+    if (prefix > full) {
+      ctx.issues.push({ code: 'custom', message: `${EXPECTED}a prefix length 0-${full} for ${vip.address}`, input: vip, path: ['prefix'] });
+      return z.NEVER;
+    }
+    const out: VipConfigShape = { address: vip.address, prefix };
+    if ('dev' in vip && vip.dev !== undefined) out.dev = vip.dev;
+    if ('label' in vip && vip.label !== undefined) out.label = vip.label;
+    return out;
+  });
+
+/** A VIP after loading, whichever way it was written. */
+interface VipConfigShape {
+  address: string;
+  prefix: number;
+  dev?: string;
+  label?: string;
+}
+
+const trackWeight = () => intIn(-254, 254, 'a weight').default(0);
+
+const trackSchema = mapping(
+  {
+    interfaces: list(
+      mapping(
+        {
+          name: interfaceName('interface to watch'),
+          weight: trackWeight().describe('priority change while the interface is down; 0 = go to FAULT'),
+        },
+        'tracked interface',
+      ),
+      'interfaces whose link state affects this instance',
+    ).default([]),
+    scripts: list(
+      mapping(
+        {
+          name: name('script name, for logs'),
+          command: argv('program and arguments, run without a shell; exit 0 = success'),
+          interval: duration('time between runs').prefault('2s'),
+          timeout: duration('a run taking longer counts as failed').prefault('1s'),
+          weight: trackWeight().describe('priority change while failing; 0 = go to FAULT'),
+          rise: intIn(1, 100).default(1).describe('consecutive successes before it counts as up'),
+          fall: intIn(1, 100).default(1).describe('consecutive failures before it counts as down'),
+        },
+        'tracked script',
+      ),
+      'scripts whose result affects this instance',
+    ).default([]),
+    files: list(
+      mapping(
+        {
+          path: text('file holding an integer', 'a file path'),
+          weight: intIn(-254, 254, 'a weight').default(1).describe('multiplier for the number in the file; 0 = any non-zero value means FAULT'),
+        },
+        'tracked file',
+      ),
+      'files whose content changes the priority',
+    ).default([]),
+  },
+  'what can lower the priority of this instance or put it in FAULT',
+);
+
+const notifySchema = mapping(
+  {
+    master: argv('run on becoming MASTER').optional(),
+    backup: argv('run on becoming BACKUP').optional(),
+    fault: argv('run on entering FAULT').optional(),
+    stop: argv('run when the instance stops').optional(),
+    any: argv('run on every transition, with instance name and new state appended').optional(),
+  },
+  'commands run on state changes (no shell)',
+).meta({ id: 'Notify' });
+
+const garpSchema = mapping(
+  {
+    repeat: intIn(1, 100).default(5).describe('gratuitous ARPs / unsolicited NAs sent on becoming MASTER'),
+    delay: duration('delay before a second burst after becoming MASTER; 0 = none').prefault('5s'),
+    refresh: duration('re-announce the VIPs this often while MASTER; 0 = never').prefault('0s'),
+    repeat_refresh: intIn(1, 100).default(1).describe('packets per refresh'),
+  },
+  'gratuitous ARP / unsolicited neighbour advertisement',
+);
+
+const instanceSchema = mapping(
+  {
+    name: name('instance name, unique'),
+    interface: interfaceName('interface the adverts are sent on'),
+    vrid: intIn(1, 255, 'a virtual router id').describe('virtual router id, unique per interface and family'),
+    priority: intIn(1, 255, 'a priority').default(100).describe('higher wins; 255 = this node owns the addresses'),
+    version: z.union([z.literal(2), z.literal(3)], { error: `${EXPECTED}2 or 3` }).default(3).describe('VRRP version: 2 (RFC 3768, IPv4 only) or 3 (RFC 5798)'),
+    advert_interval: duration('advertisement interval; whole seconds for v2, 10ms steps up to 40.95s for v3').prefault('1s'),
+    preempt: bool('take over from a lower-priority master').default(true),
+    preempt_delay: duration('wait this long after start before preempting').prefault('0s'),
+    accept: bool('Accept_Mode: accept packets to the VIPs while master even when not the owner').default(true),
+    checksum: oneOf(['auto', 'rfc5798', 'rfc9568'], 'VRRPv3-over-IPv4 checksum variant (implementations disagree on the IPv4 pseudo-header, see RFC 9568); auto accepts either').default('auto'),
+    unicast_source: ipAddress('source address for unicast adverts').optional(),
+    unicast_peers: list(ipAddress('peer address'), 'send adverts to these peers instead of multicast').default([]),
+    vips: list(vipSchema, 'the virtual addresses this instance floats', 'a list of addresses').min(1, { error: `${EXPECTED}at least one VIP` }),
+    track: trackSchema.prefault({}),
+    notify: notifySchema.prefault({}),
+    garp: garpSchema.prefault({}),
+  },
+  'a VRRP instance',
+);
+
+const syncGroupSchema = mapping(
+  {
+    name: name('sync group name, unique'),
+    instances: list(name('instance name'), 'instances that change state together', 'a list of instance names').min(1, { error: `${EXPECTED}at least one instance name` }),
+    notify: notifySchema.optional(),
+  },
+  'instances that are always in the same state',
+);
+
+const vrrpSchema = mapping(
+  {
+    instances: list(instanceSchema, 'VRRP instances').default([]),
+    sync_groups: list(syncGroupSchema, 'VRRP sync groups').default([]),
+  },
+  'VRRP: which addresses float between the nodes',
+);
+
+// ---------------------------------------------------------------- health checks
+
+const checkCommon = {
+  interval: duration('time between checks').prefault('2s'),
+  timeout: duration('a check taking longer fails; less than interval').prefault('1s'),
+  rise: intIn(1, 100).default(2).describe('consecutive successes to mark a server up'),
+  fall: intIn(1, 100).default(3).describe('consecutive failures to mark a server down'),
+  warmup: duration('random delay up to this before the first check, to spread load').prefault('0s'),
+  port: port().optional().describe('check this port instead of the real server port'),
+  source: ipAddress('source address of the checks').optional(),
+};
+
+const checkTypeLiteral = <T extends (typeof CHECK_TYPES)[number]>(t: T) => z.literal(t).describe('check type');
+
+const tcpCheckSchema = mapping(
+  {
+    type: checkTypeLiteral('tcp'),
+    ...checkCommon,
+    send: text('bytes to send after connecting').optional(),
+    expect: text('the reply must contain this').optional(),
+  },
+  'TCP connect check',
+);
+
+const httpFields = {
+  method: oneOf(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'], 'HTTP method').default('GET'),
+  path: z.string({ error: `${EXPECTED}a path starting with /` }).regex(/^\/\S*$/, { error: `${EXPECTED}a path starting with /` }).default('/').describe('request path'),
+  host: text('Host header; default the real server address').optional(),
+  expect_status: list(intIn(100, 599, 'an HTTP status'), 'acceptable status codes', 'a list of HTTP status codes').min(1, { error: `${EXPECTED}at least one status code` }).default([200]),
+  expect_body: z
+    .string({ error: `${EXPECTED}a regular expression` })
+    .refine((re) => isValidRegex(re), { error: `${EXPECTED}a valid JavaScript regular expression` })
+    .optional()
+    .describe('the body must match this regular expression'),
+  expect_digest: z
+    .string({ error: `${EXPECTED}64 hex digits (SHA-256)` })
+    .regex(/^[0-9a-fA-F]{64}$/, { error: `${EXPECTED}64 hex digits (SHA-256)` })
+    .transform((s) => s.toLowerCase())
+    .optional()
+    .describe('hex SHA-256 of the expected body'),
+};
+
+function isValidRegex(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const httpCheckSchema = mapping({ type: checkTypeLiteral('http'), ...checkCommon, ...httpFields }, 'HTTP check');
+
+const httpsCheckSchema = mapping(
+  {
+    type: checkTypeLiteral('https'),
+    ...checkCommon,
+    ...httpFields,
+    tls_verify: bool('verify the server certificate').default(true),
+    sni: text('TLS server name; default the host header').optional(),
+  },
+  'HTTPS check',
+);
+
+const dnsCheckSchema = mapping(
+  {
+    type: checkTypeLiteral('dns'),
+    ...checkCommon,
+    query_name: text('name to resolve', 'a domain name').regex(/^[A-Za-z0-9_.-]+\.?$/, { error: `${EXPECTED}a domain name` }),
+    query_type: oneOf(DNS_QUERY_TYPES, 'record type').default('A'),
+    expect_rcode: oneOf(DNS_RCODES, 'expected response code').default('NOERROR'),
+    expect_answer: text('an answer record must contain this (e.g. an address)').optional(),
+  },
+  'DNS query check',
+);
+
+const udpCheckSchema = mapping(
+  {
+    type: checkTypeLiteral('udp'),
+    ...checkCommon,
+    send: text('payload to send'),
+    expect: text('the reply must contain this; without it the server is up unless an ICMP error arrives').optional(),
+  },
+  'UDP check',
+);
+
+const execCheckSchema = mapping(
+  {
+    type: checkTypeLiteral('exec'),
+    ...checkCommon,
+    command: argv('program and arguments, run without a shell; LVSD_ADDRESS and LVSD_PORT are set; exit 0 = healthy'),
+  },
+  'external command check',
+);
+
+export const checkSchema = z
+  .discriminatedUnion('type', [tcpCheckSchema, httpCheckSchema, httpsCheckSchema, dnsCheckSchema, udpCheckSchema, execCheckSchema])
+  .meta({ id: 'Check', description: 'health check' });
+
+// ---------------------------------------------------------------- services
+
+const forwardingSchema = oneOf(FORWARDING_METHODS, 'dr = direct routing, nat = masquerading, tun = IP tunnelling');
+
+const tunnelSchema = mapping(
+  {
+    type: oneOf(['ipip', 'gue', 'gre'], 'encapsulation'),
+    port: port().optional().describe('GUE destination port'),
+    checksum: oneOf(['none', 'csum', 'remcsum'], 'tunnel checksum (GUE and GRE)').optional(),
+  },
+  'tunnel encapsulation for forwarding tun',
+);
+
+const realServerSchema = mapping(
+  {
+    address: ipAddress('real server address'),
+    port: port().optional().describe('default the service port; must equal it for dr and tun'),
+    weight: intIn(0, 65535, 'an integer').default(1).describe('relative share of new connections; 0 = no new connections'),
+    forwarding: forwardingSchema.optional().describe('override the service forwarding method'),
+    upper_threshold: intIn(0, 4294967295, 'a connection count').optional().describe('stop sending new connections above this many; 0 = no limit'),
+    lower_threshold: intIn(0, 4294967295, 'a connection count').optional().describe('resume below this many'),
+    tunnel: tunnelSchema.optional(),
+    check: checkSchema.optional().describe('replaces the service check for this server; to change a few fields, merge the service check in with a YAML anchor: { <<: *web_check, port: 8081 }'),
+  },
+  'a real server',
+);
+
+const sorryServerSchema = mapping(
+  {
+    address: ipAddress('address used when no real server is healthy'),
+    port: port().optional().describe('default the service port'),
+    forwarding: forwardingSchema.optional().describe('default the service forwarding method'),
+  },
+  'fallback server used when no real server is healthy or quorum is lost',
+);
+
+const serviceInputSchema = mapping(
+  {
+    name: name('service name, unique'),
+    vip: ipAddress('virtual address clients connect to').optional(),
+    port: intIn(0, 65535, 'a port').optional().describe('virtual port; 0 = all ports (needs persistence)'),
+    protocol: oneOf(PROTOCOLS, 'transport protocol').optional(),
+    fwmark: intIn(1, 4294967295, 'a firewall mark').optional().describe('match packets by firewall mark instead of vip/port/protocol'),
+    family: familySchema.optional().describe('address family; required with fwmark'),
+    scheduler: oneOf(SCHEDULERS, 'IPVS scheduler').default('wlc'),
+    scheduler_flags: list(oneOf(SCHEDULER_FLAGS, 'scheduler flag'), 'flags for the sh and mh schedulers').default([]),
+    one_packet: bool('schedule each UDP datagram separately').default(false),
+    persistence: duration('keep a client on the same real server this long; 0 = off').prefault('0s'),
+    persistence_netmask: z
+      .union([z.number(), z.string()], { error: `${EXPECTED}an IPv4 netmask such as 255.255.255.0 or a prefix length` })
+      .optional()
+      .describe('group clients for persistence: IPv4 netmask (255.255.255.0) or prefix length'),
+    forwarding: forwardingSchema.default('dr'),
+    quorum: intIn(0, 4294967295, 'a weight sum').default(0).describe('the service is up only while healthy weights sum to at least this; 0 = any'),
+    quorum_hysteresis: intIn(0, 4294967295, 'a weight sum').default(0).describe('margin around quorum to avoid flapping'),
+    sorry_server: sorryServerSchema.optional(),
+    on_failure: oneOf(['remove', 'drain'], 'what happens to a failed real server: remove it, or set its weight to 0').default('remove'),
+    check: checkSchema.optional().describe('health check for the real servers; absent = always healthy'),
+    real_servers: list(realServerSchema, 'the real servers behind this service').default([]),
+  },
+  'a virtual service',
+);
+
+type ServiceInput = z.output<typeof serviceInputSchema>;
+type RealServerInput = ServiceInput['real_servers'][number];
+type Forwarding = (typeof FORWARDING_METHODS)[number];
+
+/** The parts of a service that differ between address and firewall-mark services. */
+type ServiceMatch =
+  | { vip: string; port: number; protocol: (typeof PROTOCOLS)[number]; fwmark?: undefined }
+  | { fwmark: number; vip?: undefined; port?: undefined; protocol?: undefined };
+
+type NormalizedRealServer = Omit<RealServerInput, 'port' | 'forwarding'> & { port: number; forwarding: Forwarding };
+
+type NormalizedService = Omit<ServiceInput, 'vip' | 'port' | 'protocol' | 'fwmark' | 'family' | 'persistence_netmask' | 'real_servers' | 'sorry_server'> &
+  ServiceMatch & {
+    family: FamilyName;
+    /** Prefix length (an IPv4 netmask is converted), only with persistence. */
+    persistence_netmask?: number;
+    /** Ports and forwarding resolved: an omitted port is the service port (0 for fwmark services). */
+    real_servers: NormalizedRealServer[];
+    sorry_server?: { address: string; port: number; forwarding: Forwarding };
+  };
+
+/**
+ * A service is either vip + port (+ protocol, default tcp) or fwmark + family. That choice
+ * decides the shape of the typed output, so it is checked here rather than in rules/.
+ */
+const serviceSchema = serviceInputSchema.transform((s, ctx): NormalizedService => {
+  const fail = (path: string, message: string): never => {
+    ctx.issues.push({ code: 'custom', message, input: s, path: path ? [path] : [] });
+    return z.NEVER as never;
+  };
+  if (s.vip !== undefined && s.fwmark !== undefined) return fail('fwmark', 'fwmark cannot be combined with vip, a service matches either vip/port/protocol or a firewall mark');
+  if (s.vip === undefined && s.fwmark === undefined) return fail('', 'a service needs either vip + port (+ protocol) or fwmark + family, found neither');
+  let family: FamilyName;
+  let match: ServiceMatch;
+  if (s.vip !== undefined) {
+    family = familyName(parseIp(s.vip)?.family ?? 4);
+    if (s.family !== undefined && s.family !== family) return fail('family', `family ${s.family} contradicts vip ${s.vip}, which is ${family}`);
+    if (s.port === undefined) return fail('', `key "port" is missing, expected the port of vip ${s.vip} (0 = all ports)`);
+    match = { vip: s.vip, port: s.port, protocol: s.protocol ?? 'tcp' };
+  } else {
+    if (s.family === undefined) return fail('', 'key "family" is missing, a fwmark service needs family: ipv4 or ipv6');
+    if (s.port !== undefined) return fail('port', 'port cannot be used with fwmark, the firewall mark selects the traffic');
+    if (s.protocol !== undefined) return fail('protocol', 'protocol cannot be used with fwmark, the firewall mark selects the traffic');
+    family = s.family;
+    match = { fwmark: s.fwmark ?? 0 };
+  }
+  let netmask: number | undefined;
+  if (s.persistence_netmask !== undefined) {
+    netmask = persistencePrefix(s.persistence_netmask, family);
+    if (netmask === undefined) {
+      return fail('persistence_netmask', family === 'ipv4'
+        ? `${JSON.stringify(s.persistence_netmask)} is not a netmask, expected a contiguous IPv4 netmask such as 255.255.255.0 or a prefix length 1-32`
+        : `${JSON.stringify(s.persistence_netmask)} is not a prefix length, expected an IPv6 prefix length 1-128`);
+    }
+  }
+  const servicePort = match.port ?? 0;
+  const { vip: _v, port: _p, protocol: _pr, fwmark: _f, family: _fa, persistence_netmask: _n, ...rest } = s;
+  const { sorry_server: sorry, real_servers: realServers, ...common } = rest;
+  const out: NormalizedService = {
+    ...common,
+    ...match,
+    family,
+    real_servers: realServers.map((rs) => ({ ...rs, port: rs.port ?? servicePort, forwarding: rs.forwarding ?? s.forwarding })),
+  };
+  if (netmask !== undefined) out.persistence_netmask = netmask;
+  if (sorry) out.sorry_server = { address: sorry.address, port: sorry.port ?? servicePort, forwarding: sorry.forwarding ?? s.forwarding };
+  return out;
+});
+
+function persistencePrefix(value: number | string, family: FamilyName): number | undefined {
+  if (typeof value === 'string') return family === 'ipv4' ? netmaskToPrefix(value) : undefined;
+  const max = family === 'ipv4' ? 32 : 128;
+  return Number.isInteger(value) && value >= 1 && value <= max ? value : undefined;
+}
+
+// ---------------------------------------------------------------- the file
+
+export const configSchema = mapping(
+  {
+    node: nodeSchema,
+    control: controlSchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
+    logging: loggingSchema.prefault({}),
+    ipvs: ipvsSchema.prefault({}),
+    vrrp: vrrpSchema.prefault({}),
+    services: list(serviceSchema, 'virtual services').default([]),
+  },
+  'lvsd configuration',
+);

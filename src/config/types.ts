@@ -1,0 +1,27 @@
+// The typed config every other subsystem consumes, derived from the zod schema so the two can
+// never disagree. Durations are milliseconds, addresses canonical, defaults filled in.
+import type * as z from 'zod';
+import type { checkSchema, configSchema } from './schema.js';
+
+export type { Duration } from './duration.js';
+
+export type Config = z.output<typeof configSchema>;
+export type NodeConfig = Config['node'];
+export type IpvsConfig = Config['ipvs'];
+export type VrrpConfig = Config['vrrp'];
+export type VrrpInstanceConfig = VrrpConfig['instances'][number];
+/** `{ address, prefix, dev?, label? }`, however it was written. */
+export type VipConfig = VrrpInstanceConfig['vips'][number];
+export type TrackConfig = VrrpInstanceConfig['track'];
+export type NotifyConfig = VrrpInstanceConfig['notify'];
+export type SyncGroupConfig = VrrpConfig['sync_groups'][number];
+/** Either `vip`/`port`/`protocol` or `fwmark` is set; `family` always is. */
+export type ServiceConfig = Config['services'][number];
+/** `port` and `forwarding` are resolved against the service. */
+export type RealServerConfig = ServiceConfig['real_servers'][number];
+export type SorryServerConfig = NonNullable<ServiceConfig['sorry_server']>;
+/** Discriminated on `type`. */
+export type CheckConfig = z.output<typeof checkSchema>;
+export type CheckType = CheckConfig['type'];
+export type ForwardingMethod = ServiceConfig['forwarding'];
+export type Scheduler = ServiceConfig['scheduler'];

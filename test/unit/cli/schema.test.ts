@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { schemaText } from '../../../src/cli/commands/schema.js';
+import { CHECK_TYPES, SCHEDULERS } from '../../../src/config/schema.js';
+
+const committed = fileURLToPath(new URL('../../../examples/lvsd.schema.json', import.meta.url));
+
+describe('lvsd schema', () => {
+  it('matches the committed examples/lvsd.schema.json (regenerate with: lvsd schema > examples/lvsd.schema.json)', () => {
+    expect(readFileSync(committed, 'utf8')).toBe(schemaText());
+  });
+
+  it('describes the YAML as written: durations are strings, unknown keys refused, enums listed', () => {
+    const schema = JSON.parse(schemaText()) as {
+      additionalProperties: boolean;
+      required: string[];
+      properties: Record<string, { properties?: Record<string, unknown>; items?: { properties?: Record<string, { enum?: string[]; type?: string; default?: unknown }> } }>;
+      definitions: { Check: { oneOf: { properties: { type: { const: string } } }[] } };
+    };
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(['node']);
+    const service = schema.properties.services?.items?.properties ?? {};
+    expect(service.scheduler?.enum).toEqual([...SCHEDULERS]);
+    expect(service.persistence).toMatchObject({ type: 'string', default: '0s' });
+    expect(schema.definitions.Check.oneOf.map((o) => o.properties.type.const)).toEqual([...CHECK_TYPES]);
+  });
+});
