@@ -66,3 +66,15 @@ function errnoDescription(errno: number): string {
     default: return 'rejected by the kernel';
   }
 }
+
+/**
+ * Wraps an error thrown by the native addon (which names the syscall and carries `errno` and
+ * `syscall`) into a KernelError whose message starts with `context`, e.g.
+ * "VRRP IPv4 socket on eth0: setsockopt(IP_ADD_MEMBERSHIP 224.0.0.18 eth0): ENODEV (No such device)".
+ */
+export function fromSyscallError(err: unknown, context: string): Error {
+  if (!(err instanceof Error)) return new Error(`${context}: ${String(err)}`);
+  const e = err as Error & { errno?: unknown; syscall?: unknown };
+  if (typeof e.errno !== 'number') return err;
+  return new KernelError(`${context}: ${err.message}`, e.errno, errnoName(e.errno), typeof e.syscall === 'string' ? e.syscall : context);
+}

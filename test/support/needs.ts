@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 
-export type Need = 'root' | 'netns' | 'keepalived' | 'ipvs' | 'ipvsadm' | 'dnsmasq' | 'tcpdump' | 'qemu';
+export type Need = 'root' | 'netns' | 'keepalived' | 'ipvs' | 'ipvsadm' | 'dnsmasq' | 'tcpdump' | 'qemu' | 'asan' | 'arping';
 
 const onPath = (bin: string): boolean => {
   try {
@@ -32,6 +32,17 @@ const checks: Record<Need, () => string | undefined> = {
   dnsmasq: () => (onPath('dnsmasq') ? undefined : 'needs dnsmasq (apt-get install dnsmasq)'),
   tcpdump: () => (onPath('tcpdump') ? undefined : 'needs tcpdump (apt-get install tcpdump)'),
   qemu: () => (onPath('qemu-system-x86_64') ? undefined : 'needs qemu-system-x86 (apt-get install qemu-system-x86)'),
+  arping: () => (onPath('arping') ? undefined : 'needs arping (apt-get install iputils-arping)'),
+  asan: () => {
+    // A C++ compiler with AddressSanitizer, to build the native addon instrumented.
+    if (!onPath('g++')) return 'needs g++ (apt-get install g++)';
+    try {
+      const lib = execFileSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
+      return lib.startsWith('/') && existsSync(lib) ? undefined : 'needs libasan (apt-get install libasan8)';
+    } catch {
+      return 'needs libasan (apt-get install libasan8)';
+    }
+  },
   ipvs: () => (existsSync('/proc/net/ip_vs') ? undefined : 'needs a kernel with IPVS (run inside the lab VM: npm run test:kernel)'),
 };
 

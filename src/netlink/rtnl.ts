@@ -1,0 +1,290 @@
+// Addresses and links over rtnetlink (netlink@0.3.0): adding and removing VIPs, listing
+// addresses, looking links up, watching links go up and down for interface tracking, and
+// watching addresses so a VIP removed behind our back is noticed.
+//
+// Every socket belongs to the network namespace that was current when it was opened; open them
+// inside inNetns() (src/netlink/native.ts) to manage another namespace.
+import { isIPv4, isIPv6 } from 'node:net';
+import { constants } from 'node:os';
+import { createRtNetlink, FlagsNew, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
+import { KernelError, toKernelError } from './errors.js';
+import { ipBytes, ipFromBytes } from './ip-address.js';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const IFNAMSIZ = 16;
+const ENODEV = constants.errno.ENODEV;
+
+/** What the kernel reports about a network interface. */
+export interface LinkState {
+  ifindex: number;
+  ifname: string;
+  /** "aa:bb:cc:dd:ee:ff"; empty for links without a hardware address. */
+  mac: string;
+  mtu: number;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  /** Operationally up (IFF_RUNNING, RFC 2863 operstate UP): up and with carrier. */
+  running: boolean;
+  /** Carrier present (IFF_LOWER_UP). */
+  lowerUp: boolean;
+  /** RFC 2863 operational state as the kernel names it (IF_OPER_*). */
+  operstate: OperState;
+}
+
+export type OperState = 'unknown' | 'notpresent' | 'down' | 'lowerlayerdown' | 'testing' | 'dormant' | 'up';
+const OPER_STATES: readonly OperState[] = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
+
+/** One address on one interface. */
+export interface AddressEntry {
+  family: 4 | 6;
+  address: string;
+  prefixLength: number;
+  ifindex: number;
+  /** IPv4 label (e.g. "eth0:vip"); IPv6 addresses have none. */
+  label?: string;
+  /** Still undergoing duplicate address detection (IPv6), not yet usable. */
+  tentative: boolean;
+}
+
+/** A VIP to put on or take off an interface. */
+export interface Vip {
+  /** Interface index (look it up with Rtnl.linkByName). */
+  ifindex: number;
+  address: string;
+  /** Default 32 for IPv4, 128 for IPv6. */
+  prefixLength?: number;
+  /**
+   * IPv4 only (the kernel keeps no labels for IPv6 addresses): the label `ip addr` shows, which
+   * must be the interface name or start with "<ifname>:" and fit in 15 characters.
+   */
+  label?: string;
+}
+
+/** Adding reports whether the address was created or was already there (idempotent either way). */
+export type VipAddResult = 'added' | 'already-present';
+/** Removing reports whether the address was deleted or was not there (idempotent either way). */
+export type VipRemoveResult = 'removed' | 'already-absent';
+
+function familyOf(address: string): 4 | 6 {
+  if (isIPv4(address)) return 4;
+  if (isIPv6(address)) return 6;
+  throw new TypeError(`not an IP address: ${address}`);
+}
+
+function formatMac(bytes: Buffer | undefined): string {
+  return bytes && bytes.length === 6 ? Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':') : '';
+}
+
+function linkStateOf(msg: rt.LinkMessage): LinkState {
+  const flags = msg.data.flags ?? {};
+  return {
+    ifindex: msg.data.index ?? 0,
+    ifname: msg.attrs.ifname ?? '',
+    mac: formatMac(msg.attrs.address),
+    mtu: msg.attrs.mtu ?? 0,
+    up: flags.up === true,
+    running: flags.running === true,
+    lowerUp: flags.lowerUp === true,
+    operstate: OPER_STATES[msg.attrs.operstate ?? 0] ?? 'unknown',
+  };
+}
+
+function addressEntryOf(msg: rt.AddressMessage): AddressEntry | undefined {
+  const family = msg.data.family === AF_INET ? 4 : msg.data.family === AF_INET6 ? 6 : undefined;
+  // IFA_LOCAL is the interface's own address; IFA_ADDRESS differs only on point-to-point links.
+  const bytes = msg.attrs.local ?? msg.attrs.address;
+  if (family === undefined || !bytes) return undefined;
+  // IFA_FLAGS (u32) supersedes the u8 ifa_flags when present.
+  const flags = msg.attrs.flags ?? msg.data.flags ?? {};
+  return {
+    family,
+    address: ipFromBytes(bytes),
+    prefixLength: msg.data.prefixlen ?? 0,
+    ifindex: msg.data.index ?? 0,
+    ...(msg.attrs.label !== undefined ? { label: msg.attrs.label } : {}),
+    tentative: flags.tentative === true,
+  };
+}
+
+function validateLabel(vip: Vip, ifname: string | undefined): void {
+  if (vip.label === undefined) return;
+  if (vip.label.length >= IFNAMSIZ) throw new TypeError(`address label "${vip.label}" is longer than ${IFNAMSIZ - 1} characters`);
+  if (ifname !== undefined && vip.label !== ifname && !vip.label.startsWith(`${ifname}:`)) {
+    throw new TypeError(`address label "${vip.label}" must be "${ifname}" or start with "${ifname}:"`);
+  }
+}
+
+/** A request/response rtnetlink socket. */
+export class Rtnl {
+  private constructor(private readonly socket: RtNetlinkSocket) {}
+
+  /** Opens the socket in the current network namespace (synchronous, so inNetns() works). */
+  static open(): Rtnl {
+    return new Rtnl(createRtNetlink());
+  }
+
+  close(): void {
+    this.socket.socket.close();
+  }
+
+  /** Throws KernelError ENODEV when there is no such link. */
+  async linkByName(ifname: string): Promise<LinkState> {
+    return this.oneLink(`link ${ifname}`, () => this.socket.getLink({}, { ifname }));
+  }
+
+  async linkByIndex(ifindex: number): Promise<LinkState> {
+    return this.oneLink(`link #${ifindex}`, () => this.socket.getLink({ index: ifindex }));
+  }
+
+  async links(): Promise<LinkState[]> {
+    try {
+      return (await this.socket.getLinks()).map(linkStateOf);
+    } catch (err) {
+      throw toKernelError(err, 'list links');
+    }
+  }
+
+  /** Addresses, optionally only one family and/or one interface. */
+  async addresses(filter: { family?: 4 | 6; ifindex?: number } = {}): Promise<AddressEntry[]> {
+    const family = filter.family === 4 ? AF_INET : filter.family === 6 ? AF_INET6 : 0;
+    let messages: rt.AddressMessage[];
+    try {
+      messages = await this.socket.getAddresses({ family });
+    } catch (err) {
+      throw toKernelError(err, 'list addresses');
+    }
+    return messages
+      .map(addressEntryOf)
+      .filter((a): a is AddressEntry => a !== undefined && (filter.ifindex === undefined || a.ifindex === filter.ifindex));
+  }
+
+  /**
+   * Adds a VIP. IPv6 VIPs get IFA_F_NODAD: the address moves between nodes under VRRP's control,
+   * so duplicate address detection would only hold it unusable (tentative) for a second or more
+   * right when traffic should move. Adding an address that is already there is not an error.
+   * `ifname`, when given, names the interface in errors and is what an IPv4 label must start with.
+   */
+  async addVip(vip: Vip, ifname?: string): Promise<VipAddResult> {
+    validateLabel(vip, ifname);
+    const family = familyOf(vip.address);
+    const operation = `add VIP ${vip.address}/${this.prefixOf(vip, family)} on ${ifname ?? `#${vip.ifindex}`}`;
+    try {
+      await this.socket.newAddress(this.header(vip, family), this.attributes(vip, family), {
+        flags: FlagsNew.CREATE | FlagsNew.EXCL,
+      });
+      return 'added';
+    } catch (err) {
+      const e = toKernelError(err, operation);
+      if (e instanceof KernelError && e.code === 'EEXIST') return 'already-present';
+      throw e;
+    }
+  }
+
+  /** Removes a VIP. Removing an address that is not there is not an error. */
+  async removeVip(vip: Vip, ifname?: string): Promise<VipRemoveResult> {
+    const family = familyOf(vip.address);
+    const operation = `remove VIP ${vip.address}/${this.prefixOf(vip, family)} from ${ifname ?? `#${vip.ifindex}`}`;
+    try {
+      await this.socket.delAddress(this.header(vip, family), this.attributes({ ...vip, label: undefined }, family));
+      return 'removed';
+    } catch (err) {
+      const e = toKernelError(err, operation);
+      if (e instanceof KernelError && e.code === 'EADDRNOTAVAIL') return 'already-absent';
+      throw e;
+    }
+  }
+
+  private prefixOf(vip: Vip, family: 4 | 6): number {
+    return vip.prefixLength ?? (family === 4 ? 32 : 128);
+  }
+
+  private header(vip: Vip, family: 4 | 6): rt.Address {
+    return {
+      family: family === 4 ? AF_INET : AF_INET6,
+      prefixlen: this.prefixOf(vip, family),
+      index: vip.ifindex,
+      ...(family === 6 ? { flags: { nodad: true } } : {}),
+    };
+  }
+
+  private attributes(vip: Vip, family: 4 | 6): rt.AddressAttrs {
+    const bytes = ipBytes(vip.address);
+    if (family === 6) return { address: bytes, flags: { nodad: true } };
+    return { local: bytes, address: bytes, ...(vip.label !== undefined ? { label: vip.label } : {}) };
+  }
+
+  private async oneLink(what: string, request: () => Promise<rt.LinkMessage[]>): Promise<LinkState> {
+    let messages: rt.LinkMessage[];
+    try {
+      messages = await request();
+    } catch (err) {
+      throw toKernelError(err, what);
+    }
+    const first = messages[0];
+    if (!first) throw new KernelError(`${what}: no such device (ENODEV)`, ENODEV, 'ENODEV', what);
+    return linkStateOf(first);
+  }
+}
+
+/** Opens an rtnetlink socket subscribed to `groups` that hands every notification to `onMessage`. */
+function subscribe(groups: ReadonlyArray<keyof typeof rt.MulticastGroups>, onMessage: (m: NetlinkMessage) => void): RtNetlinkSocket {
+  const socket = createRtNetlink();
+  for (const g of groups) socket.addMembership(g);
+  // The raw socket's messages keep their type, which tells RTM_DEL* from RTM_NEW*;
+  // RtNetlinkSocket's parsed 'message' event drops it.
+  socket.socket.on('message', (messages: NetlinkMessage[]) => messages.forEach(onMessage));
+  return socket;
+}
+
+export type LinkEvent = 'changed' | 'removed';
+
+/**
+ * Watches links (RTNLGRP_LINK) for interface tracking: every RTM_NEWLINK / RTM_DELLINK the kernel
+ * multicasts calls `onChange`. The kernel also sends RTM_NEWLINK for changes the tracker does not
+ * care about (e.g. promiscuity); compare with the previous LinkState to see what changed.
+ */
+export class LinkWatch {
+  private constructor(private readonly socket: RtNetlinkSocket) {}
+
+  /** Subscribes in the current network namespace (synchronous, so inNetns() works). */
+  static open(onChange: (link: LinkState, event: LinkEvent) => void): LinkWatch {
+    return new LinkWatch(
+      subscribe(['LINK'], (m) => {
+        if (m.type !== rt.MessageType.NEWLINK && m.type !== rt.MessageType.DELLINK) return;
+        onChange(linkStateOf(rt.parseLinkMessage(m.data)), m.type === rt.MessageType.DELLINK ? 'removed' : 'changed');
+      }),
+    );
+  }
+
+  close(): void {
+    this.socket.socket.close();
+  }
+}
+
+export type AddressEvent = 'added' | 'removed';
+
+/**
+ * Watches IPv4 and IPv6 addresses (RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR), so a VIP that
+ * someone deletes behind the daemon's back (`ip addr del`, a network manager) is noticed and put
+ * back instead of silently black-holing traffic. IPv6 addresses also report here when they leave
+ * the tentative state.
+ */
+export class AddressWatch {
+  private constructor(private readonly socket: RtNetlinkSocket) {}
+
+  /** Subscribes in the current network namespace (synchronous, so inNetns() works). */
+  static open(onChange: (address: AddressEntry, event: AddressEvent) => void): AddressWatch {
+    return new AddressWatch(
+      subscribe(['IPV4_IFADDR', 'IPV6_IFADDR'], (m) => {
+        if (m.type !== rt.MessageType.NEWADDR && m.type !== rt.MessageType.DELADDR) return;
+        const entry = addressEntryOf(rt.parseAddressMessage(m.data));
+        if (entry) onChange(entry, m.type === rt.MessageType.DELADDR ? 'removed' : 'added');
+      }),
+    );
+  }
+
+  close(): void {
+    this.socket.socket.close();
+  }
+}
