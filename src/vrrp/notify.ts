@@ -1,0 +1,65 @@
+// Notify hooks as data: which argv arrays to run for a state change, with the facts in the
+// environment (no shell, no argument splicing, so names and reasons cannot inject anything).
+// Spawning is notify-spawn.ts.
+import type { InstanceSettings, NotifySettings } from './settings.js';
+import type { TransitionReason, VrrpState } from './instance.js';
+
+/** The states hooks are named after; `stop` is an instance shut down (back to initialize). */
+export type NotifyState = 'master' | 'backup' | 'fault' | 'stop';
+
+export interface NotifyEvent {
+  kind: 'instance' | 'group';
+  name: string;
+  state: NotifyState;
+  previous: NotifyState | 'initialize';
+  reason: TransitionReason;
+  /** Instance only. */
+  vrid?: number;
+  interface?: string;
+  priority?: number;
+}
+
+export interface NotifyCommand {
+  argv: readonly string[];
+  /** Added to lvsd's own environment. */
+  env: Record<string, string>;
+}
+
+export function notifyState(state: VrrpState): NotifyState {
+  return state === 'initialize' ? 'stop' : state;
+}
+
+/** The notify event for an instance's `state` action. */
+export function instanceNotifyEvent(
+  settings: Pick<InstanceSettings, 'name' | 'vrid' | 'interface'>,
+  transition: { from: VrrpState; to: VrrpState; reason: TransitionReason },
+  priority: number,
+): NotifyEvent {
+  return {
+    kind: 'instance',
+    name: settings.name,
+    state: notifyState(transition.to),
+    previous: transition.from === 'initialize' ? 'initialize' : notifyState(transition.from),
+    reason: transition.reason,
+    vrid: settings.vrid,
+    interface: settings.interface,
+    priority,
+  };
+}
+
+/** The hooks to run, state-specific first, then `any`. */
+export function notifyCommands(hooks: NotifySettings | undefined, event: NotifyEvent): NotifyCommand[] {
+  if (!hooks) return [];
+  const env: Record<string, string> = {
+    LVSD_VRRP_KIND: event.kind,
+    LVSD_VRRP_NAME: event.name,
+    LVSD_VRRP_STATE: event.state,
+    LVSD_VRRP_PREVIOUS_STATE: event.previous,
+    LVSD_VRRP_REASON: event.reason,
+  };
+  if (event.vrid !== undefined) env.LVSD_VRRP_VRID = String(event.vrid);
+  if (event.interface !== undefined) env.LVSD_VRRP_INTERFACE = event.interface;
+  if (event.priority !== undefined) env.LVSD_VRRP_PRIORITY = String(event.priority);
+  const argvs = [hooks[event.state], hooks.any].filter((argv): argv is readonly string[] => argv !== undefined && argv.length > 0);
+  return argvs.map((argv) => ({ argv, env }));
+}

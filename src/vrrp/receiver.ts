@@ -1,0 +1,63 @@
+// The receive path of one VRRP socket (one interface and family): RFC 5798 7.1 checks that need
+// no configuration, decoding, and dispatch by VRID. Its `onPacket` has the signature of the
+// VrrpSocket callback. Nothing here throws on traffic; every discarded packet is counted once,
+// on the instance its VRID byte names when there is one, on the receiver otherwise.
+import { emptyDropCounts, type DropReason } from './drop-reasons.js';
+import type { ReceivedAdvert } from './instance.js';
+import { decodeAdvert } from './packet.js';
+
+/** What the socket reports about a packet (IP header fields). */
+export interface VrrpReceiveInfo {
+  family: 4 | 6;
+  src: string;
+  dst: string;
+  /** IPv4 TTL or IPv6 hop limit; -1 when the kernel did not say. */
+  ttl: number;
+  ifindex: number;
+}
+
+/** An instance as the receiver sees it: a runner, or a bare state machine in tests. */
+export interface AdvertSink {
+  receive(advert: ReceivedAdvert): void;
+  countDrop(reason: DropReason): void;
+}
+
+export function isMulticast(address: string): boolean {
+  if (address.includes(':')) return address.toLowerCase().startsWith('ff');
+  const first = Number(address.slice(0, address.indexOf('.')));
+  return first >= 224 && first <= 239;
+}
+
+export class VrrpReceiver {
+  private readonly sinks = new Map<number, AdvertSink>();
+  /** Drops that name no configured VRID. */
+  readonly drops = emptyDropCounts();
+  packets = 0;
+
+  constructor(readonly family: 4 | 6) {}
+
+  register(vrid: number, sink: AdvertSink): void {
+    if (this.sinks.has(vrid)) throw new Error(`VRID ${vrid} is already in use on this IPv${this.family} socket`);
+    this.sinks.set(vrid, sink);
+  }
+
+  unregister(vrid: number): void {
+    this.sinks.delete(vrid);
+  }
+
+  readonly onPacket = (payload: Buffer, info: VrrpReceiveInfo): void => {
+    this.packets++;
+    const sink = payload.length >= 2 ? this.sinks.get(payload[1] as number) : undefined;
+    const drop = (reason: DropReason): void => {
+      if (sink) sink.countDrop(reason);
+      else this.drops[reason]++;
+    };
+    // Only a neighbour on the link can send TTL 255 to a link-local group (RFC 5798 7.1). A
+    // missing TTL is refused too: accepting it would let off-link senders through.
+    if (isMulticast(info.dst) && info.ttl !== 255) return drop('bad-ttl');
+    const decoded = decodeAdvert(payload, { family: this.family, src: info.src, dst: info.dst });
+    if (!decoded.ok) return drop(decoded.reason);
+    if (!sink) return drop('unknown-vrid');
+    sink.receive({ advert: decoded.advert, src: info.src, dst: info.dst, checksum: decoded.checksumVariant });
+  };
+}
