@@ -2,6 +2,12 @@
 // The one lvsd executable. Each subcommand lives in src/cli/commands/ and registers itself here.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerCheckCommand } from './commands/check.js';
+import { registerSchemaCommand } from './commands/schema.js';
+import { registerRealServerCommand } from './commands/realserver.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerControlCommands } from './commands/control.js';
+import { registerPlanCommands } from './commands/plan.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -13,6 +19,12 @@ export function buildProgram(): Command {
     .description('Layer-4 load balancer: kernel IPVS, health checks and VRRP from one YAML file.')
     .version(packageVersion(), '-V, --version', 'print the lvsd version')
     .showHelpAfterError('(run "lvsd --help" for usage)');
+  registerCheckCommand(program);
+  registerSchemaCommand(program);
+  registerRunCommand(program);
+  registerControlCommands(program);
+  registerPlanCommands(program);
+  registerRealServerCommand(program);
   return program;
 }
 

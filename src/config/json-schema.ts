@@ -8,3 +8,8 @@ export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' });
   return { ...schema, title: 'lvsd configuration' };
 }
+
+/** The exact text of examples/lvsd.schema.json. */
+export function configJsonSchemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+}

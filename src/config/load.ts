@@ -11,8 +11,7 @@ import { zodIssuesToPathIssues, type PathIssue } from './zod-messages.js';
 
 export { formatIssue, type ConfigIssue } from './issues.js';
 
-/** Where lvsd looks for its config when no -c is given. */
-export const DEFAULT_CONFIG_PATH = '/etc/lvsd/lvsd.yaml';
+export { DEFAULT_CONFIG_PATH } from './paths.js';
 
 /**
  * yaml's measure of alias use (uses of an anchor times the aliases nested in it). Sharing one

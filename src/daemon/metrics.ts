@@ -4,13 +4,14 @@
 // (reconciles, reloads) are recorded through the methods below.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { parseHostPort } from '../config/address.js';
+import type { VrrpState } from '../vrrp/counters.js';
 
-export type VrrpStateName = 'init' | 'backup' | 'master' | 'fault';
-const VRRP_STATES: readonly VrrpStateName[] = ['init', 'backup', 'master', 'fault'];
+const VRRP_STATES: readonly VrrpState[] = ['initialize', 'backup', 'master', 'fault'];
 
 export interface VrrpMetricsView {
   instance: string;
-  state: VrrpStateName;
+  state: VrrpState;
   priority: number;
   effectivePriority: number;
   transitions: number;
@@ -152,17 +153,11 @@ export class DaemonMetrics {
   }
 }
 
-/** Parses "127.0.0.1:9810" or "[::1]:9810". */
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
-  const port = Number(m?.[3]);
-  if (!m || !(port > 0 && port < 65536)) throw new Error(`metrics listen address "${listen}": expected host:port, e.g. 127.0.0.1:9810`);
-  return { host: (m[1] ?? m[2]) as string, port };
-}
-
 /** Serves GET /metrics. Binds where the config says; the default is loopback only. */
 export async function serveMetrics(metrics: DaemonMetrics, listen: string): Promise<Server> {
-  const { host, port } = parseListen(listen);
+  const where = parseHostPort(listen);
+  if (!where) throw new Error(`metrics listen address "${listen}": expected address:port, e.g. 127.0.0.1:9810 or [::1]:9810`);
+  const { address: host, port } = where;
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');

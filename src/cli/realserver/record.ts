@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Step } from './plan.js';
 
-export const DEFAULT_STATE_FILE = '/run/lvsd/realserver.json';
+export { DEFAULT_STATE_FILE } from './constants.js';
 
 const changeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('module'), module: z.string(), device: z.string() }),

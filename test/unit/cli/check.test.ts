@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { registerCheckCommand, runCheck, type Output } from '../../../src/cli/commands/check.js';
+import { runCheck, type Output } from '../../../src/cli/check-report.js';
+import { registerCheckCommand } from '../../../src/cli/commands/check.js';
 
 const example = fileURLToPath(new URL('../../../examples/lvsd.yaml', import.meta.url));
 const invalid = fileURLToPath(new URL('../../fixtures/config/invalid/55-multiple-errors.yaml', import.meta.url));

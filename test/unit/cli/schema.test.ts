@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { schemaText } from '../../../src/cli/commands/schema.js';
+import { configJsonSchemaText as schemaText } from '../../../src/config/json-schema.js';
 import { CHECK_TYPES, SCHEDULERS } from '../../../src/config/schema.js';
 
 const committed = fileURLToPath(new URL('../../../examples/lvsd.schema.json', import.meta.url));

@@ -1,7 +1,7 @@
 // The full-vocabulary example loads cleanly: every feature at once, no errors, no warnings.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatSummary } from '../../../src/cli/commands/check.js';
+import { formatSummary } from '../../../src/cli/check-report.js';
 import { instanceFamily } from '../../../src/config/derived.js';
 import { formatIssue, loadConfigFile } from '../../../src/config/load.js';
 

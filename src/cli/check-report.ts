@@ -1,0 +1,93 @@
+// `lvsd check`: validate a config file the way the daemon would load it, without touching the
+// kernel. Exit 0 when it loads, 1 when it does not; problems go to stderr as file:line:col.
+import { formatDuration } from '../config/duration.js';
+import { describeServiceMatch } from '../config/derived.js';
+import { formatIssue, sortIssues } from '../config/issues.js';
+import { loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/types.js';
+
+export interface CheckOptions {
+  config: string;
+  json?: boolean;
+  strict?: boolean;
+}
+
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const stdio: Output = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Runs the check and returns the exit code. */
+export async function runCheck(options: CheckOptions, io: Output = stdio): Promise<number> {
+  const result = await loadConfigFile(options.config);
+  const problems = [
+    ...result.warnings.map((w) => ({ ...w, message: `warning: ${w.message}` })),
+    ...(result.ok ? [] : result.errors),
+  ];
+  for (const issue of sortIssues(problems)) io.err(formatIssue(issue));
+  if (!result.ok) {
+    io.err(`${options.config}: ${count(result.errors.length, 'error')}, the configuration was not accepted`);
+    return 1;
+  }
+  if (options.strict && result.warnings.length > 0) {
+    io.err(`${options.config}: ${count(result.warnings.length, 'warning')}, refused because of --strict`);
+    return 1;
+  }
+  if (options.json) io.out(JSON.stringify(result.config, null, 2));
+  else for (const line of formatSummary(result.config, options.config, result.warnings.length)) io.out(line);
+  return 0;
+}
+
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** A short normalized view: what lvsd will float and what it will balance. */
+export function formatSummary(config: Config, file: string, warnings = 0): string[] {
+  const { instances, sync_groups: groups } = config.vrrp;
+  const lines = [`${file}: OK, node ${config.node.name}${warnings > 0 ? ` (${count(warnings, 'warning')})` : ''}`];
+  lines.push(`VRRP instances: ${instances.length}`);
+  lines.push(
+    ...table(
+      instances.map((inst) => [
+        inst.name,
+        inst.interface,
+        `vrid ${inst.vrid}`,
+        `prio ${inst.priority}`,
+        `v${inst.version}`,
+        `every ${formatDuration(inst.advert_interval)}`,
+        inst.unicast_peers.length > 0 ? `unicast to ${inst.unicast_peers.join(',')}` : 'multicast',
+        inst.vips.map((v) => `${v.address}/${v.prefix}${v.dev !== undefined ? ` dev ${v.dev}` : ''}`).join(' '),
+      ]),
+    ),
+  );
+  if (groups.length > 0) {
+    lines.push(`sync groups: ${groups.length}`);
+    lines.push(...table(groups.map((g) => [g.name, g.instances.join(', ')])));
+  }
+  lines.push(`services: ${config.services.length}`);
+  lines.push(
+    ...table(
+      config.services.map((svc) => [
+        svc.name,
+        describeServiceMatch(svc),
+        svc.scheduler,
+        svc.forwarding,
+        count(svc.real_servers.length, 'real server'),
+        svc.check ? `check ${svc.check.type}` : 'no check',
+        svc.persistence > 0 ? `persistence ${formatDuration(svc.persistence)}` : '',
+      ]),
+    ),
+  );
+  return lines;
+}
+
+/** Left-aligned columns, two spaces apart, indented two. */
+function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => `  ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd());
+}

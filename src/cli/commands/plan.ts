@@ -1,0 +1,70 @@
+// `lvsd plan` and `lvsd apply`: the IPVS part of a config against the kernel, without the daemon.
+// Every real server counts as healthy at its configured weight (no checks run here).
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
+import type { Config } from '../../config/types.js';
+import type { IpvsClient } from '../../ipvs/client.js';
+import type { Plan } from '../../ipvs/plan.js';
+
+async function loadOrExit(file: string): Promise<Config | undefined> {
+  const { formatIssue, loadConfigFile } = await import('../../config/load.js');
+  const result = await loadConfigFile(file);
+  for (const w of result.warnings) process.stderr.write(`${formatIssue(w)}\n`);
+  if (result.ok) return result.config;
+  for (const e of result.errors) process.stderr.write(`${formatIssue(e)}\n`);
+  process.stderr.write(`${file}: configuration rejected, the kernel was not touched\n`);
+  process.exitCode = 1;
+  return undefined;
+}
+
+async function withPlan(file: string, act: (client: IpvsClient, plan: Plan) => Promise<void>): Promise<void> {
+  const config = await loadOrExit(file);
+  if (!config) return;
+  const [{ IpvsClient }, { configuredIpvs }, { planChanges }] = await Promise.all([
+    import('../../ipvs/client.js'),
+    import('../../ipvs/desired.js'),
+    import('../../ipvs/plan.js'),
+  ]);
+  let client: IpvsClient | undefined;
+  try {
+    client = await IpvsClient.open();
+    const plan = planChanges(configuredIpvs(config.services), await client.read(), { purgeUnmanaged: config.ipvs.purge_unmanaged });
+    await act(client, plan);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    client?.close();
+  }
+}
+
+export function registerPlanCommands(program: Command): void {
+  program
+    .command('plan')
+    .summary('show the IPVS changes a config would make, without making them')
+    .description('Compare the services in the config with the kernel and print the operations as a diff (+ add, ~ edit, - delete). Real servers count as healthy at their configured weight.')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
+    .action((opts: { config: string }) =>
+      withPlan(opts.config, async (_client, plan) => {
+        const { formatPlan } = await import('../../ipvs/plan.js');
+        process.stdout.write(plan.operations.length === 0 && plan.unmanaged.length === 0 ? 'no changes: the kernel matches the config\n' : `${formatPlan(plan)}\n`);
+      }),
+    );
+
+  program
+    .command('apply')
+    .summary('apply the IPVS part of a config once and print what was done')
+    .description('Make the kernel match the services in the config with the fewest operations (edits in place, new real servers before old ones go). Without a running daemon no checks run: real servers get their configured weight.')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
+    .action((opts: { config: string }) =>
+      withPlan(opts.config, async (client, plan) => {
+        const { applyPlan, describeOperation } = await import('../../ipvs/apply.js');
+        const result = await applyPlan(client, plan);
+        for (const op of result.applied) process.stdout.write(`done: ${describeOperation(op)}\n`);
+        for (const s of result.skipped) process.stdout.write(`skipped: ${describeOperation(s.operation)} (${s.reason})\n`);
+        for (const f of result.failed) process.stderr.write(`failed: ${describeOperation(f.operation)}: ${f.error.message}\n`);
+        process.stdout.write(`${result.applied.length} operation(s) in ${result.elapsedMs.toFixed(1)} ms${plan.unmanaged.length ? `, ${plan.unmanaged.length} unmanaged service(s) left alone` : ''}\n`);
+        if (result.failed.length > 0) process.exitCode = 1;
+      }),
+    );
+}

@@ -1,0 +1,301 @@
+// The lvsd daemon: one process running IPVS reconciliation, health checks and VRRP.
+//
+// Start-up order (each step is ready before the next needs it):
+//  1. config: parsed and checked; any error stops here, before the kernel is touched;
+//  2. control socket: `lvsd status` works from the first moment, and a second daemon is refused;
+//  3. IPVS: the kernel's services are adopted (never flushed) and reconciled, health checks start
+//     with the real servers that are already serving counted as up: a restart keeps connections;
+//  4. VRRP: instances start as backup; a node becomes master only after its services are ready;
+//  5. metrics endpoint.
+// Shutdown (SIGTERM/SIGINT) runs the other way: VRRP first (a master sends priority 0 so the
+// peer takes over after Skew_Time, and removes its VIPs), then checks stop; IPVS rules are kept
+// unless ipvs.remove_on_exit, so a restart does not drop live connections.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { formatIssue, parseConfigText, type ConfigIssue } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { HealthMonitor } from '../health/index.js';
+import { IpvsClient } from '../ipvs/client.js';
+import { serviceIdFromConfig } from '../ipvs/desired.js';
+import { destName, serviceName } from '../ipvs/names.js';
+import { formatPlan } from '../ipvs/plan.js';
+import { ControlServer } from './control-server.js';
+import { IpvsManager } from './ipvs-manager.js';
+import type { Logger } from './log.js';
+import { DaemonMetrics, serveMetrics, type IpvsStatsView } from './metrics.js';
+import { statusReport, type StatusReport } from './status.js';
+import { SyncFollower } from './sync-follower.js';
+import { VrrpManager } from './vrrp-manager.js';
+
+export class ConfigRejected extends Error {
+  override readonly name = 'ConfigRejected';
+  constructor(
+    readonly file: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(`${file}: configuration rejected:\n${issues.map(formatIssue).join('\n')}`);
+  }
+}
+
+interface LoadedConfig {
+  config: Config;
+  hash: string;
+}
+
+async function readConfig(path: string, log: Logger): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigRejected(path, [{ file: path, line: 1, col: 1, message: `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})` }]);
+  }
+  const result = parseConfigText(text, path);
+  for (const w of result.warnings) log.warn(`${formatIssue(w)}`);
+  if (!result.ok) throw new ConfigRejected(path, result.errors);
+  return { config: result.config, hash: createHash('sha256').update(text).digest('hex').slice(0, 16) };
+}
+
+export interface DaemonOptions {
+  configPath: string;
+  log: Logger;
+}
+
+export class Daemon {
+  private loaded: LoadedConfig;
+  private ipvs: IpvsManager | undefined;
+  private ipvsClient: IpvsClient | undefined;
+  private sync: SyncFollower | undefined;
+  private vrrp: VrrpManager | undefined;
+  private metricsServer: Server | undefined;
+  private control: ControlServer | undefined;
+  private readonly health: HealthMonitor;
+  private readonly metrics: DaemonMetrics;
+  private stopping: Promise<void> | undefined;
+  private reloading: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly opts: DaemonOptions,
+    loaded: LoadedConfig,
+  ) {
+    this.loaded = loaded;
+    this.health = new HealthMonitor({ logger: opts.log });
+    this.metrics = new DaemonMetrics({
+      vrrp: () =>
+        (this.vrrp?.status() ?? []).map((s) => ({
+          instance: s.name,
+          state: s.state,
+          priority: s.configuredPriority,
+          effectivePriority: s.priority,
+          transitions: s.counters.transitions,
+          advertsSent: s.counters.advertsSent,
+          advertsReceived: s.counters.advertsReceived,
+          drops: s.counters.drops,
+        })),
+      realServers: () => this.realServerViews(),
+      ipvsStats: () => this.ipvsStats(),
+    });
+  }
+
+  get config(): Config {
+    return this.loaded.config;
+  }
+
+  static async start(opts: DaemonOptions): Promise<Daemon> {
+    const loaded = await readConfig(opts.configPath, opts.log);
+    const d = new Daemon(opts, loaded);
+    try {
+      await d.startParts();
+    } catch (err) {
+      await d.stop();
+      throw err;
+    }
+    return d;
+  }
+
+  private async startParts(): Promise<void> {
+    const { config, hash } = this.loaded;
+    const log = this.opts.log;
+    this.control = await ControlServer.listen(config.control.socket, (method, params) => this.handle(method, params));
+    log.info({ socket: config.control.socket }, 'control socket ready');
+    if (this.needsIpvs(config)) await this.startIpvs(config);
+    this.vrrp = await VrrpManager.start(config, { log });
+    this.vrrp.onStateChange(() => void this.sync?.follow(this.isMaster()));
+    this.metricsServer = await serveMetrics(this.metrics, config.metrics.listen);
+    this.metrics.setConfigHash(hash);
+    log.info({ node: config.node.name, configHash: hash, services: config.services.length, instances: config.vrrp.instances.length, metrics: config.metrics.listen }, 'lvsd running');
+  }
+
+  /** A node with no services and no sync daemon never needs IPVS (a VRRP-only router). */
+  private needsIpvs(config: Config): boolean {
+    return config.services.length > 0 || config.ipvs.sync_daemon.enabled;
+  }
+
+  private async startIpvs(config: Config): Promise<void> {
+    this.ipvsClient = await IpvsClient.open();
+    const t = config.ipvs.timeouts;
+    if (t.tcp !== undefined || t.tcpfin !== undefined || t.udp !== undefined) {
+      await this.ipvsClient.setTimeouts({
+        ...(t.tcp !== undefined ? { tcp: Math.ceil(t.tcp / 1000) } : {}),
+        ...(t.tcpfin !== undefined ? { tcpFin: Math.ceil(t.tcpfin / 1000) } : {}),
+        ...(t.udp !== undefined ? { udp: Math.ceil(t.udp / 1000) } : {}),
+      });
+    }
+    this.ipvs = await IpvsManager.start(config, {
+      client: this.ipvsClient,
+      health: this.health,
+      log: this.opts.log,
+      onReconciled: (report, seconds) => this.metrics.recordReconcile(report.result.failed.length === 0, seconds),
+    });
+    this.sync = new SyncFollower(this.ipvsClient, config.ipvs.sync_daemon, this.opts.log);
+    await this.sync.follow(false);
+  }
+
+  private isMaster(): boolean {
+    return (this.vrrp?.status() ?? []).some((s) => s.state === 'master');
+  }
+
+  /**
+   * Re-reads the config file. Any error leaves everything as it was (old config, nothing
+   * changed in the kernel); otherwise only what differs is applied.
+   */
+  reload(): Promise<{ ok: true; hash: string; changed: boolean } | { ok: false; errors: string[] }> {
+    const next = this.reloading.then(() => this.reloadNow());
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadNow(): Promise<{ ok: true; hash: string; changed: boolean } | { ok: false; errors: string[] }> {
+    const log = this.opts.log;
+    let loaded: LoadedConfig;
+    try {
+      loaded = await readConfig(this.opts.configPath, log);
+    } catch (err) {
+      const errors = err instanceof ConfigRejected ? err.issues.map(formatIssue) : [String(err)];
+      for (const e of errors) log.error(e);
+      log.error('reload rejected: the running configuration stays in force');
+      this.metrics.recordReload(false);
+      return { ok: false, errors };
+    }
+    if (loaded.hash === this.loaded.hash) {
+      this.metrics.recordReload(true);
+      log.info({ configHash: loaded.hash }, 'reload: configuration unchanged');
+      return { ok: true, hash: loaded.hash, changed: false };
+    }
+    const old = this.loaded.config;
+    const config = loaded.config;
+    if (config.control.socket !== old.control.socket || config.metrics.listen !== old.metrics.listen) {
+      log.warn('control.socket and metrics.listen changes take effect at the next restart');
+    }
+    this.loaded = loaded;
+    if (this.ipvs) await this.ipvs.reload(config);
+    else if (this.needsIpvs(config)) await this.startIpvs(config);
+    await this.sync?.reconfigure(config.ipvs.sync_daemon, this.isMaster());
+    await this.vrrp?.reload(config);
+    this.metrics.recordReload(true);
+    this.metrics.setConfigHash(loaded.hash);
+    log.info({ configHash: loaded.hash }, 'reload applied');
+    return { ok: true, hash: loaded.hash, changed: true };
+  }
+
+  /** Graceful stop, in the reverse order of start. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopParts();
+    return this.stopping;
+  }
+
+  private async stopParts(): Promise<void> {
+    const log = this.opts.log;
+    await this.vrrp?.stop().catch((err: unknown) => log.error({ err }, 'stopping VRRP'));
+    await this.ipvs?.stop().catch((err: unknown) => log.error({ err }, 'stopping IPVS management'));
+    if (!this.ipvs) this.health.stop();
+    await this.sync?.stop();
+    this.ipvsClient?.close();
+    await this.control?.close();
+    await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));
+    log.info('lvsd stopped');
+  }
+
+  status(): Promise<StatusReport> {
+    return statusReport({
+      config: this.loaded.config,
+      configHash: this.loaded.hash,
+      vrrp: this.vrrp?.status() ?? [],
+      health: this.health.status(),
+      overrides: this.ipvs?.overridesList() ?? [],
+      quorum: (name) => this.ipvs?.quorumState(name),
+      kernel: this.ipvsClient ? () => (this.ipvsClient as IpvsClient).read() : undefined,
+    });
+  }
+
+  private realServerViews(): { service: string; server: string; up: boolean; weight: number }[] {
+    const health = new Map(this.health.status().map((h) => [`${h.service}|${h.realServer}`, h.state.up]));
+    return this.loaded.config.services.flatMap((svc) =>
+      svc.real_servers.map((rs) => {
+        const server = destName(rs);
+        return { service: svc.name, server, up: health.get(`${svc.name}|${server}`) ?? (rs.check ?? svc.check ? false : true), weight: rs.weight };
+      }),
+    );
+  }
+
+  private async ipvsStats(): Promise<IpvsStatsView[]> {
+    if (!this.ipvsClient) return [];
+    const kernel = await this.ipvsClient.read();
+    const names = new Map(this.loaded.config.services.map((s) => [serviceName(serviceIdFromConfig(s)), s.name]));
+    const out: IpvsStatsView[] = [];
+    for (const row of kernel.services) {
+      const service = names.get(serviceName(row.service)) ?? serviceName(row.service);
+      const st = row.service.stats;
+      out.push({ service, connections: Number(st.conns), packetsIn: Number(st.inPackets), packetsOut: Number(st.outPackets), bytesIn: Number(st.inBytes), bytesOut: Number(st.outBytes) });
+      for (const d of row.destinations) {
+        out.push({
+          service,
+          server: destName(d),
+          connections: Number(d.stats.conns),
+          packetsIn: Number(d.stats.inPackets),
+          packetsOut: Number(d.stats.outPackets),
+          bytesIn: Number(d.stats.inBytes),
+          bytesOut: Number(d.stats.outBytes),
+          activeConnections: d.activeConns,
+          inactiveConnections: d.inactiveConns,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The control socket's methods. */
+  private async handle(method: string, params: Record<string, unknown>): Promise<unknown> {
+    const str = (key: string): string | undefined => (typeof params[key] === 'string' ? (params[key] as string) : undefined);
+    switch (method) {
+      case 'status':
+        return this.status();
+      case 'reload':
+        return this.reload();
+      case 'failover': {
+        if (!this.vrrp) throw new Error('VRRP is not running');
+        const mode = params.take === true ? 'take-over' : 'step-down';
+        return this.vrrp.failover(str('instance'), mode);
+      }
+      case 'drain':
+      case 'enable':
+      case 'disable': {
+        const service = str('service');
+        if (!service) throw new Error(`${method}: name a service`);
+        if (!this.ipvs) throw new Error('no services are configured');
+        const realServer = str('realServer');
+        const override = method === 'enable' ? (params.force === true ? 'enable' : 'clear') : method;
+        this.ipvs.setOverride(service, realServer, override);
+        await this.ipvs.settled();
+        return { service, realServer: realServer ?? null, override };
+      }
+      case 'plan': {
+        if (!this.ipvs) return { text: 'no services are configured: nothing to plan', operations: 0 };
+        const plan = await this.ipvs.plan();
+        return { text: formatPlan(plan), operations: plan.operations.length };
+      }
+      default:
+        throw new Error(`unknown method "${method}" (status, reload, failover, drain, enable, disable, plan)`);
+    }
+  }
+}

@@ -1,0 +1,293 @@
+// The IPVS side of the daemon: keeps the kernel equal to the configured services as seen
+// through health checks and operator overrides.
+//
+// Reconciles are scoped. A health change or an override touches one service: lvsd reads that
+// service back from the kernel and plans against it, so a flapping farm of 10,000 services
+// costs two small dumps per change, not a full one. Start, reload and a periodic resync read
+// everything, which is also what repairs drift made behind lvsd's back (ipvsadm by hand).
+// Changes that arrive together are batched into one reconcile (a short debounce), so a rack
+// going down is one netlink burst, not hundreds.
+import type { Config, ServiceConfig } from '../config/types.js';
+import { checkTargets, effectiveDestinations, realServerKey, type HealthMonitor, type MonitoredRealServer, type OperatorOverride } from '../health/index.js';
+import { applyPlan, describeOperation, type ApplyResult } from '../ipvs/apply.js';
+import type { IpvsClient } from '../ipvs/client.js';
+import { destinationFromConfig, serviceFromConfig, serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
+import { destName, serviceName } from '../ipvs/names.js';
+import { planChanges, type Plan } from '../ipvs/plan.js';
+import type { DesiredIpvs, KernelIpvs, ServiceWithDestinations } from '../ipvs/types.js';
+import type { Logger } from './log.js';
+
+/** How long changes are gathered before one reconcile applies them together. */
+const BATCH_MS = 20;
+/** Full read-back of the kernel, catching changes made by others. */
+const RESYNC_MS = 60_000;
+/** Back-off after a reconcile that could not even read the kernel. */
+const RETRY_MS = 1_000;
+
+export interface ReconcileReport {
+  scope: 'all' | string[];
+  plan: Plan;
+  result: ApplyResult;
+}
+
+export interface IpvsManagerDeps {
+  client: IpvsClient;
+  health: HealthMonitor;
+  log: Logger;
+  onReconciled?: (report: ReconcileReport, seconds: number) => void;
+}
+
+export interface ServiceStatusOverride {
+  service: string;
+  realServer?: string;
+  override: OperatorOverride;
+}
+
+export class IpvsManager {
+  private config: Config;
+  /** Operator overrides by service name, then real-server key; they outlive reloads. */
+  private readonly overrides = new Map<string, Map<string, OperatorOverride>>();
+  /** Services the operator disabled: all their real servers are drained. */
+  private readonly disabled = new Set<string>();
+  private readonly quorumMet = new Map<string, boolean>();
+  private readonly dirty = new Set<string>();
+  private fullPending = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly resync: NodeJS.Timeout;
+  private stopped = false;
+
+  private constructor(
+    private readonly deps: IpvsManagerDeps,
+    config: Config,
+  ) {
+    this.config = config;
+    deps.health.onChange((c) => this.markDirty(c.service));
+    this.resync = setInterval(() => this.requestFull(), RESYNC_MS).unref();
+  }
+
+  /**
+   * Adopts what the kernel holds: real servers that are already in a configured service with a
+   * non-zero weight start as healthy, so a restarted daemon keeps the farm serving while its
+   * first checks run. Then one full reconcile, which is empty when nothing changed.
+   */
+  static async start(config: Config, deps: IpvsManagerDeps): Promise<IpvsManager> {
+    const m = new IpvsManager(deps, config);
+    const kernel = await deps.client.read();
+    deps.health.update(m.monitored(kernel));
+    deps.health.start();
+    const first = await m.serialize(() => m.reconcile('all', kernel, []));
+    deps.log.info(
+      { kernelServices: kernel.services.length, operations: first.result.applied.length, failed: first.result.failed.length, unmanaged: first.plan.unmanaged.length },
+      `adopted the kernel's IPVS state (${kernel.services.length} services); first reconcile made ${first.result.applied.length} changes`,
+    );
+    return m;
+  }
+
+  /** A validated new config: re-targets checks, deletes services that left the config, reconciles. */
+  async reload(config: Config): Promise<ReconcileReport> {
+    const before = new Map(this.config.services.map((s) => [s.name, s]));
+    this.config = config;
+    const kernel = await this.deps.client.read();
+    this.deps.health.update(this.monitored(kernel));
+    const kept = new Set(config.services.map((s) => s.name));
+    const removed = [...before.values()].filter((s) => !kept.has(s.name));
+    for (const s of removed) {
+      this.overrides.delete(s.name);
+      this.disabled.delete(s.name);
+      this.quorumMet.delete(s.name);
+    }
+    return this.serialize(() => this.reconcile('all', kernel, removed));
+  }
+
+  /** What a reconcile would do now, without doing it. */
+  async plan(config: Config = this.config): Promise<Plan> {
+    return planChanges(this.desired(config), await this.deps.client.read(), { purgeUnmanaged: config.ipvs.purge_unmanaged });
+  }
+
+  setOverride(serviceName: string, realServer: string | undefined, override: OperatorOverride | 'clear'): void {
+    const svc = this.serviceByName(serviceName);
+    if (realServer === undefined) {
+      if (override === 'drain' || override === 'disable') this.disabled.add(svc.name);
+      else this.disabled.delete(svc.name);
+    } else {
+      const rs = svc.real_servers.find((r) => realServerKey(r.address, r.port) === realServer || r.address === realServer);
+      if (!rs) throw new Error(`service ${svc.name} has no real server ${realServer}`);
+      const key = realServerKey(rs.address, rs.port);
+      const forService = this.overrides.get(svc.name) ?? new Map<string, OperatorOverride>();
+      if (override === 'clear') forService.delete(key);
+      else forService.set(key, override);
+      this.overrides.set(svc.name, forService);
+    }
+    this.markDirty(svc.name);
+  }
+
+  overridesList(): ServiceStatusOverride[] {
+    const out: ServiceStatusOverride[] = [...this.disabled].map((service) => ({ service, override: 'disable' as const }));
+    for (const [service, m] of this.overrides) for (const [realServer, override] of m) out.push({ service, realServer, override });
+    return out;
+  }
+
+  quorumState(service: string): boolean | undefined {
+    return this.quorumMet.get(service);
+  }
+
+  /** Waits until every requested change has reached the kernel. */
+  async settled(): Promise<void> {
+    while (this.timer || this.running) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        await this.flush();
+      } else {
+        await this.running;
+      }
+    }
+  }
+
+  /** Stops checks and timers; removes the managed services only when the config says so. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resync);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    this.deps.health.stop();
+    if (!this.config.ipvs.remove_on_exit) return;
+    const ops = this.config.services.map((s) => this.deps.client.deleteService(serviceIdFromConfig(s)).catch(() => undefined));
+    await Promise.all(ops);
+    this.deps.log.info({ services: ops.length }, 'removed the managed IPVS services (ipvs.remove_on_exit)');
+  }
+
+  private serviceByName(name: string): ServiceConfig {
+    const svc = this.config.services.find((s) => s.name === name);
+    if (!svc) throw new Error(`no service named "${name}" (services: ${this.config.services.map((s) => s.name).join(', ') || 'none'})`);
+    return svc;
+  }
+
+  private monitored(kernel: KernelIpvs): MonitoredRealServer[] {
+    const inKernel = new Map(kernel.services.map((row) => [serviceName(row.service), row]));
+    const serviceMatch = new Map(this.config.services.map((s) => [s.name, serviceName(serviceIdFromConfig(s))]));
+    return checkTargets(this.config.services, (service, realServer) => {
+      const row = inKernel.get(serviceMatch.get(service) ?? '');
+      return row?.destinations.some((d) => destName(d) === realServer && d.weight > 0) ?? false;
+    });
+  }
+
+  private desiredService(svc: ServiceConfig): ServiceWithDestinations {
+    const states = this.deps.health.statesFor(svc.name);
+    const overrides = new Map(this.overrides.get(svc.name) ?? []);
+    if (this.disabled.has(svc.name)) for (const rs of svc.real_servers) overrides.set(realServerKey(rs.address, rs.port), 'drain');
+    const effect = effectiveDestinations(svc, states, overrides, this.quorumMet.get(svc.name));
+    if (this.quorumMet.get(svc.name) !== effect.quorumMet) {
+      if (this.quorumMet.has(svc.name)) {
+        this.deps.log.warn(
+          { service: svc.name, healthyWeight: effect.healthyWeight, quorum: svc.quorum, sorryServer: effect.sorryServerActive },
+          effect.quorumMet ? 'quorum regained' : 'quorum lost',
+        );
+      }
+      this.quorumMet.set(svc.name, effect.quorumMet);
+    }
+    const byKey = new Map(svc.real_servers.map((rs) => [realServerKey(rs.address, rs.port), rs]));
+    const destinations = effect.destinations.flatMap((d) => {
+      if (!d.present) return [];
+      if (d.sorry) return svc.sorry_server ? [sorryDestination(svc.sorry_server)] : [];
+      const rs = byKey.get(realServerKey(d.address, d.port));
+      return rs ? [destinationFromConfig(rs, d.weight)] : [];
+    });
+    return { service: serviceFromConfig(svc), destinations };
+  }
+
+  private desired(config: Config, only?: ReadonlySet<string>): DesiredIpvs {
+    const services = config.services.filter((s) => !only || only.has(s.name));
+    return { services: services.map((s) => this.desiredService(s)) };
+  }
+
+  private markDirty(service: string): void {
+    if (this.stopped) return;
+    this.dirty.add(service);
+    this.arm();
+  }
+
+  private requestFull(): void {
+    if (this.stopped) return;
+    this.fullPending = true;
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, BATCH_MS);
+  }
+
+  private async flush(): Promise<void> {
+    await this.serialize(async () => {
+      const full = this.fullPending;
+      const names = new Set(this.dirty);
+      this.fullPending = false;
+      this.dirty.clear();
+      if (full) await this.reconcileAll();
+      else if (names.size > 0) await this.reconcileSome(names);
+    }).catch((err: unknown) => {
+      // The kernel could not be read (or the plan not computed): try again later, from scratch.
+      this.deps.log.error({ err }, `IPVS reconcile failed; retrying with a full read-back in ${RETRY_MS} ms`);
+      setTimeout(() => this.requestFull(), RETRY_MS).unref();
+    });
+  }
+
+  /** Runs reconciles one at a time: two plans computed against the same kernel state would collide. */
+  private async serialize<T>(work: () => Promise<T>): Promise<T> {
+    while (this.running) await this.running.catch(() => undefined);
+    const p = work();
+    this.running = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return await p;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async reconcileAll(): Promise<ReconcileReport> {
+    return this.reconcile('all', await this.deps.client.read(), []);
+  }
+
+  private async reconcileSome(names: ReadonlySet<string>): Promise<ReconcileReport> {
+    const services = this.config.services.filter((s) => names.has(s.name));
+    const kernel: KernelIpvs = { services: [] };
+    for (const svc of services) {
+      const id = serviceIdFromConfig(svc);
+      const service = await this.deps.client.service(id);
+      if (service) kernel.services.push({ service, destinations: await this.deps.client.destinations(id) });
+    }
+    return this.reconcile(
+      services.map((s) => s.name),
+      kernel,
+      [],
+    );
+  }
+
+  private async reconcile(scope: 'all' | string[], kernel: KernelIpvs, removed: ServiceConfig[]): Promise<ReconcileReport> {
+    const started = performance.now();
+    const only = scope === 'all' ? undefined : new Set(scope);
+    const plan = planChanges(this.desired(this.config, only), kernel, { purgeUnmanaged: scope === 'all' && this.config.ipvs.purge_unmanaged });
+    const removedIds = new Set(removed.map((s) => serviceName(serviceIdFromConfig(s))));
+    // Services that left the config were managed until now: they go, the rest stays unmanaged.
+    for (const id of plan.unmanaged.filter((u) => removedIds.has(serviceName(u)))) plan.operations.push({ kind: 'delete-service', service: id });
+    plan.unmanaged = plan.unmanaged.filter((u) => !removedIds.has(serviceName(u)));
+    const result = await applyPlan(this.deps.client, plan);
+    const seconds = (performance.now() - started) / 1000;
+    for (const op of result.applied) this.deps.log.info({ operation: op.kind }, describeOperation(op));
+    for (const f of result.failed) this.deps.log.error({ operation: f.operation.kind, err: f.error.message }, `failed: ${describeOperation(f.operation)}`);
+    // Failed operations are logged and counted, not retried at once: a missing scheduler would
+    // fail again. The periodic full resync tries them again.
+    const report = { scope, plan, result };
+    this.deps.onReconciled?.(report, seconds);
+    return report;
+  }
+}

@@ -1,0 +1,10 @@
+// Public surface of the health subsystem for the daemon.
+export { HealthMonitor } from './monitor.js';
+export type { HealthChange, HealthLogger, HealthMonitorOptions, MonitoredRealServer, RealServerStatus } from './monitor.js';
+export { checkTargets } from './targets.js';
+export { effectiveDestinations } from './effect.js';
+export type { EffectiveDestination, EffectiveService, EffectRealServer, EffectService, OperatorOverride, RealServerHealth } from './effect.js';
+export type { HealthState } from './state.js';
+export type { SchedulerStats } from './schedule.js';
+export { realServerKey } from './types.js';
+export type { CheckSpec, CheckType, ProbeResult, ProbeTarget } from './types.js';

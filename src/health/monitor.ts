@@ -1,0 +1,237 @@
+// The health monitor: the shell around the pure parts. It keeps one scheduler job per
+// (service, real server), folds each probe result into that real server's HealthState, and
+// reports transitions (up/down, dynamic weight) once each, to listeners and to the log. The
+// daemon feeds `statesFor(service)` into effectiveDestinations and shows `status()`.
+import { runCheck } from './checkers/index.js';
+import { Scheduler, type SchedulerClock, type SchedulerStats, systemClock } from './schedule.js';
+import { applyProbeResult, type HealthState, type HealthTransition, initialHealthState } from './state.js';
+import { type CheckSpec, type Checker, type ProbeTarget, realServerKey } from './types.js';
+
+export interface MonitoredRealServer {
+  service: string;
+  address: string;
+  port: number;
+  check: CheckSpec;
+  /**
+   * Start as up: for real servers already serving in the kernel when lvsd starts, so a restart
+   * does not drop a healthy farm. Default false: a new real server gets no traffic before it
+   * has passed a check.
+   */
+  initialUp?: boolean;
+}
+
+export interface HealthChange extends HealthTransition {
+  service: string;
+  /** realServerKey(address, port) */
+  realServer: string;
+  /** Clock reading (ms) of the change. */
+  at: number;
+}
+
+export interface RealServerStatus {
+  service: string;
+  realServer: string;
+  address: string;
+  port: number;
+  check: CheckSpec['type'];
+  state: HealthState;
+}
+
+/** The subset of a pino logger the monitor uses. */
+export interface HealthLogger {
+  info(obj: object, msg: string): void;
+}
+
+export interface HealthMonitorOptions {
+  clock?: SchedulerClock;
+  /**
+   * Probes in flight at once, all types together. Default 4096: when a whole rack dies every
+   * probe to it runs until its timeout, and the cap must not stretch detection of the rest.
+   * Each probe holds a file descriptor, so the daemon needs RLIMIT_NOFILE above this.
+   */
+  maxInFlight?: number;
+  /** Exec checks running at once. Default 16. */
+  execConcurrency?: number;
+  /** Per-round jitter as a fraction of the interval. Default 0.05. */
+  jitter?: number;
+  random?: () => number;
+  /** Replaces the real checkers (tests). */
+  checker?: Checker;
+  logger?: HealthLogger;
+  onLateness?: (ms: number) => void;
+}
+
+interface Entry {
+  target: MonitoredRealServer;
+  realServer: string;
+  /** The shared probe this entry listens to. */
+  probeId: string;
+  state: HealthState;
+}
+
+/** One scheduled probe, shared by every (service, real server) that checks the same thing the same way. */
+interface Probe {
+  target: ProbeTarget;
+  check: CheckSpec;
+  entries: Set<Entry>;
+}
+
+export class HealthMonitor {
+  private readonly clock: SchedulerClock;
+  private readonly scheduler: Scheduler;
+  private readonly checker: Checker;
+  private readonly logger: HealthLogger | undefined;
+  private readonly entries = new Map<string, Entry>();
+  private readonly probes = new Map<string, Probe>();
+  private readonly listeners = new Set<(change: HealthChange) => void>();
+
+  constructor(options: HealthMonitorOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.checker = options.checker ?? runCheck;
+    this.logger = options.logger;
+    this.scheduler = new Scheduler({
+      clock: this.clock,
+      maxInFlight: options.maxInFlight ?? 4096,
+      poolLimits: { exec: options.execConcurrency ?? 16 },
+      jitter: options.jitter ?? 0.05,
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.onLateness ? { onLateness: options.onLateness } : {}),
+    });
+  }
+
+  /**
+   * Makes the monitored set equal to `targets`. Real servers that stay keep their state, also
+   * when their check changed (it is re-scheduled). A real server that several services share,
+   * checked the same way, is probed once and the result fed to each.
+   */
+  update(targets: readonly MonitoredRealServer[]): void {
+    const wanted = new Map<string, MonitoredRealServer>();
+    for (const t of targets) wanted.set(entryId(t.service, realServerKey(t.address, t.port)), t);
+    for (const [id, entry] of this.entries) {
+      if (!wanted.has(id)) {
+        this.unsubscribe(entry);
+        this.entries.delete(id);
+      }
+    }
+    for (const [id, target] of wanted) {
+      const probeId = probeIdOf(target);
+      const existing = this.entries.get(id);
+      if (existing) {
+        existing.target = target;
+        if (existing.probeId === probeId) continue;
+        this.unsubscribe(existing);
+        existing.probeId = probeId;
+        this.subscribe(existing);
+        continue;
+      }
+      const entry: Entry = {
+        target,
+        realServer: realServerKey(target.address, target.port),
+        probeId,
+        state: initialHealthState(target.initialUp ?? false, this.clock.now()),
+      };
+      this.entries.set(id, entry);
+      this.subscribe(entry);
+    }
+  }
+
+  start(): void {
+    this.scheduler.start();
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+  }
+
+  /** Subscribes to transitions; returns the unsubscribe function. */
+  onChange(listener: (change: HealthChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Health of one service's real servers by realServerKey, the input of effectiveDestinations. */
+  statesFor(service: string): Map<string, HealthState> {
+    const out = new Map<string, HealthState>();
+    for (const e of this.entries.values()) if (e.target.service === service) out.set(e.realServer, e.state);
+    return out;
+  }
+
+  status(): RealServerStatus[] {
+    return [...this.entries.values()].map((e) => ({
+      service: e.target.service,
+      realServer: e.realServer,
+      address: e.target.address,
+      port: e.target.port,
+      check: e.target.check.type,
+      state: e.state,
+    }));
+  }
+
+  /** Scheduler counters; `jobs` counts distinct probes, which is fewer than real servers when probes are shared. */
+  stats(): SchedulerStats {
+    return this.scheduler.stats();
+  }
+
+  private subscribe(entry: Entry): void {
+    const existing = this.probes.get(entry.probeId);
+    if (existing) {
+      existing.entries.add(entry);
+      return;
+    }
+    const { check } = entry.target;
+    const probe: Probe = {
+      target: { service: entry.target.service, address: entry.target.address, port: entry.target.port },
+      check,
+      entries: new Set([entry]),
+    };
+    this.probes.set(entry.probeId, probe);
+    this.scheduler.add({
+      id: entry.probeId,
+      interval: check.interval,
+      timeout: check.timeout,
+      warmup: check.warmup,
+      pool: check.type === 'exec' ? 'exec' : 'default',
+      run: (signal) => this.checker(probe.target, probe.check, signal),
+      report: (result) => {
+        const now = this.clock.now();
+        for (const e of probe.entries) {
+          const { state, transition } = applyProbeResult(e.state, result, e.target.check, now);
+          e.state = state;
+          if (transition) this.emit({ ...transition, service: e.target.service, realServer: e.realServer, at: now });
+        }
+      },
+    });
+  }
+
+  private unsubscribe(entry: Entry): void {
+    const probe = this.probes.get(entry.probeId);
+    if (!probe) return;
+    probe.entries.delete(entry);
+    if (probe.entries.size > 0) return;
+    this.probes.delete(entry.probeId);
+    this.scheduler.remove(entry.probeId);
+  }
+
+  private emit(change: HealthChange): void {
+    this.logger?.info(
+      { service: change.service, realServer: change.realServer, up: change.up, weight: change.weight, reason: change.reason },
+      `real server ${change.realServer} of ${change.service} is ${change.up ? 'up' : 'down'}: ${change.reason}`,
+    );
+    for (const listener of this.listeners) listener(change);
+  }
+}
+
+function entryId(service: string, realServer: string): string {
+  return `${service} ${realServer}`;
+}
+
+/**
+ * What makes two probes the same: address, probed port and the check minus what only the
+ * state machine reads (rise, fall). Exec checks see the service and real-server port in their
+ * environment, so they are shared only within one service and port.
+ */
+function probeIdOf(t: MonitoredRealServer): string {
+  const { rise: _rise, fall: _fall, port: checkPort, ...probe } = t.check;
+  const scope = t.check.type === 'exec' ? `${t.service} ${t.port}` : '';
+  return JSON.stringify([scope, t.address, checkPort ?? t.port, probe]);
+}

@@ -1,0 +1,69 @@
+// Split-brain and checksum-variant detection from status snapshots.
+import { describe, expect, it } from 'vitest';
+import { PeerWatch } from '../../../src/daemon/vrrp-peer-watch.js';
+import type { InstanceStatus, PeerStatus } from '../../../src/vrrp/instance.js';
+import { emptyCounters } from '../../../src/vrrp/counters.js';
+
+function status(state: InstanceStatus['state'], peers: PeerStatus[], sendChecksum: InstanceStatus['sendChecksum'] = 'pseudo-header'): InstanceStatus {
+  return {
+    name: 'vi',
+    state,
+    configuredPriority: 150,
+    priority: 150,
+    fault: { tracking: false, syncGroup: false },
+    masterAdvertIntervalMs: 100,
+    sendChecksum,
+    peers,
+    counters: emptyCounters(),
+    timeInStateMs: { initialize: 0, backup: 0, master: 0, fault: 0 },
+  };
+}
+
+const peer = (lastSeenMs: number, extra: Partial<PeerStatus> = {}): PeerStatus => ({ address: '198.18.0.1', priority: 100, checksum: 'pseudo-header', lastSeenMs, ...extra });
+
+describe('PeerWatch', () => {
+  it('reports a peer that keeps advertising while we are master, once, and when it stops', () => {
+    const w = new PeerWatch(100);
+    const started: string[] = [];
+    for (let t = 0; t <= 500; t += 100) started.push(...w.observe(status('master', [peer(t)]), t).splitBrainStarted.map((s) => s.peer));
+    expect(started).toEqual(['198.18.0.1']);
+    expect(w.current).toMatchObject([{ peer: '198.18.0.1', peerPriority: 100, checksumDiffers: false, sinceMs: 0 }]);
+    expect(w.splitBrainCount).toBe(1);
+    // Silent for longer than the gap tolerance: over.
+    expect(w.observe(status('master', [peer(500)]), 1600).splitBrainEnded).toEqual(['198.18.0.1']);
+    expect(w.current).toEqual([]);
+  });
+
+  it('tolerates the sparse adverts of a master that restarts its timer on every packet', () => {
+    const w = new PeerWatch(100);
+    let found = 0;
+    for (let t = 0; t <= 2000; t += 100) found += w.observe(status('master', [peer(Math.floor(t / 450) * 450)]), t).splitBrainStarted.length;
+    expect(found).toBe(1);
+  });
+
+  it('ignores the one or two adverts a peer sends before it hears us', () => {
+    const w = new PeerWatch(100);
+    for (let t = 0; t <= 1000; t += 100) expect(w.observe(status('master', [peer(Math.min(t, 100))]), t).splitBrainStarted).toEqual([]);
+  });
+
+  it('ignores peers while we are backup, and priority-0 adverts', () => {
+    const w = new PeerWatch(100);
+    for (let t = 0; t <= 1000; t += 100) {
+      expect(w.observe(status('backup', [peer(t)]), t).splitBrainStarted).toEqual([]);
+      expect(w.observe(status('master', [peer(t, { priority: 0, address: '198.18.0.3' })]), t).splitBrainStarted).toEqual([]);
+    }
+  });
+
+  it('names a differing checksum variant once per peer and pair, and blames it for a split brain', () => {
+    const w = new PeerWatch(100);
+    const first = w.observe(status('master', [peer(0)], 'plain'), 0);
+    expect(first.checksumDifferences).toEqual([{ peer: '198.18.0.1', peerChecksum: 'pseudo-header', ourChecksum: 'plain' }]);
+    let blamed: boolean | undefined;
+    for (let t = 100; t <= 500; t += 100) {
+      const c = w.observe(status('master', [peer(t)], 'plain'), t);
+      expect(c.checksumDifferences).toEqual([]);
+      blamed ??= c.splitBrainStarted[0]?.checksumDiffers;
+    }
+    expect(blamed).toBe(true);
+  });
+});
