@@ -1,0 +1,224 @@
+// The IPVS API: one IpvsClient owns one generic netlink socket (in one network namespace).
+// Every method may be called many times without awaiting: requests are pipelined on the socket
+// in call order and the kernel applies them in that order. Errors are KernelErrors carrying the
+// errno and a sentence naming the object, e.g.
+// "add service tcp 198.18.0.100:80: scheduler 'foo' not available in this kernel (modprobe ip_vs_foo?) (ENOENT)".
+import { toKernelError } from '../netlink/errors.js';
+import { GenlSocket, type GenlMessage, type GenlSocketOptions } from '../netlink/genl.js';
+import { decodeDestination, decodeInfo, decodeService, decodeSyncDaemon, decodeTimeouts, request } from './codec.js';
+import { Cmd, CmdAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
+import { destName, serviceFamily, serviceName } from './names.js';
+import type {
+  Destination,
+  DestinationEntry,
+  DestinationId,
+  Info,
+  KernelIpvs,
+  Service,
+  ServiceEntry,
+  ServiceId,
+  SyncDaemon,
+  Timeouts,
+} from './types.js';
+
+export type IpvsClientOptions = Pick<GenlSocketOptions, 'netns' | 'window' | 'timeoutMs' | 'recvBufferSize' | 'socket'>;
+
+/** Sentences for the errnos ip_vs_ctl.c returns, per kind of request. */
+type Describe = (errno: number) => string | undefined;
+
+const ENOENT = 2;
+const ESRCH = 3;
+const EEXIST = 17;
+const ENODEV = 19;
+const EINVAL = 22;
+const ERANGE = 34;
+const EAFNOSUPPORT = 97;
+const EADDRNOTAVAIL = 99;
+
+function describeService(s: ServiceId, scheduler?: string, engine?: string): Describe {
+  return (errno) => {
+    switch (errno) {
+      case EEXIST: return 'already exists';
+      case ESRCH: return 'does not exist';
+      case ENOENT:
+        if (scheduler === undefined) return undefined;
+        if (engine) return `scheduler '${scheduler}' or persistence engine '${engine}' not available in this kernel`;
+        return `scheduler '${scheduler}' not available in this kernel (modprobe ip_vs_${scheduler}?)`;
+      case EINVAL: return `invalid service (${serviceFamily(s)} persistence prefix, flags or protocol rejected)`;
+      case EAFNOSUPPORT: return `address family not supported by this kernel`;
+      default: return undefined;
+    }
+  };
+}
+
+function describeDestination(s: ServiceId, d: DestinationId): Describe {
+  return (errno) => {
+    switch (errno) {
+      case ESRCH: return `service ${serviceName(s)} does not exist`;
+      case EEXIST: return 'already exists';
+      case ENOENT: return 'does not exist';
+      case ERANGE: return 'weight or thresholds out of range';
+      case EINVAL: return `invalid destination ${destName(d)} (not a unicast address, or forwarding method not allowed for this address family)`;
+      case EAFNOSUPPORT: return `an ${d.address.includes(':') ? 'IPv6' : 'IPv4'} real server behind this service needs tunnel forwarding`;
+      default: return undefined;
+    }
+  };
+}
+
+function describeDaemon(d: Pick<SyncDaemon, 'state'> & Partial<SyncDaemon>): Describe {
+  return (errno) => {
+    switch (errno) {
+      case EEXIST: return 'already running';
+      case ESRCH: return 'not running';
+      case ENODEV: return `no interface ${d.interface ?? ''}`;
+      case EADDRNOTAVAIL: return `interface ${d.interface ?? ''} has no usable address`;
+      case EINVAL:
+        return "refused: the kernel does not sync connections while a real server's address family differs from its service's (IPv4 behind IPv6 or the reverse), or the group is not multicast";
+      default: return undefined;
+    }
+  };
+}
+
+export class IpvsClient {
+  private constructor(
+    private readonly sock: GenlSocket,
+    private readonly family: number,
+  ) {}
+
+  /** Opens a socket and resolves the IPVS family; fails with a sentence when the kernel has no IPVS. */
+  static async open(opts: IpvsClientOptions = {}): Promise<IpvsClient> {
+    const sock = new GenlSocket(opts);
+    try {
+      const family = await sock.resolveFamily(IPVS_GENL_NAME);
+      if (!family) throw new Error('kernel has no IPVS (modprobe ip_vs?)');
+      return new IpvsClient(sock, family.id);
+    } catch (err) {
+      sock.close();
+      throw toKernelError(err, 'open IPVS');
+    }
+  }
+
+  close(): void {
+    this.sock.close();
+  }
+
+  private async call(cmd: number, attrs: Buffer[], operation: string, describe?: Describe): Promise<GenlMessage[]> {
+    try {
+      return await this.sock.request(this.family, cmd, IPVS_GENL_VERSION, attrs);
+    } catch (err) {
+      throw toKernelError(err, operation, describe);
+    }
+  }
+
+  private async dump(cmd: number, attrs: Buffer[], operation: string, describe?: Describe): Promise<GenlMessage[]> {
+    try {
+      return await this.sock.dump(this.family, cmd, IPVS_GENL_VERSION, attrs);
+    } catch (err) {
+      throw toKernelError(err, operation, describe);
+    }
+  }
+
+  async info(): Promise<Info> {
+    const [reply] = await this.call(Cmd.GET_INFO, [], 'read IPVS info');
+    if (!reply) throw new Error('read IPVS info: the kernel sent no reply');
+    return decodeInfo(reply.attrs);
+  }
+
+  async services(): Promise<ServiceEntry[]> {
+    const replies = await this.dump(Cmd.GET_SERVICE, [], 'list services');
+    return replies.flatMap((m) => {
+      const nest = m.attrs.get(CmdAttr.SERVICE);
+      return nest ? [decodeService(nest)] : [];
+    });
+  }
+
+  /** One service, or undefined when the kernel has none with this id. */
+  async service(id: ServiceId): Promise<ServiceEntry | undefined> {
+    try {
+      const [reply] = await this.call(Cmd.GET_SERVICE, request.serviceId(id), `get service ${serviceName(id)}`, describeService(id));
+      const nest = reply?.attrs.get(CmdAttr.SERVICE);
+      return nest ? decodeService(nest) : undefined;
+    } catch (err) {
+      if ((err as { errno?: number }).errno === ESRCH) return undefined;
+      throw err;
+    }
+  }
+
+  async addService(s: Service): Promise<void> {
+    await this.call(Cmd.NEW_SERVICE, request.newService(s), `add service ${serviceName(s)}`, describeService(s, s.scheduler, s.persistenceEngine));
+  }
+
+  /** Changes scheduler, flags and persistence in place (IPVS_CMD_SET_SERVICE); connections stay. */
+  async updateService(s: Service): Promise<void> {
+    await this.call(Cmd.SET_SERVICE, request.setService(s), `edit service ${serviceName(s)}`, describeService(s, s.scheduler, s.persistenceEngine));
+  }
+
+  async deleteService(id: ServiceId): Promise<void> {
+    await this.call(Cmd.DEL_SERVICE, request.serviceId(id), `delete service ${serviceName(id)}`, describeService(id));
+  }
+
+  async destinations(id: ServiceId): Promise<DestinationEntry[]> {
+    const replies = await this.dump(Cmd.GET_DEST, request.serviceId(id), `list real servers of ${serviceName(id)}`, describeService(id));
+    const family = serviceFamily(id);
+    return replies.flatMap((m) => {
+      const nest = m.attrs.get(CmdAttr.DEST);
+      return nest ? [decodeDestination(nest, family)] : [];
+    });
+  }
+
+  async addDestination(id: ServiceId, d: Destination): Promise<void> {
+    await this.call(Cmd.NEW_DEST, request.destination(id, d), `add real server ${destName(d)} to ${serviceName(id)}`, describeDestination(id, d));
+  }
+
+  async updateDestination(id: ServiceId, d: Destination): Promise<void> {
+    await this.call(Cmd.SET_DEST, request.destination(id, d), `edit real server ${destName(d)} of ${serviceName(id)}`, describeDestination(id, d));
+  }
+
+  async deleteDestination(id: ServiceId, d: DestinationId): Promise<void> {
+    await this.call(Cmd.DEL_DEST, request.destinationId(id, d), `delete real server ${destName(d)} of ${serviceName(id)}`, describeDestination(id, d));
+  }
+
+  /** Every service with its real servers; destination dumps are issued together and run one by one. */
+  async read(): Promise<KernelIpvs> {
+    const services = await this.services();
+    const destinations = await Promise.all(services.map((s) => this.destinations(s)));
+    return { services: services.map((service, i) => ({ service, destinations: destinations[i] ?? [] })) };
+  }
+
+  async timeouts(): Promise<Timeouts> {
+    const [reply] = await this.call(Cmd.GET_CONFIG, [], 'read IPVS timeouts');
+    if (!reply) throw new Error('read IPVS timeouts: the kernel sent no reply');
+    return decodeTimeouts(reply.attrs);
+  }
+
+  /** Sets the given timeouts (seconds); the others are left as they are. */
+  async setTimeouts(t: Partial<Timeouts>): Promise<void> {
+    await this.call(Cmd.SET_CONFIG, request.timeouts(t), 'set IPVS timeouts');
+  }
+
+  async syncDaemons(): Promise<SyncDaemon[]> {
+    const replies = await this.dump(Cmd.GET_DAEMON, [], 'list sync daemons');
+    return replies.flatMap((m) => {
+      const nest = m.attrs.get(CmdAttr.DAEMON);
+      return nest ? [decodeSyncDaemon(nest)] : [];
+    });
+  }
+
+  async startSyncDaemon(d: SyncDaemon): Promise<void> {
+    await this.call(Cmd.NEW_DAEMON, request.startDaemon(d), `start ${d.state} sync daemon on ${d.interface}`, describeDaemon(d));
+  }
+
+  async stopSyncDaemon(state: SyncDaemon['state']): Promise<void> {
+    await this.call(Cmd.DEL_DAEMON, request.stopDaemon(state), `stop ${state} sync daemon`, describeDaemon({ state }));
+  }
+
+  /** Deletes every service and real server in this namespace (ipvsadm -C). */
+  async flush(): Promise<void> {
+    await this.call(Cmd.FLUSH, [], 'flush IPVS');
+  }
+
+  /** Zeroes the counters of one service, or of all when no id is given (ipvsadm -Z). */
+  async zero(id?: ServiceId): Promise<void> {
+    await this.call(Cmd.ZERO, id ? request.serviceId(id) : [], id ? `zero counters of ${serviceName(id)}` : 'zero IPVS counters', id ? describeService(id) : undefined);
+  }
+}

@@ -1,0 +1,227 @@
+// The reconciler's pure core: what lvsd wants (DesiredIpvs) against what the kernel holds
+// (KernelIpvs, read with dumps) gives the fewest operations that make the kernel match, in a safe
+// order. The desired services are the managed ones; every other kernel service is unmanaged and
+// only reported, unless the caller asks to purge them. Rules:
+//  - settings that IPVS can change in place (scheduler, flags, persistence, weight, thresholds,
+//    forwarding, tunnel) become edits, never delete + add, so connections and stats survive;
+//  - new services and real servers go in before old real servers come out, so a service never
+//    passes through an empty state during a change;
+//  - a kernel that already matches gives an empty plan.
+import { schedulerFlagBits, schedulerFlagNames } from './codec.js';
+import { destKey, destName, serviceIdOf, serviceKey, serviceName } from './names.js';
+import type { DesiredIpvs, Destination, DestinationId, KernelIpvs, Service, ServiceId, Tunnel } from './types.js';
+
+/** One field that differs: its name and both values as an operator reads them. */
+export interface Change {
+  field: string;
+  from: string;
+  to: string;
+}
+
+export type Operation =
+  | { kind: 'add-service'; service: Service }
+  | { kind: 'edit-service'; service: Service; changes: Change[] }
+  | { kind: 'delete-service'; service: ServiceId }
+  | { kind: 'add-dest'; service: ServiceId; dest: Destination }
+  | { kind: 'edit-dest'; service: ServiceId; dest: Destination; changes: Change[] }
+  | { kind: 'delete-dest'; service: ServiceId; dest: DestinationId };
+
+export interface Plan {
+  /** In execution order: service adds and edits, destination adds and edits, then deletions. */
+  operations: Operation[];
+  /** Kernel services lvsd does not declare and leaves alone (empty when purging). */
+  unmanaged: ServiceId[];
+}
+
+export interface PlanOptions {
+  /** Delete kernel services that lvsd does not declare. */
+  purgeUnmanaged: boolean;
+}
+
+const phase: Record<Operation['kind'], number> = {
+  'add-service': 0,
+  'edit-service': 0,
+  'add-dest': 1,
+  'edit-dest': 1,
+  'delete-dest': 2,
+  'delete-service': 2,
+};
+
+/** The execution phase of an operation: each phase may start only when the previous one is done. */
+export function phaseOf(op: Operation): number {
+  return phase[op.kind];
+}
+
+function persistenceText(s: Service): string {
+  if (s.persistence === 0) return 'off';
+  const host = s.persistencePrefix === 32 || s.persistencePrefix === 128;
+  return host ? `${s.persistence}s` : `${s.persistence}s/${s.persistencePrefix}`;
+}
+
+const flagsText = (s: Service): string => schedulerFlagNames(s.scheduler, schedulerFlagBits(s.schedulerFlags)).join(',') || 'none';
+
+/** Fields of a service that differ, in the order an operator reads them. */
+export function serviceChanges(want: Service, have: Service): Change[] {
+  const changes: Change[] = [];
+  const diff = (field: string, to: string, from: string): void => {
+    if (to !== from) changes.push({ field, from, to });
+  };
+  diff('scheduler', want.scheduler, have.scheduler);
+  // Scheduler flags compare as bits: "sh-port" and "flag-2" are the same bit.
+  if (schedulerFlagBits(want.schedulerFlags) !== schedulerFlagBits(have.schedulerFlags)) {
+    changes.push({ field: 'flags', from: flagsText(have), to: flagsText(want) });
+  }
+  diff('one-packet', String(want.onePacket), String(have.onePacket));
+  // The persistence netmask means nothing on a service that is not persistent.
+  const prefixMatters = want.persistence > 0 || have.persistence > 0;
+  if (want.persistence !== have.persistence || (prefixMatters && want.persistencePrefix !== have.persistencePrefix)) {
+    changes.push({ field: 'persistent', from: persistenceText(have), to: persistenceText(want) });
+  }
+  diff('pe', want.persistenceEngine ?? 'none', have.persistenceEngine ?? 'none');
+  return changes;
+}
+
+const tunnelText = (t: Tunnel | undefined): string => (t ? `${t.type}${t.port ? `:${t.port}` : ''}${t.checksum === 'none' ? '' : ` ${t.checksum}`}` : 'none');
+
+/** Fields of a real server that differ. */
+export function destinationChanges(want: Destination, have: Destination): Change[] {
+  const changes: Change[] = [];
+  const diff = (field: string, to: string | number, from: string | number): void => {
+    if (to !== from) changes.push({ field, from: String(from), to: String(to) });
+  };
+  diff('forwarding', want.forwarding, have.forwarding);
+  diff('weight', want.weight, have.weight);
+  diff('upper-threshold', want.upperThreshold, have.upperThreshold);
+  diff('lower-threshold', want.lowerThreshold, have.lowerThreshold);
+  if (want.forwarding === 'tun') diff('tunnel', tunnelText(want.tunnel ?? { type: 'ipip', port: 0, checksum: 'none' }), tunnelText(have.tunnel));
+  return changes;
+}
+
+/** Only the declared fields: kernel entries carry counters that must not leak into a plan. */
+function serviceOf(s: Service): Service {
+  const out: Service = {
+    ...serviceIdOf(s),
+    scheduler: s.scheduler,
+    schedulerFlags: [...s.schedulerFlags],
+    onePacket: s.onePacket,
+    persistence: s.persistence,
+    persistencePrefix: s.persistencePrefix,
+  };
+  if (s.persistenceEngine !== undefined) out.persistenceEngine = s.persistenceEngine;
+  return out;
+}
+
+export function planChanges(desired: DesiredIpvs, actual: KernelIpvs, opts: PlanOptions): Plan {
+  const operations: Operation[] = [];
+  const unmanaged: ServiceId[] = [];
+  const kernel = new Map(actual.services.map((row) => [serviceKey(row.service), row]));
+  const declared = new Set<string>();
+
+  for (const { service, destinations } of desired.services) {
+    const key = serviceKey(service);
+    if (declared.has(key)) throw new Error(`service ${serviceName(service)} is declared twice`);
+    declared.add(key);
+    const id = serviceIdOf(service);
+    const row = kernel.get(key);
+    if (!row) {
+      operations.push({ kind: 'add-service', service: serviceOf(service) });
+    } else {
+      const changes = serviceChanges(service, row.service);
+      if (changes.length > 0) operations.push({ kind: 'edit-service', service: serviceOf(service), changes });
+    }
+    const have = new Map((row?.destinations ?? []).map((d) => [destKey(d), d]));
+    const wanted = new Set<string>();
+    for (const dest of destinations) {
+      const dk = destKey(dest);
+      if (wanted.has(dk)) throw new Error(`real server ${destName(dest)} is declared twice in ${serviceName(service)}`);
+      wanted.add(dk);
+      const current = have.get(dk);
+      if (!current) {
+        operations.push({ kind: 'add-dest', service: id, dest: { ...dest } });
+      } else {
+        const changes = destinationChanges(dest, current);
+        if (changes.length > 0) operations.push({ kind: 'edit-dest', service: id, dest: { ...dest }, changes });
+      }
+    }
+    for (const [dk, current] of have) {
+      if (!wanted.has(dk)) operations.push({ kind: 'delete-dest', service: id, dest: { address: current.address, port: current.port } });
+    }
+  }
+
+  for (const [key, row] of kernel) {
+    if (declared.has(key)) continue;
+    if (opts.purgeUnmanaged) operations.push({ kind: 'delete-service', service: serviceIdOf(row.service) });
+    else unmanaged.push(serviceIdOf(row.service));
+  }
+
+  // Stable sort: within a phase the declaration order is kept.
+  operations.sort((a, b) => phaseOf(a) - phaseOf(b));
+  return { operations, unmanaged };
+}
+
+function serviceSummary(s: Service): string {
+  const parts = [s.scheduler];
+  if (s.schedulerFlags.length > 0) parts.push(`flags ${flagsText(s)}`);
+  if (s.onePacket) parts.push('one-packet');
+  if (s.persistence > 0) parts.push(`persistent ${persistenceText(s)}`);
+  if (s.persistenceEngine) parts.push(`pe ${s.persistenceEngine}`);
+  return parts.join(' ');
+}
+
+function destinationSummary(d: Destination): string {
+  const parts = [d.forwarding, `weight ${d.weight}`];
+  if (d.forwarding === 'tun' && d.tunnel && d.tunnel.type !== 'ipip') parts.push(`tunnel ${tunnelText(d.tunnel)}`);
+  if (d.upperThreshold > 0) parts.push(`upper ${d.upperThreshold}`);
+  if (d.lowerThreshold > 0) parts.push(`lower ${d.lowerThreshold}`);
+  return parts.join(' ');
+}
+
+const changesText = (changes: Change[]): string => changes.map((c) => `${c.field} ${c.from} -> ${c.to}`).join(', ');
+
+/**
+ * The plan as a diff, one line per operation, grouped under their service:
+ *   + service tcp 198.18.0.100:80 wrr persistent 300s
+ *   +   dest 198.18.1.11:80 dr weight 100
+ *     service tcp 198.18.0.101:80
+ *   ~   dest 198.18.1.12:80 weight 100 -> 50
+ *   ? service udp 198.18.0.200:53 unmanaged, left alone
+ * Execution order is `plan.operations`; this view is for people.
+ */
+export function formatPlan(plan: Plan): string {
+  const groups = new Map<string, { head?: string; id: ServiceId; lines: string[] }>();
+  const group = (id: ServiceId): { head?: string; id: ServiceId; lines: string[] } => {
+    const key = serviceKey(id);
+    let g = groups.get(key);
+    if (!g) {
+      g = { id, lines: [] };
+      groups.set(key, g);
+    }
+    return g;
+  };
+  for (const op of plan.operations) {
+    switch (op.kind) {
+      case 'add-service':
+        group(op.service).head = `+ service ${serviceName(op.service)} ${serviceSummary(op.service)}`;
+        break;
+      case 'edit-service':
+        group(op.service).head = `~ service ${serviceName(op.service)} ${changesText(op.changes)}`;
+        break;
+      case 'delete-service':
+        group(op.service).head = `- service ${serviceName(op.service)}`;
+        break;
+      case 'add-dest':
+        group(op.service).lines.push(`+   dest ${destName(op.dest)} ${destinationSummary(op.dest)}`);
+        break;
+      case 'edit-dest':
+        group(op.service).lines.push(`~   dest ${destName(op.dest)} ${changesText(op.changes)}`);
+        break;
+      case 'delete-dest':
+        group(op.service).lines.push(`-   dest ${destName(op.dest)}`);
+        break;
+    }
+  }
+  const out: string[] = [];
+  for (const g of groups.values()) out.push(g.head ?? `  service ${serviceName(g.id)}`, ...g.lines);
+  for (const id of plan.unmanaged) out.push(`? service ${serviceName(id)} unmanaged, left alone`);
+  return out.length > 0 ? out.join('\n') : 'no changes';
+}

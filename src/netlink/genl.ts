@@ -1,0 +1,297 @@
+// Generic netlink (include/uapi/linux/genetlink.h) over netlink@0.3.0's raw socket.
+//
+// netlink@0.3.0's own request layer groups multipart replies as if only one could be open at a
+// time and reports errors without their errno, so this module frames, matches and decodes
+// messages itself and uses the package only for the socket. What it adds:
+//  - many requests in flight on one socket, replies matched by sequence number, with a bounded
+//    window so the ACKs never overrun the socket's receive buffer;
+//  - requests issued in the same tick go out as one sendmsg(2): the kernel processes every
+//    message of a datagram in order and acknowledges each on its own;
+//  - dumps, one at a time (the kernel allows only one per socket), in order with other requests;
+//  - family resolution through the nlctrl family.
+import { RawNetlinkSocket } from 'netlink';
+import { align4, parseAttrs, read, str, type AttrMap } from './attrs.js';
+import { NetlinkErrnoError } from './errors.js';
+import { inNetns } from './native.js';
+
+const NETLINK_GENERIC = 16;
+const NLMSG_HDRLEN = 16;
+const GENL_HDRLEN = 4;
+const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
+const NLM_F_REQUEST = 0x1;
+const NLM_F_ACK = 0x4;
+const NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
+const ENOENT = 2;
+
+// nlctrl, the family that names the others (genetlink.h).
+const GENL_ID_CTRL = 0x10;
+const CTRL_CMD_GETFAMILY = 3;
+const CTRL_ATTR_FAMILY_ID = 1;
+const CTRL_ATTR_FAMILY_NAME = 2;
+const CTRL_ATTR_VERSION = 3;
+const CTRL_ATTR_MAXATTR = 5;
+
+/** One received generic netlink message: the genl header and its top-level attributes. */
+export interface GenlMessage {
+  cmd: number;
+  version: number;
+  attrs: AttrMap;
+}
+
+/** A resolved generic netlink family (CTRL_CMD_GETFAMILY reply). */
+export interface GenlFamily {
+  name: string;
+  /** The netlink message type the kernel assigned to this family in this boot. */
+  id: number;
+  version: number;
+  maxAttr: number;
+}
+
+/** The part of netlink@0.3.0's RawNetlinkSocket this module uses; tests substitute a fake kernel. */
+export interface DatagramSocket {
+  send(msg: Uint8Array[], options: undefined, callback: (error?: Error) => void): void;
+  on(event: 'message', listener: (msg: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  address(): { port: number };
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+export interface GenlSocketOptions {
+  /** Requests sent and not yet answered, at most (default 128). */
+  window?: number;
+  /** SO_RCVBUF to ask for; the kernel caps it at net.core.rmem_max (default 4 MiB). */
+  recvBufferSize?: number;
+  /** Largest datagram to send when batching requests (default 32 KiB). */
+  maxBatchBytes?: number;
+  /** Per-request timeout in ms (default 30 s). */
+  timeoutMs?: number;
+  /** Open the socket inside this network namespace (path such as /run/netns/blue). */
+  netns?: string;
+  /** Use this socket instead of opening one (tests). */
+  socket?: DatagramSocket;
+}
+
+interface Job {
+  frame: (seq: number, port: number) => Buffer;
+  dump: boolean;
+  resolve: (msgs: GenlMessage[]) => void;
+  reject: (err: Error) => void;
+}
+
+interface InFlight {
+  dump: boolean;
+  resolve: (msgs: GenlMessage[]) => void;
+  reject: (err: Error) => void;
+  parts: GenlMessage[];
+  /** performance.now() after which the request is failed as timed out. */
+  deadline: number;
+}
+
+/** Builds one netlink message carrying a generic netlink command. */
+export function genlFrame(type: number, flags: number, seq: number, port: number, cmd: number, version: number, attrs: readonly Buffer[]): Buffer {
+  let len = NLMSG_HDRLEN + GENL_HDRLEN;
+  for (const a of attrs) len += a.length;
+  const out = Buffer.allocUnsafe(len);
+  out.writeUInt32LE(len, 0);
+  out.writeUInt16LE(type, 4);
+  out.writeUInt16LE(flags, 6);
+  out.writeUInt32LE(seq >>> 0, 8);
+  out.writeUInt32LE(port >>> 0, 12);
+  out.writeUInt8(cmd, 16);
+  out.writeUInt8(version, 17);
+  out.writeUInt16LE(0, 18);
+  let off = NLMSG_HDRLEN + GENL_HDRLEN;
+  for (const a of attrs) {
+    a.copy(out, off);
+    off += a.length;
+  }
+  return out;
+}
+
+/** One socket of the NETLINK_GENERIC protocol. Not safe to share between namespaces. */
+export class GenlSocket {
+  private readonly sock: DatagramSocket;
+  /** Our netlink port id, for nlmsg_pid: read once (getsockname is a syscall). */
+  private readonly port: number;
+  private readonly window: number;
+  private readonly maxBatchBytes: number;
+  private readonly timeoutMs: number;
+  /** Jobs not yet sent: queue[head] is next. An index, not shift(): bulk applies queue thousands. */
+  private queue: Job[] = [];
+  private head = 0;
+  private readonly inFlight = new Map<number, InFlight>();
+  private outbox: Buffer[] = [];
+  private flushScheduled = false;
+  private dumpInFlight = false;
+  /** One timer checks deadlines while requests are in flight, not one timer per request. */
+  private sweeper: NodeJS.Timeout | undefined;
+  private seq = (Math.random() * 0x7fffffff) >>> 0;
+  private closed = false;
+
+  constructor(opts: GenlSocketOptions = {}) {
+    this.window = opts.window ?? 128;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 32 * 1024;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    const recvBufferSize = opts.recvBufferSize ?? 4 * 1024 * 1024;
+    const open = (): DatagramSocket => new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize, sendBufferSize: 1024 * 1024 });
+    this.sock = opts.socket ?? (opts.netns ? inNetns(opts.netns, open) : open());
+    this.port = this.sock.address().port;
+    this.sock.on('message', (msg) => this.receive(msg));
+    this.sock.on('error', (err) => this.failAll(err));
+    this.sock.unref();
+  }
+
+  /** Sends `cmd` with NLM_F_ACK and resolves with the replies that came before the ACK. */
+  request(family: number, cmd: number, version: number, attrs: readonly Buffer[]): Promise<GenlMessage[]> {
+    return this.enqueue(false, (seq, port) => genlFrame(family, NLM_F_REQUEST | NLM_F_ACK, seq, port, cmd, version, attrs));
+  }
+
+  /** Sends `cmd` as a dump request and resolves with every message of the multipart reply. */
+  dump(family: number, cmd: number, version: number, attrs: readonly Buffer[] = []): Promise<GenlMessage[]> {
+    return this.enqueue(true, (seq, port) => genlFrame(family, NLM_F_REQUEST | NLM_F_DUMP, seq, port, cmd, version, attrs));
+  }
+
+  /** Resolves a family by name; undefined when the kernel has no such family (ENOENT). */
+  async resolveFamily(name: string): Promise<GenlFamily | undefined> {
+    let replies: GenlMessage[];
+    try {
+      replies = await this.request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, [str(CTRL_ATTR_FAMILY_NAME, name)]);
+    } catch (err) {
+      if (err instanceof NetlinkErrnoError && err.errno === ENOENT) return undefined;
+      throw err;
+    }
+    const reply = replies[0];
+    if (!reply) throw new Error(`nlctrl sent no reply for family ${name}`);
+    return {
+      name,
+      id: read.u16(reply.attrs.get(CTRL_ATTR_FAMILY_ID), 'CTRL_ATTR_FAMILY_ID'),
+      version: read.u32(reply.attrs.get(CTRL_ATTR_VERSION), 'CTRL_ATTR_VERSION'),
+      maxAttr: read.u32(reply.attrs.get(CTRL_ATTR_MAXATTR), 'CTRL_ATTR_MAXATTR'),
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.failAll(new Error('generic netlink socket closed'));
+    this.closed = true;
+    this.sock.close();
+  }
+
+  private enqueue(dump: boolean, frame: Job['frame']): Promise<GenlMessage[]> {
+    if (this.closed) return Promise.reject(new Error('generic netlink socket is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ frame, dump, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Moves queued jobs into flight while the window allows, keeping their order. */
+  private pump(): void {
+    const deadline = performance.now() + this.timeoutMs;
+    while (this.inFlight.size < this.window) {
+      const job = this.queue[this.head];
+      if (!job || (job.dump && this.dumpInFlight)) break;
+      this.head++;
+      if (job.dump) this.dumpInFlight = true;
+      this.seq = (this.seq + 1) >>> 0 || 1;
+      this.inFlight.set(this.seq, { dump: job.dump, resolve: job.resolve, reject: job.reject, parts: [], deadline });
+      this.outbox.push(job.frame(this.seq, this.port));
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (this.inFlight.size > 0 && !this.sweeper) {
+      // An open request keeps the process alive; an idle socket does not.
+      this.sock.ref();
+      this.sweeper = setInterval(() => this.sweep(), Math.min(this.timeoutMs, 1000));
+    }
+    if (this.outbox.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Sends the outbox as few datagrams as possible, each at most maxBatchBytes. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const frames = this.outbox;
+    this.outbox = [];
+    let batch: Buffer[] = [];
+    let size = 0;
+    const sendBatch = (): void => {
+      if (batch.length === 0) return;
+      const sent = batch;
+      this.sock.send(sent, undefined, (error) => {
+        if (error) for (const f of sent) this.settle(f.readUInt32LE(8), error);
+      });
+      batch = [];
+      size = 0;
+    };
+    for (const f of frames) {
+      if (size + f.length > this.maxBatchBytes) sendBatch();
+      batch.push(f);
+      size += f.length;
+    }
+    sendBatch();
+  }
+
+  private receive(buf: Buffer): void {
+    let off = 0;
+    while (off + NLMSG_HDRLEN <= buf.length) {
+      const len = buf.readUInt32LE(off);
+      if (len < NLMSG_HDRLEN || off + len > buf.length) break;
+      const type = buf.readUInt16LE(off + 4);
+      const seq = buf.readUInt32LE(off + 8);
+      const body = buf.subarray(off + NLMSG_HDRLEN, off + len);
+      off += align4(len);
+      const req = this.inFlight.get(seq);
+      if (!req) continue; // late reply to a request that timed out, or a stray notification
+      if (type === NLMSG_ERROR) {
+        const errno = -body.readInt32LE(0);
+        this.settle(seq, errno === 0 ? undefined : new NetlinkErrnoError(errno));
+      } else if (type === NLMSG_DONE) {
+        const errno = body.length >= 4 ? -body.readInt32LE(0) : 0;
+        this.settle(seq, errno > 0 ? new NetlinkErrnoError(errno) : undefined);
+      } else if (body.length >= GENL_HDRLEN) {
+        req.parts.push({ cmd: body.readUInt8(0), version: body.readUInt8(1), attrs: parseAttrs(body.subarray(GENL_HDRLEN)) });
+      }
+    }
+  }
+
+  /** Fails the requests past their deadline; the map is in send order, so deadlines ascend. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const [seq, req] of this.inFlight) {
+      if (req.deadline > now) break;
+      this.settle(seq, new Error(`generic netlink request timed out after ${this.timeoutMs} ms`));
+    }
+  }
+
+  private settle(seq: number, error: Error | undefined): void {
+    const req = this.inFlight.get(seq);
+    if (!req) return;
+    this.inFlight.delete(seq);
+    if (req.dump) this.dumpInFlight = false;
+    if (error) req.reject(error);
+    else req.resolve(req.parts);
+    if (!this.closed) this.pump();
+    if (this.inFlight.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      if (!this.closed) this.sock.unref();
+    }
+  }
+
+  /** A socket error (e.g. ENOBUFS: replies were dropped) leaves no request's outcome known. */
+  private failAll(err: Error): void {
+    const queued = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    for (const seq of [...this.inFlight.keys()]) this.settle(seq, err);
+    for (const job of queued) job.reject(err);
+  }
+}

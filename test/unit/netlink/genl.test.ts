@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { parseAttrs, read, u16, u32 } from '../../../src/netlink/attrs.js';
+import { NetlinkErrnoError, toKernelError } from '../../../src/netlink/errors.js';
+import { GenlSocket } from '../../../src/netlink/genl.js';
+import { FakeKernel } from './fake-kernel.js';
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('GenlSocket', () => {
+  it('matches replies to requests by sequence number, in any order, and batches one tick into one datagram', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k });
+    const replies = [1, 2, 3].map((n) => s.request(30, 5, 1, [u32(1, n)]));
+    await tick();
+    expect(k.datagrams).toHaveLength(1);
+    expect(k.datagrams[0]).toHaveLength(3);
+    const [a, b, c] = k.datagrams[0] ?? [];
+    if (!a || !b || !c) throw new Error('three requests expected');
+    expect(a.flags).toBe(0x5); // NLM_F_REQUEST | NLM_F_ACK
+    k.reply(c, [[u32(9, 300)]], { errno: 0 });
+    k.reply(a, [[u32(9, 100)]], { errno: 0 });
+    k.reply(b, [], { errno: 17 });
+    const [pa, pb, pc] = replies;
+    expect(read.u32((await pa)?.[0]?.attrs.get(9), 'x')).toBe(100);
+    expect(read.u32((await pc)?.[0]?.attrs.get(9), 'x')).toBe(300);
+    const err: unknown = await pb?.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetlinkErrnoError);
+    expect((err as NetlinkErrnoError).errno).toBe(17);
+    expect(toKernelError(err, 'add service tcp 198.18.0.1:80').message).toBe('add service tcp 198.18.0.1:80: already exists (EEXIST)');
+    s.close();
+  });
+
+  it('keeps at most `window` requests in flight and sends the rest as replies arrive', async () => {
+    const k = new FakeKernel();
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout');
+    const s = new GenlSocket({ socket: k, window: 4 });
+    const all = Promise.all(Array.from({ length: 10 }, (_, i) => s.request(30, 1, 1, [u32(1, i)])));
+    await tick();
+    for (let round = 0; round < 10 && k.unanswered.length > 0; round++) {
+      await tick();
+      expect(k.unanswered.length).toBeLessThanOrEqual(4);
+      for (const req of [...k.unanswered]) k.reply(req, [], { errno: 0 });
+      await tick();
+    }
+    await all;
+    // Idle again: no timer of ours may keep the process alive.
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout')).toEqual(timersBefore);
+    const seqs = k.datagrams.flat().map((r) => parseAttrs(r.attrs).get(1)?.readUInt32LE(0));
+    expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // sent in call order
+    s.close();
+  });
+
+  it('runs one dump at a time and collects its multipart reply until DONE', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k });
+    const first = s.dump(30, 4, 1);
+    const second = s.dump(30, 8, 1);
+    await tick();
+    expect(k.unanswered.map((r) => r.cmd)).toEqual([4]);
+    const d1 = k.unanswered[0];
+    if (!d1) throw new Error('dump expected');
+    expect(d1.flags).toBe(0x301); // NLM_F_REQUEST | NLM_F_DUMP
+    k.reply(d1, [[u16(1, 1)], [u16(1, 2)]], 'done');
+    expect((await first).map((m) => read.u16(m.attrs.get(1), 'x'))).toEqual([1, 2]);
+    await tick();
+    expect(k.unanswered.map((r) => r.cmd)).toEqual([8]);
+    const d2 = k.unanswered[0];
+    if (!d2) throw new Error('dump expected');
+    k.reply(d2, [], 'done');
+    expect(await second).toEqual([]);
+    s.close();
+  });
+
+  it('resolves a family through nlctrl, and reports a missing one as undefined', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k });
+    const ipvs = s.resolveFamily('IPVS');
+    const none = s.resolveFamily('NOPE');
+    await tick();
+    const [q1, q2] = k.unanswered;
+    if (!q1 || !q2) throw new Error('two requests expected');
+    expect(q1.type).toBe(0x10);
+    expect(read.str(parseAttrs(q1.attrs).get(2), 'name')).toBe('IPVS');
+    k.reply(q1, [[u16(1, 0x1c), u32(3, 1), u32(5, 3)]], { errno: 0 });
+    k.reply(q2, [], { errno: 2 });
+    expect(await ipvs).toEqual({ name: 'IPVS', id: 0x1c, version: 1, maxAttr: 3 });
+    expect(await none).toBeUndefined();
+    s.close();
+  });
+
+  it('fails every pending request when the socket reports an error (e.g. ENOBUFS)', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k, window: 1 });
+    const p1 = s.request(30, 1, 1, []);
+    const p2 = s.request(30, 1, 1, []);
+    await tick();
+    k.emit('error', new Error('recvmsg: ENOBUFS'));
+    await expect(p1).rejects.toThrow(/ENOBUFS/);
+    await expect(p2).rejects.toThrow(/ENOBUFS/);
+    s.close();
+    await expect(s.request(30, 1, 1, [])).rejects.toThrow(/closed/);
+  });
+
+  it('times out a request the kernel never answers', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k, timeoutMs: 20 });
+    await expect(s.request(30, 1, 1, [])).rejects.toThrow(/timed out/);
+    s.close();
+  });
+});
