@@ -87,7 +87,7 @@ export function notifySettings(notify: NotifyConfig | undefined): NotifySettings
 export function instancePlan(inst: VrrpInstanceConfig, source: string | undefined): InstancePlanResult {
   const family = instanceFamily(inst);
   if (source === undefined) {
-    const wanted = family === 4 ? 'an IPv4 address' : 'an IPv6 link-local address';
+    const wanted = family === 4 ? 'IPv4 address' : 'IPv6 link-local address';
     return { ok: false, problem: `vrrp instance ${inst.name}: ${inst.interface} has no ${wanted} to send adverts from (add one, or set unicast_source)` };
   }
   const settings: InstanceSettings = {

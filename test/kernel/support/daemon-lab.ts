@@ -33,15 +33,19 @@ s.on('close', () => { console.log('closed'); process.exit(3); });
 setInterval(() => { if (n >= 3000) process.exit(0); s.write('ping ' + (++n) + '\\n'); }, 100);
 `;
 
+export async function startEchoServer(ns: Netns, ports: number[]): Promise<NetnsProcess> {
+  const p = ns.spawn('node', ['-e', ECHO_SERVER, ...ports.map(String)]);
+  await p.waitForOutput(/listening/, 30_000);
+  return p;
+}
+
 /** Makes `ns` a DR real server for `vip` (VIP on lo, no ARP for it) and starts the echo server. */
 export async function startDrRealServer(ns: Netns, address: string, vip: string, ports: number[]): Promise<NetnsProcess> {
   ns.addr('eth0', `${address}/24`);
   ns.ip('addr', 'add', `${vip}/32`, 'dev', 'lo');
   ns.sysctl('net.ipv4.conf.all.arp_ignore', '1');
   ns.sysctl('net.ipv4.conf.all.arp_announce', '2');
-  const p = ns.spawn('node', ['-e', ECHO_SERVER, ...ports.map(String)]);
-  await p.waitForOutput(/listening/, 30_000);
-  return p;
+  return startEchoServer(ns, ports);
 }
 
 export async function startHeldClient(ns: Netns, vip: string, port: number): Promise<NetnsProcess> {

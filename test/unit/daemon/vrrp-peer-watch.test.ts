@@ -30,20 +30,20 @@ describe('PeerWatch', () => {
     expect(w.current).toMatchObject([{ peer: '198.18.0.1', peerPriority: 100, checksumDiffers: false, sinceMs: 0 }]);
     expect(w.splitBrainCount).toBe(1);
     // Silent for longer than the gap tolerance: over.
-    expect(w.observe(status('master', [peer(500)]), 1600).splitBrainEnded).toEqual(['198.18.0.1']);
+    expect(w.observe(status('master', [peer(500)]), 3600).splitBrainEnded).toEqual(['198.18.0.1']);
     expect(w.current).toEqual([]);
   });
 
   it('tolerates the sparse adverts of a master that restarts its timer on every packet', () => {
     const w = new PeerWatch(100);
     let found = 0;
-    for (let t = 0; t <= 2000; t += 100) found += w.observe(status('master', [peer(Math.floor(t / 450) * 450)]), t).splitBrainStarted.length;
+    for (let t = 0; t <= 4000; t += 100) found += w.observe(status('master', [peer(Math.floor(t / 1300) * 1300)]), t).splitBrainStarted.length;
     expect(found).toBe(1);
   });
 
   it('ignores the one or two adverts a peer sends before it hears us', () => {
     const w = new PeerWatch(100);
-    for (let t = 0; t <= 1000; t += 100) expect(w.observe(status('master', [peer(Math.min(t, 100))]), t).splitBrainStarted).toEqual([]);
+    for (let t = 0; t <= 4000; t += 100) expect(w.observe(status('master', [peer(Math.min(t, 100))]), t).splitBrainStarted).toEqual([]);
   });
 
   it('ignores peers while we are backup, and priority-0 adverts', () => {

@@ -1,0 +1,327 @@
+// VRRP failover gap as a client sees it: lvsd pairs against keepalived pairs with the same
+// timers, in network namespaces on the host kernel (root; needs keepalived and iputils ping).
+//   npm run build && node test/bench/vrrp-failover.mjs [runs=5] [lvsd,keepalived] [v3-100ms,v2-1s]
+//
+// A master (priority 150) and a backup (100) share a bridge with a client that pings the VIP
+// every 10 ms. The gap is the longest silence between two replies from the last reply before
+// the event to the first reply after it. Events:
+//   crash: the master's node drops off the LAN (its bridge port stops forwarding) and the daemon
+//          gets SIGKILL: the backup must notice the silence (Master_Down_Interval);
+//   stop:  SIGTERM: the master sends priority 0 and removes its VIPs, the backup takes over
+//          after Skew_Time (RFC 5798 6.4.2).
+// Both implementations send gratuitous ARP on takeover; the client's neighbour entry follows it.
+// For a crash the client also captures the master's adverts (tcpdump): the gap depends on where
+// in the advert interval the master died, while the takeover time from its last advert is
+// Master_Down_Interval plus the backup's own latency, a less noisy comparison. On a stop lvsd
+// keeps its VIPs until the new master speaks (make before break), so there is nothing to time
+// from the last advert.
+// Prints one row per implementation, timers and event: median/min/max of both against the RFC's
+// Master_Down_Interval (3 x interval + Skew_Time) or Skew_Time for the backup's priority.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const runs = Number(process.argv[2] ?? 5);
+const impls = (process.argv[3] ?? 'lvsd,keepalived').split(',');
+const timerSets = (process.argv[4] ?? 'v3-100ms,v2-1s').split(',');
+
+const TIMERS = {
+  'v3-100ms': { version: 3, intervalMs: 100 },
+  'v2-1s': { version: 2, intervalMs: 1000 },
+};
+const BACKUP_PRIORITY = 100;
+const MASTER_PRIORITY = 150;
+const VIP = '198.18.2.100';
+const ADDR = { m: '198.18.2.1', b: '198.18.2.2', client: '198.18.2.10' };
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const lvsdMain = path.join(root, 'dist', 'cli', 'main.js');
+
+const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
+const nsName = (label) => `lvsd-vrrpbench-${tag}-${label}`;
+const work = mkdtempSync(path.join(tmpdir(), 'lvsd-vrrp-bench-'));
+const children = new Set();
+const namespaces = [];
+
+const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+const ip = (ns, ...args) => sh('ip', ['-n', ns, ...args]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function cleanup() {
+  for (const child of children) {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const ns of namespaces) {
+    try {
+      sh('ip', ['netns', 'delete', ns]);
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+function setUpLan() {
+  const ns = { sw: nsName('sw'), m: nsName('m'), b: nsName('b'), client: nsName('client') };
+  for (const n of Object.values(ns)) {
+    sh('ip', ['netns', 'add', n]);
+    namespaces.push(n);
+    ip(n, 'link', 'set', 'lo', 'up');
+  }
+  ip(ns.sw, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
+  ip(ns.sw, 'link', 'set', 'br0', 'up');
+  for (const member of ['m', 'b', 'client']) {
+    ip(ns[member], 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `p-${member}`, 'netns', ns.sw);
+    ip(ns[member], 'addr', 'add', `${ADDR[member]}/24`, 'dev', 'eth0');
+    ip(ns[member], 'link', 'set', 'eth0', 'up');
+    ip(ns.sw, 'link', 'set', `p-${member}`, 'master', 'br0');
+    ip(ns.sw, 'link', 'set', `p-${member}`, 'up');
+  }
+  return ns;
+}
+
+/** Bridge port state: 3 forwarding, 0 disabled (the node is cut off, its link stays up). */
+function setPort(ns, member, state) {
+  sh('ip', ['netns', 'exec', ns.sw, 'bridge', 'link', 'set', 'dev', `p-${member}`, 'state', String(state)]);
+}
+
+function hasVip(ns) {
+  const parsed = JSON.parse(ip(ns, '-j', 'addr', 'show', 'dev', 'eth0'));
+  return (parsed[0]?.addr_info ?? []).some((a) => a.local === VIP);
+}
+
+function spawnIn(ns, cmd, args) {
+  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  children.add(child);
+  exited.then(() => children.delete(child));
+  return { child, exited, output: () => output };
+}
+
+async function waitFor(what, probe, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** One daemon in one namespace: start, stop gracefully, or crash. */
+function startDaemon(impl, ns, label, priority, timers) {
+  const dir = mkdtempSync(path.join(work, `${impl}-${label}-`));
+  if (impl === 'lvsd') {
+    const config = path.join(dir, 'lvsd.yaml');
+    writeFileSync(
+      config,
+      [
+        `node: { name: ${label} }`,
+        `control: { socket: ${path.join(dir, 'lvsd.sock')} }`,
+        'logging: { level: warn }',
+        'vrrp:',
+        '  instances:',
+        '    - name: bench',
+        '      interface: eth0',
+        '      vrid: 42',
+        `      priority: ${priority}`,
+        `      version: ${timers.version}`,
+        `      advert_interval: ${timers.intervalMs}ms`,
+        '      garp: { delay: 0s }',
+        `      vips: [${VIP}/24]`,
+        '',
+      ].join('\n'),
+    );
+    const proc = spawnIn(ns, process.execPath, [lvsdMain, 'run', '-c', config]);
+    return { ...proc, crashPids: () => [proc.child.pid] };
+  }
+  const config = path.join(dir, 'keepalived.conf');
+  writeFileSync(
+    config,
+    [
+      'global_defs {',
+      `  router_id ${label}`,
+      '  vrrp_garp_master_delay 0',
+      '}',
+      'vrrp_instance bench {',
+      '  state BACKUP',
+      '  interface eth0',
+      '  virtual_router_id 42',
+      `  priority ${priority}`,
+      `  version ${timers.version}`,
+      `  advert_int ${timers.intervalMs / 1000}`,
+      `  virtual_ipaddress { ${VIP}/24 dev eth0 }`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const vrrpPid = path.join(dir, 'vrrp.pid');
+  const proc = spawnIn(ns, 'keepalived', ['-P', '-n', '-l', '-f', config, '-p', path.join(dir, 'keepalived.pid'), '-r', vrrpPid]);
+  // The VRRP child and the parent together: the parent alone would respawn the child.
+  const crashPids = () => {
+    const pids = [proc.child.pid];
+    try {
+      pids.unshift(Number(readFileSync(vrrpPid, 'utf8').trim()));
+    } catch {
+      // no child yet
+    }
+    return pids;
+  };
+  return { ...proc, crashPids };
+}
+
+async function stopDaemon(d, signal = 'SIGTERM') {
+  if (d.child.exitCode !== null || d.child.signalCode !== null) return;
+  try {
+    process.kill(d.child.pid, signal);
+  } catch {
+    return;
+  }
+  await Promise.race([d.exited, sleep(5_000)]);
+}
+
+/** Packet timestamps (epoch ms) from `tcpdump -tt` output. */
+function packetTimes(output) {
+  const times = [];
+  for (const m of output.matchAll(/^(\d+\.\d+) IP /gm)) times.push(Number(m[1]) * 1000);
+  return times;
+}
+
+/** Reply timestamps (epoch ms) from `ping -D` output. */
+function replyTimes(output) {
+  const times = [];
+  for (const m of output.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from/gm)) times.push(Number(m[1]) * 1000);
+  return times;
+}
+
+/** The longest silence from the last reply before the event on: [its start, its end]. */
+function outage(times, eventAt) {
+  const before = times.filter((t) => t <= eventAt);
+  const last = before[before.length - 1];
+  if (last === undefined) return undefined;
+  const after = times.filter((t) => t >= last);
+  let worst;
+  for (let i = 1; i < after.length; i++) if (!worst || after[i] - after[i - 1] > worst[1] - worst[0]) worst = [after[i - 1], after[i]];
+  return worst;
+}
+
+async function oneRun(ns, impl, timers, event) {
+  for (const n of [ns.m, ns.b]) {
+    try {
+      ip(n, 'addr', 'del', `${VIP}/24`, 'dev', 'eth0');
+    } catch {
+      // not there
+    }
+  }
+  setPort(ns, 'm', 3);
+  const backup = startDaemon(impl, ns.b, 'b', BACKUP_PRIORITY, timers);
+  const master = startDaemon(impl, ns.m, 'm', MASTER_PRIORITY, timers);
+  const interval = timers.intervalMs;
+  let ping;
+  let capture;
+  try {
+    // Settled: the VIP on the master only, for five advert intervals in a row.
+    let since;
+    await waitFor('the VIP on the master only', () => {
+      if (!hasVip(ns.m) || hasVip(ns.b)) since = undefined;
+      else since ??= Date.now();
+      return since !== undefined && Date.now() - since >= 5 * interval;
+    }, 13 * interval + 8_000);
+    // The election may have moved the VIP back and forth; the client starts from a fresh
+    // neighbour entry so the measurement is the failover's, not the settling's.
+    ip(ns.client, 'neigh', 'flush', 'to', VIP, 'dev', 'eth0');
+    capture = spawnIn(ns.client, 'tcpdump', ['-tt', '-n', '-l', '-i', 'eth0', `ip proto 112 and src host ${ADDR.m}`]);
+    await waitFor('the capture to see adverts', () => packetTimes(capture.output()).length >= 2, 3_000 + 3 * interval);
+    ping = spawnIn(ns.client, 'ping', ['-D', '-n', '-i', '0.01', '-W', '1', VIP]);
+    await waitFor('replies', () => replyTimes(ping.output()).length >= 20, 3_000).catch((err) => {
+      const mac = (n) => JSON.parse(ip(n, '-j', 'link', 'show', 'dev', 'eth0'))[0]?.address;
+      const neigh = ip(ns.client, 'neigh', 'show', VIP).trim();
+      throw new Error(`${err.message} (client neighbour: ${neigh}; master ${mac(ns.m)}, backup ${mac(ns.b)})\nmaster:\n${master.output().slice(-3000)}\nbackup:\n${backup.output().slice(-3000)}`);
+    });
+    const eventAt = Date.now();
+    if (event === 'crash') {
+      setPort(ns, 'm', 0);
+      for (const pid of master.crashPids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    } else {
+      process.kill(master.child.pid, 'SIGTERM');
+    }
+    await waitFor('a reply after the failover', () => replyTimes(ping.output()).some((t) => t > eventAt + 5) && hasVip(ns.b), 6 * interval + 5_000);
+    await sleep(Math.max(200, interval));
+    await stopDaemon(ping, 'SIGINT');
+    await stopDaemon(capture, 'SIGINT');
+    const silence = outage(replyTimes(ping.output()), eventAt);
+    if (silence === undefined) throw new Error('no replies around the event');
+    const adverts = packetTimes(capture.output()).filter((t) => t < silence[1]);
+    const lastAdvert = adverts[adverts.length - 1];
+    if (lastAdvert === undefined) throw new Error('no advert captured before the takeover');
+    return { gap: silence[1] - silence[0], fromAdvert: silence[1] - lastAdvert };
+  } finally {
+    if (ping) await stopDaemon(ping, 'SIGKILL');
+    if (capture) await stopDaemon(capture, 'SIGKILL');
+    await stopDaemon(master, 'SIGKILL');
+    await stopDaemon(backup);
+    setPort(ns, 'm', 3);
+  }
+}
+
+function rfcExpectationMs(timers, event) {
+  const skew = timers.version === 2 ? ((256 - BACKUP_PRIORITY) * 1000) / 256 : ((256 - BACKUP_PRIORITY) * timers.intervalMs) / 256;
+  return event === 'crash' ? 3 * timers.intervalMs + skew : skew;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+async function main() {
+  if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, raw sockets)');
+  const ns = setUpLan();
+  const rows = [];
+  for (const timerName of timerSets) {
+    const timers = TIMERS[timerName];
+    if (!timers) throw new Error(`unknown timers ${timerName}; use ${Object.keys(TIMERS).join(', ')}`);
+    for (const event of ['crash', 'stop']) {
+      for (const impl of impls) {
+        const results = [];
+        for (let i = 0; i < runs; i++) results.push(await oneRun(ns, impl, timers, event));
+        const row = { impl, timers: timerName, event, runs, gaps: results.map((r) => r.gap), fromAdvert: results.map((r) => r.fromAdvert), rfc: rfcExpectationMs(timers, event) };
+        rows.push(row);
+        process.stderr.write(`${impl} ${timerName} ${event}: gap ${row.gaps.map((g) => g.toFixed(0)).join(' ')} ms; from last advert ${row.fromAdvert.map((g) => g.toFixed(0)).join(' ')} ms\n`);
+      }
+    }
+  }
+  const stats = (xs) => [median(xs), Math.min(...xs), Math.max(...xs)].map((n) => n.toFixed(0).padStart(6)).join(' ');
+  console.log('VRRP failover seen by a client pinging the VIP every 10 ms, ms (median min max)');
+  console.log('  gap: longest silence between replies');
+  console.log('  takeover (crash only): first reply after the silence minus the dead master\'s last advert');
+  console.log('  RFC: Master_Down_Interval for a crash, Skew_Time for a stop (backup priority 100)');
+  console.log(`${'implementation'.padEnd(15)}${'timers'.padEnd(10)}${'event'.padEnd(7)}${'runs'.padStart(4)}  ${'gap'.padEnd(20)} ${'takeover'.padEnd(20)} RFC`);
+  for (const r of rows) {
+    const takeover = r.event === 'crash' ? stats(r.fromAdvert) : '-'.padStart(6).padEnd(20);
+    console.log(`${r.impl.padEnd(15)}${r.timers.padEnd(10)}${r.event.padEnd(7)}${String(r.runs).padStart(4)}  ${stats(r.gaps)}  ${takeover}  ${r.rfc.toFixed(0)}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
