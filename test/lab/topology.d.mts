@@ -1,0 +1,54 @@
+// Types for topology.mjs, for the E2E kernel tests.
+import type { ClientDriver } from './traffic.mjs';
+
+export interface LabNamespace {
+  readonly name: string;
+  readonly label: string;
+  ip(...args: string[]): string;
+  exec(cmd: string, args?: string[]): string;
+  mac(ifname: string): string;
+}
+export interface LabDaemon {
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  readonly output: string;
+}
+export type Preparation = Record<string, 'cli' | 'script'>;
+export interface PreparationResult {
+  tool: 'cli' | 'script';
+  ok: boolean;
+  output: string;
+}
+/** What `lvsd status` reports, as far as the lab reads it. */
+export interface LabStatus {
+  node: string;
+  vrrp: { name: string; state: string }[];
+  services: { name: string; inKernel: boolean; realServers: { server: string; health: string; weight: number | null }[] }[];
+}
+export const CLI: string;
+export const SCRIPT: string;
+export const DEFAULT_PREPARATION: Preparation;
+export class Lab {
+  readonly dir: string;
+  readonly ns: Record<string, LabNamespace>;
+  readonly daemons: Record<string, LabDaemon>;
+  readonly client: ClientDriver;
+  readonly preparation: Record<string, PreparationResult>;
+  static build(opts?: { log?: (line: string) => void; syncDaemon?: boolean; preparation?: Preparation }): Promise<Lab>;
+  configPath(name: string): string;
+  socketPath(name: string): string;
+  realServerCommand(rsName: string, tool: 'cli' | 'script', args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
+  checkRealServer(rsName: string, tool: 'cli' | 'script', modes?: ('dr' | 'tun' | 'nat')[]): Promise<{ ok: boolean; output: string }>;
+  waitDaemons(opts?: { timeoutMs?: number }): Promise<void>;
+  status(name: string): Promise<LabStatus | undefined>;
+  vrrpState(name: string): Promise<string>;
+  waitState(name: string, state: string, timeoutMs?: number): Promise<unknown>;
+  waitReady(name: string, timeoutMs: number): Promise<unknown>;
+  /** Links down, then the daemon SIGKILLed; resolves with the time of the crash (epoch ms). */
+  crash(name: string): Promise<number>;
+  recover(name: string): LabDaemon;
+  transitionTime(name: string, state: string, since?: number): number | undefined;
+  outerMacs(): Record<string, string>;
+  ipvsConnections(name: string): string[];
+  cleanup(): Promise<void>;
+}
