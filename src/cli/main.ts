@@ -28,4 +28,10 @@ export function buildProgram(): Command {
   return program;
 }
 
+// `lvsd check | head` closes our stdout early: that ends the output, it is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 await buildProgram().parseAsync(process.argv);
