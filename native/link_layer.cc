@@ -6,9 +6,12 @@
 #include <netpacket/packet.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "ip_address.h"
@@ -30,6 +33,26 @@ void SendOrThrow(Napi::Env env, int fd, const msghdr& msg, const std::string& wh
     n = sendmsg(fd, &msg, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) ThrowErrno(env, what);
+}
+
+// Closing an AF_PACKET socket waits for an RCU grace period (synchronize_net): 7-20 ms per
+// gratuitous ARP was measured when each frame had its own socket, which delayed the burst that
+// follows a takeover. One send-only socket per network namespace is kept for the process's life
+// instead (keyed by the namespace, because a thread can switch namespaces and a packet socket
+// sends into the namespace it was created in).
+int PacketSocketForThisNamespace(Napi::Env env) {
+  static std::mutex mutex;
+  static std::map<ino_t, int> sockets;
+  struct stat ns {};
+  if (stat("/proc/thread-self/ns/net", &ns) != 0) ThrowErrno(env, "stat(/proc/thread-self/ns/net)");
+  std::lock_guard<std::mutex> lock(mutex);
+  auto found = sockets.find(ns.st_ino);
+  if (found != sockets.end()) return found->second;
+  // Protocol 0: this socket only sends, so it never has received frames queued on it.
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (fd < 0) ThrowErrno(env, "socket(AF_PACKET, SOCK_RAW)");
+  sockets.emplace(ns.st_ino, fd);
+  return fd;
 }
 
 }  // namespace
@@ -56,9 +79,7 @@ Napi::Value SendFrame(const Napi::CallbackInfo& info) {
   if (frame.Length() < kEthernetHeaderLength) throw Napi::RangeError::New(env, "frame shorter than an Ethernet header");
   unsigned ifindex = InterfaceIndex(env, ifname);
 
-  // Protocol 0: this socket only sends, so it never has received frames queued on it.
-  UniqueFd fd(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) ThrowErrno(env, "socket(AF_PACKET, SOCK_RAW)");
+  int fd = PacketSocketForThisNamespace(env);
   sockaddr_ll to{};
   to.sll_family = AF_PACKET;
   to.sll_ifindex = static_cast<int>(ifindex);
@@ -72,7 +93,7 @@ Napi::Value SendFrame(const Napi::CallbackInfo& info) {
   msg.msg_namelen = sizeof to;
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  SendOrThrow(env, fd.get(), msg, "sendmsg(AF_PACKET " + ifname + ")");
+  SendOrThrow(env, fd, msg, "sendmsg(AF_PACKET " + ifname + ")");
   return env.Undefined();
 }
 
