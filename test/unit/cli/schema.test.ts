@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchemaText as schemaText } from '../../../src/config/json-schema.js';
+import { configReferenceMarkdown } from '../../../src/config/reference.js';
 import { CHECK_TYPES, SCHEDULERS } from '../../../src/config/schema.js';
 
 const committed = fileURLToPath(new URL('../../../examples/lvsd.schema.json', import.meta.url));
@@ -24,5 +25,13 @@ describe('lvsd schema', () => {
     expect(service.scheduler?.enum).toEqual([...SCHEDULERS]);
     expect(service.persistence).toMatchObject({ type: 'string', default: '0s' });
     expect(schema.definitions.Check.oneOf.map((o) => o.properties.type.const)).toEqual([...CHECK_TYPES]);
+  });
+});
+
+describe('README configuration reference', () => {
+  it('is the one generated from the schema (lvsd schema --markdown)', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = /<!-- config-reference:start -->\n([\s\S]*?)\n<!-- config-reference:end -->/.exec(readme)?.[1];
+    expect(section).toBe(configReferenceMarkdown());
   });
 });
