@@ -9,6 +9,8 @@
 //          gets SIGKILL: the backup must notice the silence (Master_Down_Interval);
 //   stop:  SIGTERM: the master sends priority 0 and removes its VIPs, the backup takes over
 //          after Skew_Time (RFC 5798 6.4.2).
+//   failover: `lvsd failover` (lvsd only: keepalived has no planned hand-over command): the
+//          master steps down with priority 0 as on a stop, but keeps running.
 // Both implementations send gratuitous ARP on takeover; the client's neighbour entry follows it.
 // For a crash the client also captures the master's adverts (tcpdump): the gap depends on where
 // in the advert interval the master died, while the takeover time from its last advert is
@@ -38,6 +40,7 @@ const VIP = '198.18.2.100';
 const ADDR = { m: '198.18.2.1', b: '198.18.2.2', client: '198.18.2.10' };
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const lvsdMain = path.join(root, 'dist', 'cli', 'main.js');
+const { callDaemon } = await import(path.join(root, 'dist', 'cli', 'control-client.js'));
 
 const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
 const nsName = (label) => `lvsd-vrrpbench-${tag}-${label}`;
@@ -144,7 +147,7 @@ function startDaemon(impl, ns, label, priority, timers) {
       ].join('\n'),
     );
     const proc = spawnIn(ns, process.execPath, [lvsdMain, 'run', '-c', config]);
-    return { ...proc, crashPids: () => [proc.child.pid] };
+    return { ...proc, crashPids: () => [proc.child.pid], socket: path.join(dir, 'lvsd.sock') };
   }
   const config = path.join(dir, 'keepalived.conf');
   writeFileSync(
@@ -259,6 +262,10 @@ async function oneRun(ns, impl, timers, event) {
           // already gone
         }
       }
+    } else if (event === 'failover') {
+      // The operator's planned hand-over: `lvsd failover` on the master (the CLI's own start-up
+      // is not counted: the event is when the request is sent).
+      await callDaemon(master.socket, 'failover', { take: false });
     } else {
       process.kill(master.child.pid, 'SIGTERM');
     }
@@ -299,8 +306,10 @@ async function main() {
   for (const timerName of timerSets) {
     const timers = TIMERS[timerName];
     if (!timers) throw new Error(`unknown timers ${timerName}; use ${Object.keys(TIMERS).join(', ')}`);
-    for (const event of ['crash', 'stop']) {
+    for (const event of ['crash', 'stop', 'failover']) {
       for (const impl of impls) {
+        // keepalived has no command for a planned hand-over.
+        if (event === 'failover' && impl !== 'lvsd') continue;
         const results = [];
         for (let i = 0; i < runs; i++) results.push(await oneRun(ns, impl, timers, event));
         const row = { impl, timers: timerName, event, runs, gaps: results.map((r) => r.gap), fromAdvert: results.map((r) => r.fromAdvert), rfc: rfcExpectationMs(timers, event) };
