@@ -110,6 +110,20 @@ export class IpvsClient {
     }
   }
 
+  /**
+   * A write on the bulk path. Its error wording (service and real-server names, the errno's
+   * sentence) is built only when the kernel refuses: formatting it for each of 50,000 requests
+   * that succeed was a measurable share of a bulk apply.
+   */
+  private async write(cmd: number, attrs: Buffer[], explain: () => [operation: string, describe: Describe]): Promise<void> {
+    try {
+      await this.sock.request(this.family, cmd, IPVS_GENL_VERSION, attrs);
+    } catch (err) {
+      const [operation, describe] = explain();
+      throw toKernelError(err, operation, describe);
+    }
+  }
+
   private async dump(cmd: number, attrs: Buffer[], operation: string, describe?: Describe): Promise<GenlMessage[]> {
     try {
       return await this.sock.dump(this.family, cmd, IPVS_GENL_VERSION, attrs);
@@ -145,16 +159,16 @@ export class IpvsClient {
   }
 
   async addService(s: Service): Promise<void> {
-    await this.call(Cmd.NEW_SERVICE, request.newService(s), `add service ${serviceName(s)}`, describeService(s, s.scheduler, s.persistenceEngine));
+    await this.write(Cmd.NEW_SERVICE, request.newService(s), () => [`add service ${serviceName(s)}`, describeService(s, s.scheduler, s.persistenceEngine)]);
   }
 
   /** Changes scheduler, flags and persistence in place (IPVS_CMD_SET_SERVICE); connections stay. */
   async updateService(s: Service): Promise<void> {
-    await this.call(Cmd.SET_SERVICE, request.setService(s), `edit service ${serviceName(s)}`, describeService(s, s.scheduler, s.persistenceEngine));
+    await this.write(Cmd.SET_SERVICE, request.setService(s), () => [`edit service ${serviceName(s)}`, describeService(s, s.scheduler, s.persistenceEngine)]);
   }
 
   async deleteService(id: ServiceId): Promise<void> {
-    await this.call(Cmd.DEL_SERVICE, request.serviceId(id), `delete service ${serviceName(id)}`, describeService(id));
+    await this.write(Cmd.DEL_SERVICE, request.serviceId(id), () => [`delete service ${serviceName(id)}`, describeService(id)]);
   }
 
   async destinations(id: ServiceId): Promise<DestinationEntry[]> {
@@ -167,15 +181,15 @@ export class IpvsClient {
   }
 
   async addDestination(id: ServiceId, d: Destination): Promise<void> {
-    await this.call(Cmd.NEW_DEST, request.destination(id, d), `add real server ${destName(d)} to ${serviceName(id)}`, describeDestination(id, d));
+    await this.write(Cmd.NEW_DEST, request.destination(id, d), () => [`add real server ${destName(d)} to ${serviceName(id)}`, describeDestination(id, d)]);
   }
 
   async updateDestination(id: ServiceId, d: Destination): Promise<void> {
-    await this.call(Cmd.SET_DEST, request.destination(id, d), `edit real server ${destName(d)} of ${serviceName(id)}`, describeDestination(id, d));
+    await this.write(Cmd.SET_DEST, request.destination(id, d), () => [`edit real server ${destName(d)} of ${serviceName(id)}`, describeDestination(id, d)]);
   }
 
   async deleteDestination(id: ServiceId, d: DestinationId): Promise<void> {
-    await this.call(Cmd.DEL_DEST, request.destinationId(id, d), `delete real server ${destName(d)} of ${serviceName(id)}`, describeDestination(id, d));
+    await this.write(Cmd.DEL_DEST, request.destinationId(id, d), () => [`delete real server ${destName(d)} of ${serviceName(id)}`, describeDestination(id, d)]);
   }
 
   /** Every service with its real servers; destination dumps are issued together and run one by one. */

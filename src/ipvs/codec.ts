@@ -4,7 +4,7 @@
 // by AF + (PROTOCOL, ADDR, PORT) or AF + FWMARK; NEW/SET_SERVICE also need SCHED_NAME, FLAGS,
 // TIMEOUT, NETMASK; NEW/SET_DEST need ADDR, PORT, FWD_METHOD, WEIGHT, U_THRESH, L_THRESH.
 import { formatIp, ipToBytes, type FamilyName } from '../config/address.js';
-import { attr, be16, be32, nested, parseAttrs, read, str, u16, u32, u8, type AttrMap } from '../netlink/attrs.js';
+import { AttrWriter, attr, nested, parseAttrs, read, str, u16, u32, u8, type AttrMap } from '../netlink/attrs.js';
 import {
   AF_INET,
   AF_INET6,
@@ -74,12 +74,8 @@ function ipBytes(address: string): Uint8Array {
 }
 
 /** union nf_inet_addr: 16 bytes, an IPv4 address in the first four. */
-function inetAddr(type: number, address: string): Buffer {
-  const bytes = ipBytes(address);
-  if (bytes.length === 16) return attr(type, bytes);
-  const padded = new Uint8Array(16);
-  padded.set(bytes);
-  return attr(type, padded);
+function writeInetAddr(w: AttrWriter, type: number, address: string): void {
+  w.bytes(type, ipBytes(address), 16);
 }
 
 function readInetAddr(b: Buffer | undefined, family: FamilyName, what: string): string {
@@ -123,27 +119,43 @@ export function serviceFlagBits(s: Service): number {
 }
 
 /** The attributes that name a service (all a delete or a destination request needs). */
-export function encodeServiceId(id: ServiceId): Buffer[] {
-  const af = u16(SvcAttr.AF, familyNumber[serviceFamily(id)]);
-  if (isFwmark(id)) return [af, u32(SvcAttr.FWMARK, id.fwmark)];
-  return [af, u16(SvcAttr.PROTOCOL, protocolNumber[id.protocol]), inetAddr(SvcAttr.ADDR, id.address), be16(SvcAttr.PORT, id.port)];
+function writeServiceId(w: AttrWriter, id: ServiceId): void {
+  w.u16(SvcAttr.AF, familyNumber[serviceFamily(id)]);
+  if (isFwmark(id)) {
+    w.u32(SvcAttr.FWMARK, id.fwmark);
+    return;
+  }
+  w.u16(SvcAttr.PROTOCOL, protocolNumber[id.protocol]);
+  writeInetAddr(w, SvcAttr.ADDR, id.address);
+  w.be16(SvcAttr.PORT, id.port);
 }
 
 /** A complete service, for IPVS_CMD_NEW_SERVICE and IPVS_CMD_SET_SERVICE. */
-export function encodeService(s: Service): Buffer[] {
-  const flags = Buffer.alloc(8);
+function writeService(w: AttrWriter, s: Service): void {
+  writeServiceId(w, s);
+  w.str(SvcAttr.SCHED_NAME, s.scheduler);
+  if (s.persistenceEngine !== undefined) w.str(SvcAttr.PE_NAME, s.persistenceEngine);
+  // struct ip_vs_flags { flags, mask }: every bit is ours to set, so an edit also clears what
+  // the new settings leave out.
+  const flags = Buffer.allocUnsafe(8);
   flags.writeUInt32LE(serviceFlagBits(s), 0);
-  // mask: every bit is ours to set, so an edit also clears what the new settings leave out.
   flags.writeUInt32LE(0xffffffff, 4);
-  const family = serviceFamily(s);
-  const netmask =
-    family === 'ipv4'
-      ? be32(SvcAttr.NETMASK, s.persistencePrefix === 0 ? 0 : (0xffffffff << (32 - s.persistencePrefix)) >>> 0)
-      : u32(SvcAttr.NETMASK, s.persistencePrefix);
-  const out = [...encodeServiceId(s), str(SvcAttr.SCHED_NAME, s.scheduler)];
-  if (s.persistenceEngine !== undefined) out.push(str(SvcAttr.PE_NAME, s.persistenceEngine));
-  out.push(attr(SvcAttr.FLAGS, flags), u32(SvcAttr.TIMEOUT, s.persistence), netmask);
-  return out;
+  w.bytes(SvcAttr.FLAGS, flags);
+  w.u32(SvcAttr.TIMEOUT, s.persistence);
+  if (serviceFamily(s) === 'ipv4') w.be32(SvcAttr.NETMASK, s.persistencePrefix === 0 ? 0 : (0xffffffff << (32 - s.persistencePrefix)) >>> 0);
+  else w.u32(SvcAttr.NETMASK, s.persistencePrefix);
+}
+
+export function encodeServiceId(id: ServiceId): Buffer[] {
+  const w = new AttrWriter();
+  writeServiceId(w, id);
+  return [w.finish()];
+}
+
+export function encodeService(s: Service): Buffer[] {
+  const w = new AttrWriter();
+  writeService(w, s);
+  return [w.finish()];
 }
 
 function decodeStats(b: Buffer | undefined, wide: boolean): Stats {
@@ -218,27 +230,36 @@ function ipv4MaskPrefix(mask: number): number {
 }
 
 /** A destination for NEW_DEST / SET_DEST. Tunnel attributes go with every kind, as ipvsadm sends them. */
-export function encodeDestination(d: Destination): Buffer[] {
-  const family: FamilyName = d.address.includes(':') ? 'ipv6' : 'ipv4';
+function writeDestination(w: AttrWriter, d: Destination): void {
   const tunnel = d.forwarding === 'tun' ? d.tunnel : undefined;
-  return [
-    u16(DestAttr.ADDR_FAMILY, familyNumber[family]),
-    inetAddr(DestAttr.ADDR, d.address),
-    be16(DestAttr.PORT, d.port),
-    u32(DestAttr.FWD_METHOD, forwardingNumber[d.forwarding]),
-    u32(DestAttr.WEIGHT, d.weight),
-    u8(DestAttr.TUN_TYPE, tunnelTypeNumber[tunnel?.type ?? 'ipip']),
-    be16(DestAttr.TUN_PORT, tunnel?.port ?? 0),
-    u16(DestAttr.TUN_FLAGS, tunnelChecksumNumber[tunnel?.checksum ?? 'none']),
-    u32(DestAttr.U_THRESH, d.upperThreshold),
-    u32(DestAttr.L_THRESH, d.lowerThreshold),
-  ];
+  writeDestinationId(w, d);
+  w.u32(DestAttr.FWD_METHOD, forwardingNumber[d.forwarding]);
+  w.u32(DestAttr.WEIGHT, d.weight);
+  w.u8(DestAttr.TUN_TYPE, tunnelTypeNumber[tunnel?.type ?? 'ipip']);
+  w.be16(DestAttr.TUN_PORT, tunnel?.port ?? 0);
+  w.u16(DestAttr.TUN_FLAGS, tunnelChecksumNumber[tunnel?.checksum ?? 'none']);
+  w.u32(DestAttr.U_THRESH, d.upperThreshold);
+  w.u32(DestAttr.L_THRESH, d.lowerThreshold);
 }
 
-/** The attributes that name a destination (DEL_DEST). */
-export function encodeDestinationId(d: DestinationId): Buffer[] {
+/** The attributes that name a destination (DEL_DEST); also the head of a full destination. */
+function writeDestinationId(w: AttrWriter, d: DestinationId): void {
   const family: FamilyName = d.address.includes(':') ? 'ipv6' : 'ipv4';
-  return [u16(DestAttr.ADDR_FAMILY, familyNumber[family]), inetAddr(DestAttr.ADDR, d.address), be16(DestAttr.PORT, d.port)];
+  w.u16(DestAttr.ADDR_FAMILY, familyNumber[family]);
+  writeInetAddr(w, DestAttr.ADDR, d.address);
+  w.be16(DestAttr.PORT, d.port);
+}
+
+export function encodeDestination(d: Destination): Buffer[] {
+  const w = new AttrWriter();
+  writeDestination(w, d);
+  return [w.finish()];
+}
+
+export function encodeDestinationId(d: DestinationId): Buffer[] {
+  const w = new AttrWriter();
+  writeDestinationId(w, d);
+  return [w.finish()];
 }
 
 /** The IPVS_CMD_ATTR_DEST nest of a GET_DEST reply; kernels before 4.x omit ADDR_FAMILY. */
@@ -332,13 +353,26 @@ export function decodeSyncDaemon(nest: Buffer): SyncDaemon {
   return d;
 }
 
-/** Top-level attributes of each command, for the client and the golden-byte tests. */
+/**
+ * Top-level attributes of each command, for the client and the golden-byte tests. The service and
+ * destination commands, the bulk path, come out as one buffer per message.
+ */
 export const request = {
-  newService: (s: Service): Buffer[] => [nested(CmdAttr.SERVICE, encodeService(s))],
-  setService: (s: Service): Buffer[] => [nested(CmdAttr.SERVICE, encodeService(s))],
-  serviceId: (id: ServiceId): Buffer[] => [nested(CmdAttr.SERVICE, encodeServiceId(id))],
-  destination: (id: ServiceId, d: Destination): Buffer[] => [nested(CmdAttr.SERVICE, encodeServiceId(id)), nested(CmdAttr.DEST, encodeDestination(d))],
-  destinationId: (id: ServiceId, d: DestinationId): Buffer[] => [nested(CmdAttr.SERVICE, encodeServiceId(id)), nested(CmdAttr.DEST, encodeDestinationId(d))],
+  newService: (s: Service): Buffer[] => [new AttrWriter(160).nested(CmdAttr.SERVICE, (w) => writeService(w, s)).finish()],
+  setService: (s: Service): Buffer[] => [new AttrWriter(160).nested(CmdAttr.SERVICE, (w) => writeService(w, s)).finish()],
+  serviceId: (id: ServiceId): Buffer[] => [new AttrWriter(64).nested(CmdAttr.SERVICE, (w) => writeServiceId(w, id)).finish()],
+  destination: (id: ServiceId, d: Destination): Buffer[] => [
+    new AttrWriter(192)
+      .nested(CmdAttr.SERVICE, (w) => writeServiceId(w, id))
+      .nested(CmdAttr.DEST, (w) => writeDestination(w, d))
+      .finish(),
+  ],
+  destinationId: (id: ServiceId, d: DestinationId): Buffer[] => [
+    new AttrWriter(128)
+      .nested(CmdAttr.SERVICE, (w) => writeServiceId(w, id))
+      .nested(CmdAttr.DEST, (w) => writeDestinationId(w, d))
+      .finish(),
+  ],
   startDaemon: (d: SyncDaemon): Buffer[] => [nested(CmdAttr.DAEMON, encodeSyncDaemon(d))],
   stopDaemon: (state: SyncDaemon['state']): Buffer[] => [nested(CmdAttr.DAEMON, encodeSyncDaemonState(state))],
   timeouts: (t: Partial<Timeouts>): Buffer[] => encodeTimeouts(t),

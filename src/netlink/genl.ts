@@ -74,19 +74,22 @@ export interface GenlSocketOptions {
   socket?: DatagramSocket;
 }
 
-interface Job {
-  frame: (seq: number, port: number) => Buffer;
+/**
+ * One request, from queued to answered. A single object per request, holding the message's
+ * fields rather than a closure that frames it: a bulk apply has tens of thousands of these.
+ */
+interface Request {
+  family: number;
+  flags: number;
+  cmd: number;
+  version: number;
+  attrs: readonly Buffer[];
   dump: boolean;
   resolve: (msgs: GenlMessage[]) => void;
   reject: (err: Error) => void;
-}
-
-interface InFlight {
-  dump: boolean;
-  resolve: (msgs: GenlMessage[]) => void;
-  reject: (err: Error) => void;
-  parts: GenlMessage[];
-  /** performance.now() after which the request is failed as timed out. */
+  /** Replies before the ACK or DONE; created on the first one (most requests get none). */
+  parts: GenlMessage[] | undefined;
+  /** performance.now() after which the request is failed as timed out; set when sent. */
   deadline: number;
 }
 
@@ -120,9 +123,9 @@ export class GenlSocket {
   private readonly maxBatchBytes: number;
   private readonly timeoutMs: number;
   /** Jobs not yet sent: queue[head] is next. An index, not shift(): bulk applies queue thousands. */
-  private queue: Job[] = [];
+  private queue: Request[] = [];
   private head = 0;
-  private readonly inFlight = new Map<number, InFlight>();
+  private readonly inFlight = new Map<number, Request>();
   private outbox: Buffer[] = [];
   private flushScheduled = false;
   private dumpInFlight = false;
@@ -146,12 +149,12 @@ export class GenlSocket {
 
   /** Sends `cmd` with NLM_F_ACK and resolves with the replies that came before the ACK. */
   request(family: number, cmd: number, version: number, attrs: readonly Buffer[]): Promise<GenlMessage[]> {
-    return this.enqueue(false, (seq, port) => genlFrame(family, NLM_F_REQUEST | NLM_F_ACK, seq, port, cmd, version, attrs));
+    return this.enqueue(family, NLM_F_REQUEST | NLM_F_ACK, cmd, version, attrs);
   }
 
   /** Sends `cmd` as a dump request and resolves with every message of the multipart reply. */
   dump(family: number, cmd: number, version: number, attrs: readonly Buffer[] = []): Promise<GenlMessage[]> {
-    return this.enqueue(true, (seq, port) => genlFrame(family, NLM_F_REQUEST | NLM_F_DUMP, seq, port, cmd, version, attrs));
+    return this.enqueue(family, NLM_F_REQUEST | NLM_F_DUMP, cmd, version, attrs);
   }
 
   /** Resolves a family by name; undefined when the kernel has no such family (ENOENT). */
@@ -180,10 +183,11 @@ export class GenlSocket {
     this.sock.close();
   }
 
-  private enqueue(dump: boolean, frame: Job['frame']): Promise<GenlMessage[]> {
+  private enqueue(family: number, flags: number, cmd: number, version: number, attrs: readonly Buffer[]): Promise<GenlMessage[]> {
     if (this.closed) return Promise.reject(new Error('generic netlink socket is closed'));
+    const dump = (flags & NLM_F_DUMP) === NLM_F_DUMP;
     return new Promise((resolve, reject) => {
-      this.queue.push({ frame, dump, resolve, reject });
+      this.queue.push({ family, flags, cmd, version, attrs, dump, resolve, reject, parts: undefined, deadline: 0 });
       this.pump();
     });
   }
@@ -197,8 +201,9 @@ export class GenlSocket {
       this.head++;
       if (job.dump) this.dumpInFlight = true;
       this.seq = (this.seq + 1) >>> 0 || 1;
-      this.inFlight.set(this.seq, { dump: job.dump, resolve: job.resolve, reject: job.reject, parts: [], deadline });
-      this.outbox.push(job.frame(this.seq, this.port));
+      job.deadline = deadline;
+      this.inFlight.set(this.seq, job);
+      this.outbox.push(genlFrame(job.family, job.flags, this.seq, this.port, job.cmd, job.version, job.attrs));
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
@@ -246,28 +251,33 @@ export class GenlSocket {
       if (len < NLMSG_HDRLEN || off + len > buf.length) break;
       const type = buf.readUInt16LE(off + 4);
       const seq = buf.readUInt32LE(off + 8);
-      const body = buf.subarray(off + NLMSG_HDRLEN, off + len);
+      const at = off + NLMSG_HDRLEN;
       off += align4(len);
       const req = this.inFlight.get(seq);
       if (!req) continue; // late reply to a request that timed out, or a stray notification
       if (type === NLMSG_ERROR) {
-        const errno = -body.readInt32LE(0);
+        const errno = len >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(at) : 0;
         this.settle(seq, errno === 0 ? undefined : new NetlinkErrnoError(errno));
       } else if (type === NLMSG_DONE) {
-        const errno = body.length >= 4 ? -body.readInt32LE(0) : 0;
+        const errno = len >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(at) : 0;
         this.settle(seq, errno > 0 ? new NetlinkErrnoError(errno) : undefined);
-      } else if (body.length >= GENL_HDRLEN) {
-        req.parts.push({ cmd: body.readUInt8(0), version: body.readUInt8(1), attrs: parseAttrs(body.subarray(GENL_HDRLEN)) });
+      } else if (len >= NLMSG_HDRLEN + GENL_HDRLEN) {
+        const message = { cmd: buf.readUInt8(at), version: buf.readUInt8(at + 1), attrs: parseAttrs(buf.subarray(at + GENL_HDRLEN, at + len - NLMSG_HDRLEN)) };
+        if (req.parts) req.parts.push(message);
+        else req.parts = [message];
+        // A dump is alive while its parts keep coming: a big table read in a slow machine may
+        // take longer than the timeout, and giving up on it mid-way would make the kernel refuse
+        // the next dump with EBUSY (it allows one dump at a time per socket).
+        if (req.dump) req.deadline = performance.now() + this.timeoutMs;
       }
     }
   }
 
-  /** Fails the requests past their deadline; the map is in send order, so deadlines ascend. */
+  /** Fails the requests past their deadline (at most `window` of them to look at). */
   private sweep(): void {
     const now = performance.now();
     for (const [seq, req] of this.inFlight) {
-      if (req.deadline > now) break;
-      this.settle(seq, new Error(`generic netlink request timed out after ${this.timeoutMs} ms`));
+      if (req.deadline <= now) this.settle(seq, new Error(`generic netlink request timed out after ${this.timeoutMs} ms`));
     }
   }
 
@@ -277,7 +287,7 @@ export class GenlSocket {
     this.inFlight.delete(seq);
     if (req.dump) this.dumpInFlight = false;
     if (error) req.reject(error);
-    else req.resolve(req.parts);
+    else req.resolve(req.parts ?? []);
     if (!this.closed) this.pump();
     if (this.inFlight.size === 0 && this.sweeper) {
       clearInterval(this.sweeper);

@@ -1,0 +1,102 @@
+// `npm run bench`: every benchmark, one after the other, each under a header, with a summary of
+// how each ended. Not part of `npm test`: together they take about a quarter of an hour.
+//   node test/bench/run.mjs [name ...]      names: ipvs, vrrp, health-tcp, health-scheduler
+// ipvs runs inside the lab VM (Debian's kernel has IPVS, this host's may not); vrrp and health-tcp
+// use network namespaces on the host. A benchmark whose prerequisites are missing is skipped with
+// the reason printed, and the summary says so: a skip is never reported as a result.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const isRoot = process.getuid?.() === 0;
+const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+/** Why a benchmark cannot run here, or undefined when it can. */
+const missing = (needs) => {
+  if (needs.includes('root') && !isRoot) return 'needs root (network namespaces)';
+  for (const cmd of needs.filter((n) => n !== 'root')) if (!onPath(cmd)) return `needs ${cmd} on PATH`;
+  return undefined;
+};
+
+const benches = [
+  {
+    name: 'ipvs',
+    title: 'IPVS: 10,000 services x 4 real servers, lvsd vs ipvsadm (lab VM)',
+    command: ['node', 'test/lab/vm.mjs', '--timeout', '1500', '--', 'node', 'test/bench/ipvs-bulk.mjs'],
+    needs: ['root', 'qemu-system-x86_64'],
+    timeoutS: 1600,
+  },
+  {
+    name: 'vrrp',
+    title: 'VRRP failover: lvsd vs keepalived (host netns, 3 runs per case)',
+    command: ['node', 'test/bench/vrrp-failover.mjs', '3'],
+    needs: ['root', 'keepalived', 'ping', 'tcpdump'],
+    timeoutS: 900,
+  },
+  {
+    name: 'health-tcp',
+    title: 'Health checks: TCP against 10,000 real servers (host netns)',
+    command: ['node', 'test/bench/health-tcp.mjs'],
+    needs: ['root'],
+    timeoutS: 300,
+  },
+  {
+    name: 'health-scheduler',
+    title: 'Health checks: scheduler and state machine without the network',
+    command: ['node', 'test/bench/health-scheduler.mjs'],
+    needs: [],
+    timeoutS: 120,
+  },
+];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !benches.some((b) => b.name === w));
+if (unknown.length > 0) {
+  console.error(`bench: unknown benchmark ${unknown.join(', ')}; known: ${benches.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+const selected = wanted.length > 0 ? benches.filter((b) => wanted.includes(b.name)) : benches;
+
+if (!existsSync(new URL('../../dist/ipvs/client.js', import.meta.url))) {
+  console.log('== dist/ missing: npm run build');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('bench: npm run build failed');
+    process.exit(1);
+  }
+}
+
+/** Runs one benchmark with its output passed through; resolves with its exit code (or a signal). */
+function run(bench) {
+  return new Promise((resolve) => {
+    const [cmd, ...args] = bench.command;
+    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit' });
+    const timer = setTimeout(() => child.kill('SIGTERM'), bench.timeoutS * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve(signal ? `killed by ${signal}${signal === 'SIGTERM' ? ` (over ${bench.timeoutS} s)` : ''}` : code);
+    });
+  });
+}
+
+const summary = [];
+for (const bench of selected) {
+  console.log(`\n==== ${bench.title}\n==== ${bench.command.join(' ')}`);
+  const reason = missing(bench.needs);
+  if (reason) {
+    console.log(`SKIPPED: ${reason}`);
+    summary.push([bench.name, `skipped: ${reason}`]);
+    continue;
+  }
+  const t0 = performance.now();
+  const outcome = await run(bench);
+  const seconds = Math.round((performance.now() - t0) / 1000);
+  summary.push([bench.name, outcome === 0 ? `ok, ${seconds} s` : `FAILED (${outcome}), ${seconds} s`]);
+}
+
+console.log('\n==== summary');
+const width = Math.max(...summary.map(([n]) => n.length));
+for (const [name, outcome] of summary) console.log(`${name.padEnd(width)}  ${outcome}`);
+if (summary.some(([, o]) => o.startsWith('FAILED'))) process.exitCode = 1;
