@@ -143,6 +143,11 @@ export function isIpv6LinkLocal(address: string): boolean {
   return bytes !== undefined && bytes[0] === 0xfe && ((bytes[1] ?? 0) & 0xc0) === 0x80;
 }
 
+/** "198.18.0.1:80" or "[2001:2::1]:80": the address:port form operators read and write. */
+export function formatHostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 export interface HostPort {
   address: string;
   family: IpFamily;

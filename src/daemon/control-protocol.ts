@@ -14,29 +14,28 @@ export type ControlResponse =
 /** Longest line either side accepts; a status of thousands of real servers fits easily. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-export function parseRequest(line: string): ControlRequest | undefined {
-  let value: unknown;
+/** A JSON object, or undefined for anything else (bad JSON, arrays, scalars). */
+function parseObject(line: string): Record<string, unknown> | undefined {
   try {
-    value = JSON.parse(line);
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { id, method, params } = value as Record<string, unknown>;
+}
+
+export function parseRequest(line: string): ControlRequest | undefined {
+  const value = parseObject(line);
+  if (!value) return undefined;
+  const { id, method, params } = value;
   if (typeof id !== 'number' || !Number.isInteger(id) || typeof method !== 'string') return undefined;
   if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) return undefined;
   return params === undefined ? { id, method } : { id, method, params: params as Record<string, unknown> };
 }
 
 export function parseResponse(line: string): ControlResponse | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
+  const v = parseObject(line);
+  if (!v) return undefined;
   if (typeof v.id !== 'number') return undefined;
   if (v.ok === true) return { id: v.id, ok: true, result: v.result };
   if (v.ok === false && typeof v.error === 'string') return { id: v.id, ok: false, error: v.error };

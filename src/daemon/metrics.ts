@@ -51,31 +51,22 @@ export interface MetricsSource {
 
 type Labels = Record<string, string>;
 
+type Read = () => Array<[Labels, number]> | Promise<Array<[Labels, number]>>;
+
 /** A counter whose value is read at scrape time (the kernel or a state machine owns the count). */
-function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Labels, number]> | Promise<Array<[Labels, number]>>): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const [labels, value] of await read()) this.inc(labels, value);
-    },
-  });
+function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: Read): void {
+  new Counter({ name, help, labelNames, registers: [registry], async collect() {
+    this.reset();
+    for (const [labels, value] of await read()) this.inc(labels, value);
+  } });
 }
 
-function mirroredGauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Labels, number]> | Promise<Array<[Labels, number]>>): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const [labels, value] of await read()) this.set(labels, value);
-    },
-  });
+/** A gauge whose value is read at scrape time. */
+function mirroredGauge(registry: Registry, name: string, help: string, labelNames: string[], read: Read): void {
+  new Gauge({ name, help, labelNames, registers: [registry], async collect() {
+    this.reset();
+    for (const [labels, value] of await read()) this.set(labels, value);
+  } });
 }
 
 export class DaemonMetrics {

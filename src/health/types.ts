@@ -2,6 +2,7 @@
 // loader returns it (snake_case, durations in milliseconds, defaults filled in), so the daemon
 // hands it over without translation.
 import type { CheckConfig } from '../config/types.js';
+import { formatHostPort } from '../config/address.js';
 
 export type CheckSpec = CheckConfig;
 export type CheckType = CheckSpec['type'];
@@ -42,6 +43,4 @@ export type Checker<S extends CheckSpec = CheckSpec> = (
 ) => Promise<ProbeResult>;
 
 /** "198.18.0.10:80", "[2001:2::10]:80": the key a real server is known by in events and status. */
-export function realServerKey(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
+export const realServerKey = formatHostPort;

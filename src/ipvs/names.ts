@@ -1,6 +1,6 @@
 // How IPVS objects are named to an operator: in error sentences, plan lines and logs. One spelling
 // everywhere, the one ipvsadm users read: "tcp 198.18.0.100:80", "udp [2001:2::1]:53", "fwmark 7 ipv6".
-import type { FamilyName } from '../config/address.js';
+import { formatHostPort, type FamilyName } from '../config/address.js';
 import type { DestinationId, FwmarkServiceId, ServiceId } from './types.js';
 
 export function isFwmark(id: ServiceId): id is FwmarkServiceId {
@@ -13,18 +13,14 @@ export function serviceFamily(id: ServiceId): FamilyName {
   return id.address.includes(':') ? 'ipv6' : 'ipv4';
 }
 
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 /** "tcp 198.18.0.100:80" or "fwmark 7 ipv6". */
 export function serviceName(id: ServiceId): string {
-  return isFwmark(id) ? `fwmark ${id.fwmark} ${id.family}` : `${id.protocol} ${hostPort(id.address, id.port)}`;
+  return isFwmark(id) ? `fwmark ${id.fwmark} ${id.family}` : `${id.protocol} ${formatHostPort(id.address, id.port)}`;
 }
 
 /** "198.18.1.11:80" */
 export function destName(d: DestinationId): string {
-  return hostPort(d.address, d.port);
+  return formatHostPort(d.address, d.port);
 }
 
 /** A stable map key for a service: equal ids give equal keys. */

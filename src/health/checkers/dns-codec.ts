@@ -2,6 +2,7 @@
 // RFC 2782): encodes a single-question query, decodes a response into header, questions and
 // answers with record data in presentation form. Only what a health check needs.
 import type { DnsQueryType } from '../types.js';
+import { formatIp } from '../../config/address.js';
 
 export const dnsTypeCodes: Record<DnsQueryType, number> = {
   A: 1,
@@ -124,10 +125,10 @@ function renderData(buf: Buffer, type: number, start: number, end: number): stri
   switch (type) {
     case dnsTypeCodes.A:
       if (end - start !== 4) break;
-      return Array.from(buf.subarray(start, end)).join('.');
+      return formatIp(buf.subarray(start, end));
     case dnsTypeCodes.AAAA:
       if (end - start !== 16) break;
-      return formatIPv6(buf.subarray(start, end));
+      return formatIp(buf.subarray(start, end));
     case dnsTypeCodes.CNAME:
     case dnsTypeCodes.NS:
     case dnsTypeCodes.PTR:
@@ -149,30 +150,6 @@ function renderData(buf: Buffer, type: number, start: number, end: number): stri
     }
   }
   return buf.subarray(start, end).toString('hex');
-}
-
-/** RFC 5952 canonical text: lowercase, longest run (≥2) of zero groups compressed. */
-function formatIPv6(bytes: Buffer): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 /** Bounds-checked big-endian reader with RFC 1035 4.1.4 name decompression. */
