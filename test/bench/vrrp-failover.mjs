@@ -323,10 +323,10 @@ async function main() {
   console.log('  gap: longest silence between replies');
   console.log('  takeover (crash only): first reply after the silence minus the dead master\'s last advert');
   console.log('  RFC: Master_Down_Interval for a crash, Skew_Time for a stop (backup priority 100)');
-  console.log(`${'implementation'.padEnd(15)}${'timers'.padEnd(10)}${'event'.padEnd(7)}${'runs'.padStart(4)}  ${'gap'.padEnd(20)} ${'takeover'.padEnd(20)} RFC`);
+  console.log(`${'implementation'.padEnd(15)}${'timers'.padEnd(10)}${'event'.padEnd(9)}${'runs'.padStart(4)}  ${'gap'.padEnd(20)} ${'takeover'.padEnd(20)} RFC`);
   for (const r of rows) {
     const takeover = r.event === 'crash' ? stats(r.fromAdvert) : '-'.padStart(6).padEnd(20);
-    console.log(`${r.impl.padEnd(15)}${r.timers.padEnd(10)}${r.event.padEnd(7)}${String(r.runs).padStart(4)}  ${stats(r.gaps)}  ${takeover}  ${r.rfc.toFixed(0)}`);
+    console.log(`${r.impl.padEnd(15)}${r.timers.padEnd(10)}${r.event.padEnd(9)}${String(r.runs).padStart(4)}  ${stats(r.gaps)}  ${takeover}  ${r.rfc.toFixed(0)}`);
   }
 }
 
