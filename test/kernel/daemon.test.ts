@@ -1,6 +1,6 @@
 // The daemon end to end on a real IPVS kernel: two lvsd processes in their own namespaces (each
 // namespace has its own IPVS table), two real servers and a client on one LAN, DR forwarding.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../suppor
 import { describeWith } from '../support/needs.js';
 import { callDaemon } from '../../src/cli/control-client.js';
 import type { StatusReport } from '../../src/daemon/status.js';
-import { cli, echoCount, startDaemon as spawnDaemon, startDrRealServer, startHeldClient } from './support/daemon-lab.js';
+import { cli, echoCount, startDaemon as spawnDaemon, startDrRealServer, startHeldClient, tearDown } from './support/daemon-lab.js';
 
 const VIP = '198.18.0.100';
 
@@ -81,11 +81,7 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns'], 'lvsd daemon pair on a real I
     await Promise.all([startDaemon('lb1', lb1), startDaemon('lb2', lb2)]);
   }, 240_000);
 
-  afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop(5_000)));
-    await lab.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown(procs, lab, dir), 60_000);
 
   it('elects lb1, puts the VIP on it alone, and programs IPVS on both nodes', async () => {
     await waitFor('lb1 to be master with the VIP', async () => hasVip(lb1) && (await stateOf('lb1')) === 'master', { timeoutMs: 30_000, intervalMs: 200 });

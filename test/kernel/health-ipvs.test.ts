@@ -2,14 +2,14 @@
 // remove) or set to weight 0 (drain), comes back when it recovers, and a service below quorum
 // switches to its sorry server and back. An established connection through a draining real
 // server keeps working.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { callDaemon } from '../../src/cli/control-client.js';
 import { describeWith } from '../support/needs.js';
 import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
-import { echoCount, ipvsRules, startDaemon, startDrRealServer, startHeldClient } from './support/daemon-lab.js';
+import { echoCount, ipvsRules, startDaemon, startDrRealServer, startHeldClient, tearDown } from './support/daemon-lab.js';
 
 const VIP = '198.18.0.100';
 const RS1 = '198.18.0.11';
@@ -82,11 +82,7 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns'], 'health checks driving IPVS',
     procs.push(await startDaemon(lb, join(dir, 'lb.yaml')));
   }, 240_000);
 
-  afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop(5_000)));
-    await lab.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown(procs, lab, dir), 60_000);
 
   it('adds real servers once they pass their first check', async () => {
     await waitFor('every real server in IPVS', () => JSON.stringify(ipvsRules(lb)) === JSON.stringify(allUp), { timeoutMs: 30_000, intervalMs: 200 });

@@ -3,47 +3,34 @@
 // for A, "mail.example" or "10 mail.example" for MX (never a substring such as "198.18.2.5"). An ICMP port unreachable
 // arrives as ECONNREFUSED on the connected socket and fails the probe at once.
 import { randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import type { Checker, DnsCheck, ProbeResult } from '../types.js';
 import { decodeMessage, dnsTypeCodes, encodeQuery, rcodeName, type DnsMessage } from './dns-codec.js';
-import { guarded, probePort, reasonFromError } from './probe.js';
+import { guarded, probePort } from './probe.js';
+import { startUdpExchange } from './udp-exchange.js';
 
 export const dnsChecker: Checker<DnsCheck> = (target, spec, signal) =>
   guarded(signal, spec.timeout, (onStop) =>
     new Promise<Omit<ProbeResult, 'durationMs'>>((resolve) => {
       const id = randomInt(0, 0x10000);
-      const socket = dgram.createSocket(isIPv6(target.address) ? 'udp6' : 'udp4');
-      let settled = false;
-      const finish = (ok: boolean, reason: string): void => {
-        if (settled) return;
-        settled = true;
-        socket.removeAllListeners();
-        socket.on('error', () => undefined);
-        socket.close();
-        resolve({ ok, reason });
-      };
-      socket.on('error', (err) => finish(false, reasonFromError(err)));
-      socket.on('message', (msg) => {
-        let reply: DnsMessage;
-        try {
-          reply = decodeMessage(msg);
-        } catch (err) {
-          return finish(false, `malformed reply: ${(err as Error).message}`);
-        }
-        // A stray datagram (wrong id, or not a reply to our question) is not the answer.
-        if (reply.id !== id || !reply.response || !sameQuestion(reply, spec)) return;
-        finish(...judge(reply, spec));
+      const finish = startUdpExchange({
+        target,
+        port: probePort(target, spec),
+        source: spec.source,
+        payload: () => encodeQuery(id, spec.query_name, spec.query_type),
+        onMessage: (msg, done) => {
+          let reply: DnsMessage;
+          try {
+            reply = decodeMessage(msg);
+          } catch (err) {
+            return done(false, `malformed reply: ${(err as Error).message}`);
+          }
+          // A stray datagram (wrong id, or not a reply to our question) is not the answer.
+          if (reply.id !== id || !reply.response || !sameQuestion(reply, spec)) return;
+          done(...judge(reply, spec));
+        },
+        resolve,
       });
       onStop((reason) => finish(false, reason));
-      if (settled) return;
-      // No callbacks on bind/connect: without one, their failures (a source address that is not
-      // local, say) arrive as 'error' events and fail the probe like any other socket error.
-      socket.once('listening', () => socket.connect(probePort(target, spec), target.address));
-      socket.once('connect', () => {
-        if (!settled) socket.send(encodeQuery(id, spec.query_name, spec.query_type));
-      });
-      socket.bind({ address: spec.source ?? (isIPv6(target.address) ? '::' : '0.0.0.0'), port: 0 });
     }),
   );
 

@@ -1,7 +1,8 @@
 // Pieces shared by the kernel tests that run whole lvsd daemons: DR real servers with a TCP echo
 // service, a client that holds one connection open, and the daemon process itself.
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Netns, NetnsProcess } from '../../support/netns.js';
+import type { Netns, NetnsLab, NetnsProcess } from '../../support/netns.js';
 
 export const root = resolve(import.meta.dirname, '..', '..', '..');
 export const cli = join(root, 'dist', 'cli', 'main.js');
@@ -64,3 +65,10 @@ export async function startDaemon(ns: Netns, configPath: string): Promise<NetnsP
 
 /** `ipvsadm -Sn` of a namespace as sorted lines (the kernel lists services in hash order). */
 export const ipvsRules = (ns: Netns): string[] => ns.exec('ipvsadm', ['-Sn']).trim().split('\n').filter(Boolean).sort();
+
+/** afterAll of a daemon lab: processes by PID, then the namespaces, then the config directory. */
+export async function tearDown(procs: readonly NetnsProcess[], lab: NetnsLab, dir: string | undefined): Promise<void> {
+  await Promise.all(procs.map((p) => p.stop(5_000)));
+  await lab.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
