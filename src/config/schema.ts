@@ -75,6 +75,14 @@ const ipvsSchema = mapping(
   {
     purge_unmanaged: bool('remove IPVS services that are not in this file').default(false),
     remove_on_exit: bool('remove the managed IPVS services when lvsd stops').default(false),
+    state_dir: z
+      .string({ error: `${EXPECTED}an absolute path` })
+      .regex(/^\/./, { error: `${EXPECTED}an absolute path` })
+      .default('/var/lib/lvsd')
+      .describe('directory of the file recording which kernel services lvsd manages, so a restart removes the ones dropped from this file'),
+    max_removal_percent: intIn(0, 100, 'a percentage')
+      .default(50)
+      .describe('a reload (or start) that would remove more than this share of the managed services is refused unless forced (lvsd reload --force)'),
     timeouts: ipvsTimeoutsSchema.prefault({}),
     sync_daemon: syncDaemonSchema.prefault({}),
   },

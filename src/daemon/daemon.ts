@@ -7,6 +7,11 @@
 //     with the real servers that are already serving counted as up: a restart keeps connections;
 //  4. VRRP: instances start as backup; a node becomes master only after its services are ready;
 //  5. metrics endpoint.
+// A SIGTERM during start (opts.signal) ends the start after the step in progress and stops
+// cleanly; a reload requested during start waits for the start to finish.
+// A reload is a transaction (decided by reload-decision.ts): the new config, and its hash, become
+// current only when IPVS and VRRP have taken it; a failure is logged, IPVS is put back to the
+// running config, and the same file can be tried again.
 // Shutdown (SIGTERM/SIGINT) runs the other way: VRRP first (a master sends priority 0 so the
 // peer takes over after Skew_Time, and removes its VIPs), then checks stop; IPVS rules are kept
 // unless ipvs.remove_on_exit, so a restart does not drop live connections.
@@ -18,12 +23,16 @@ import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
 import { IpvsClient } from '../ipvs/client.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
+import { describeOperation } from '../ipvs/apply.js';
 import { destName, serviceName } from '../ipvs/names.js';
 import { formatPlan } from '../ipvs/plan.js';
+import type { ServiceId } from '../ipvs/types.js';
 import { ControlServer } from './control-server.js';
 import { IpvsManager } from './ipvs-manager.js';
 import type { Logger } from './log.js';
+import { readManagedState, writeManagedState } from './managed-state.js';
 import { DaemonMetrics, serveMetrics, type IpvsStatsView } from './metrics.js';
+import { decideReload, decideStart, diffServices, managedServices, type ServiceDiff } from './reload-decision.js';
 import { statusReport, type StatusReport } from './status.js';
 import { SyncFollower } from './sync-follower.js';
 import { VrrpManager } from './vrrp-manager.js';
@@ -37,6 +46,13 @@ export class ConfigRejected extends Error {
     super(`${file}: configuration rejected:\n${issues.map(formatIssue).join('\n')}`);
   }
 }
+
+/** A SIGTERM (or SIGINT) arrived during start: the daemon stopped cleanly after the step in progress. */
+export class StartAborted extends Error {
+  override readonly name = 'StartAborted';
+}
+
+export type ReloadResult = { ok: true; hash: string; changed: boolean } | { ok: false; errors: string[] };
 
 interface LoadedConfig {
   config: Config;
@@ -59,6 +75,8 @@ async function readConfig(path: string, log: Logger): Promise<LoadedConfig> {
 export interface DaemonOptions {
   configPath: string;
   log: Logger;
+  /** Aborted when the daemon is asked to stop while it is still starting. */
+  signal?: AbortSignal;
 }
 
 export class Daemon {
@@ -73,6 +91,8 @@ export class Daemon {
   private readonly metrics: DaemonMetrics;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
+  /** Kernel services lvsd still manages beyond the config's (a removal the guard refused). */
+  private leftovers: ServiceId[] = [];
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -104,8 +124,11 @@ export class Daemon {
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const loaded = await readConfig(opts.configPath, opts.log);
     const d = new Daemon(opts, loaded);
+    const starting = d.startParts();
+    // The control socket answers during start: a reload asked for then runs after it.
+    d.reloading = starting.catch(() => undefined);
     try {
-      await d.startParts();
+      await starting;
     } catch (err) {
       await d.stop();
       throw err;
@@ -118,12 +141,21 @@ export class Daemon {
     const log = this.opts.log;
     this.control = await ControlServer.listen(config.control.socket, (method, params) => this.handle(method, params));
     log.info({ socket: config.control.socket }, 'control socket ready');
+    this.startStep();
     if (this.needsIpvs(config)) await this.startIpvs(config);
+    this.startStep();
     this.vrrp = await VrrpManager.start(config, { log });
     this.vrrp.onStateChange(() => void this.sync?.follow(this.isMaster()));
+    this.startStep();
     this.metricsServer = await serveMetrics(this.metrics, config.metrics.listen);
+    this.startStep();
     this.metrics.setConfigHash(hash);
     log.info({ node: config.node.name, configHash: hash, services: config.services.length, instances: config.vrrp.instances.length, metrics: config.metrics.listen }, 'lvsd running');
+  }
+
+  /** Between start steps: a stop asked for during start ends it here (Daemon.start then stops). */
+  private startStep(): void {
+    if (this.opts.signal?.aborted) throw new StartAborted('stopped during start');
   }
 
   /** A node with no services and no sync daemon never needs IPVS (a VRRP-only router). */
@@ -141,12 +173,22 @@ export class Daemon {
         ...(t.udp !== undefined ? { udp: Math.ceil(t.udp / 1000) } : {}),
       });
     }
-    this.ipvs = await IpvsManager.start(config, {
-      client: this.ipvsClient,
-      health: this.health,
-      log: this.opts.log,
-      onReconciled: (report, seconds) => this.metrics.recordReconcile(report.result.failed.length === 0, seconds),
-    });
+    const recorded = await this.readRecord(config);
+    const start = decideStart(config, recorded);
+    if (start.refused) this.opts.log.error(start.refused);
+    this.ipvs = await IpvsManager.start(
+      config,
+      {
+        client: this.ipvsClient,
+        health: this.health,
+        log: this.opts.log,
+        onReconciled: (report, seconds) => this.metrics.recordReconcile(report.result.failed.length === 0, seconds),
+      },
+      start.retire,
+    );
+    const failedDeletes = new Set((this.ipvs.adoption?.result.failed ?? []).flatMap((f) => (f.operation.kind === 'delete-service' ? [serviceName(f.operation.service)] : [])));
+    this.leftovers = [...start.kept, ...start.retire.map((r) => r.service).filter((id) => failedDeletes.has(serviceName(id)))];
+    await this.writeRecord(config);
     this.sync = new SyncFollower(this.ipvsClient, config.ipvs.sync_daemon, this.opts.log);
     await this.sync.follow(false);
   }
@@ -155,47 +197,104 @@ export class Daemon {
     return (this.vrrp?.status() ?? []).some((s) => s.state === 'master');
   }
 
+  /** The services recorded as lvsd's own by the last run; none when there is no usable record. */
+  private async readRecord(config: Config): Promise<ServiceId[]> {
+    try {
+      return (await readManagedState(config.ipvs.state_dir)) ?? [];
+    } catch (err) {
+      this.opts.log.error({ err, dir: config.ipvs.state_dir }, 'cannot read the record of managed IPVS services: services dropped from the config while lvsd was down stay in the kernel');
+      return [];
+    }
+  }
+
+  /** Records the managed services; a failure is logged (the next successful write repairs it). */
+  private async writeRecord(config: Config): Promise<void> {
+    try {
+      await writeManagedState(config.ipvs.state_dir, managedServices(config, this.leftovers));
+    } catch (err) {
+      this.opts.log.error({ err, dir: config.ipvs.state_dir }, 'cannot record the managed IPVS services');
+    }
+  }
+
   /**
-   * Re-reads the config file. Any error leaves everything as it was (old config, nothing
-   * changed in the kernel); otherwise only what differs is applied.
+   * Re-reads the config file and applies what differs, as one transaction: any error (a bad file,
+   * a refused removal, a kernel or VRRP failure) is logged, leaves the running config in force
+   * and the file can be retried. Never rejects (SIGHUP has nobody to report to but the log).
    */
-  reload(): Promise<{ ok: true; hash: string; changed: boolean } | { ok: false; errors: string[] }> {
-    const next = this.reloading.then(() => this.reloadNow());
-    this.reloading = next.catch(() => undefined);
+  reload(force = false): Promise<ReloadResult> {
+    const next = this.reloading.then(() => this.reloadNow(force)).catch((err: unknown) => this.reloadFailed([String(err)]));
+    this.reloading = next;
     return next;
   }
 
-  private async reloadNow(): Promise<{ ok: true; hash: string; changed: boolean } | { ok: false; errors: string[] }> {
+  private reloadFailed(errors: string[]): ReloadResult {
+    for (const e of errors) this.opts.log.error(e);
+    this.opts.log.error('reload rejected: the running configuration stays in force');
+    this.metrics.recordReload(false);
+    return { ok: false, errors };
+  }
+
+  private async reloadNow(force: boolean): Promise<ReloadResult> {
     const log = this.opts.log;
+    const fail = (errors: string[]): ReloadResult => this.reloadFailed(errors);
     let loaded: LoadedConfig;
     try {
       loaded = await readConfig(this.opts.configPath, log);
     } catch (err) {
-      const errors = err instanceof ConfigRejected ? err.issues.map(formatIssue) : [String(err)];
-      for (const e of errors) log.error(e);
-      log.error('reload rejected: the running configuration stays in force');
-      this.metrics.recordReload(false);
-      return { ok: false, errors };
+      return fail(err instanceof ConfigRejected ? err.issues.map(formatIssue) : [String(err)]);
     }
-    if (loaded.hash === this.loaded.hash) {
+    const decision = decideReload({ current: this.loaded, next: loaded, recorded: this.leftovers, force });
+    if (decision.kind === 'refused') return fail([decision.message]);
+    if (decision.kind === 'unchanged') {
       this.metrics.recordReload(true);
       log.info({ configHash: loaded.hash }, 'reload: configuration unchanged');
       return { ok: true, hash: loaded.hash, changed: false };
     }
-    const old = this.loaded.config;
-    const config = loaded.config;
-    if (config.control.socket !== old.control.socket || config.metrics.listen !== old.metrics.listen) {
+    const old = this.loaded;
+    if (loaded.config.control.socket !== old.config.control.socket || loaded.config.metrics.listen !== old.config.metrics.listen) {
       log.warn('control.socket and metrics.listen changes take effect at the next restart');
     }
+    try {
+      await this.applyConfig(loaded.config, decision.diff);
+    } catch (err) {
+      await this.revertTo(old.config, loaded.config);
+      return fail([err instanceof Error ? err.message : String(err)]);
+    }
     this.loaded = loaded;
-    if (this.ipvs) await this.ipvs.reload(config);
-    else if (this.needsIpvs(config)) await this.startIpvs(config);
-    await this.sync?.reconfigure(config.ipvs.sync_daemon, this.isMaster());
-    await this.vrrp?.reload(config);
+    this.leftovers = [];
+    this.ipvs?.prune();
+    if (this.ipvs) await this.writeRecord(loaded.config);
     this.metrics.recordReload(true);
     this.metrics.setConfigHash(loaded.hash);
     log.info({ configHash: loaded.hash }, 'reload applied');
     return { ok: true, hash: loaded.hash, changed: true };
+  }
+
+  /** IPVS first (so VIPs never point at missing services), then the sync daemon, then VRRP. */
+  private async applyConfig(config: Config, diff: ServiceDiff): Promise<void> {
+    if (this.ipvs) {
+      const { failed } = (await this.ipvs.reload(config, diff)).result;
+      if (failed.length > 0) {
+        const first = failed[0] as (typeof failed)[number];
+        throw new Error(`${failed.length} IPVS change(s) failed, first: ${describeOperation(first.operation)}: ${first.error.message}`);
+      }
+    } else if (this.needsIpvs(config)) {
+      await this.startIpvs(config);
+    }
+    await this.sync?.reconfigure(config.ipvs.sync_daemon, this.isMaster());
+    // VRRP throws without changing anything when it cannot take the config.
+    await this.vrrp?.reload(config);
+  }
+
+  /** Puts IPVS and the sync daemon back to the running config after a failed reload. */
+  private async revertTo(config: Config, failed: Config): Promise<void> {
+    const log = this.opts.log;
+    try {
+      if (this.ipvs) await this.ipvs.reload(config, diffServices(failed, config));
+      await this.sync?.reconfigure(config.ipvs.sync_daemon, this.isMaster());
+    } catch (err) {
+      log.error({ err }, 'reverting the failed reload; the periodic resync tries again');
+    }
   }
 
   /** Graceful stop, in the reverse order of start. Idempotent. */
@@ -271,7 +370,7 @@ export class Daemon {
       case 'status':
         return this.status();
       case 'reload':
-        return this.reload();
+        return this.reload(params.force === true);
       case 'failover': {
         if (!this.vrrp) throw new Error('VRRP is not running');
         const mode = params.take === true ? 'take-over' : 'step-down';

@@ -5,6 +5,8 @@
 // service back from the kernel and plans against it, so a flapping farm of 10,000 services
 // costs two small dumps per change, not a full one. Start, reload and a periodic resync read
 // everything, which is also what repairs drift made behind lvsd's back (ipvsadm by hand).
+// What a reload changes (and which managed services retire) is decided by reload-decision.ts;
+// this class only reads, plans and applies it.
 // Changes that arrive together are batched into one reconcile (a short debounce), so a rack
 // going down is one netlink burst, not hundreds.
 import type { Config, ServiceConfig } from '../config/types.js';
@@ -13,9 +15,10 @@ import { applyPlan, describeOperation, type ApplyResult } from '../ipvs/apply.js
 import type { IpvsClient } from '../ipvs/client.js';
 import { destinationFromConfig, serviceFromConfig, serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
 import { destName, serviceName } from '../ipvs/names.js';
-import { planChanges, type Plan } from '../ipvs/plan.js';
-import type { DesiredIpvs, KernelIpvs, ServiceWithDestinations } from '../ipvs/types.js';
+import { planChanges, type Plan, type Retirement } from '../ipvs/plan.js';
+import type { DesiredIpvs, KernelIpvs, ServiceId, ServiceWithDestinations } from '../ipvs/types.js';
 import type { Logger } from './log.js';
+import type { ServiceDiff } from './reload-decision.js';
 
 /** How long changes are gathered before one reconcile applies them together. */
 const BATCH_MS = 20;
@@ -56,6 +59,8 @@ export class IpvsManager {
   private running: Promise<void> | undefined;
   private readonly resync: NodeJS.Timeout;
   private stopped = false;
+  /** The first reconcile, made by start(). */
+  adoption: ReconcileReport | undefined;
 
   private constructor(
     private readonly deps: IpvsManagerDeps,
@@ -69,14 +74,16 @@ export class IpvsManager {
   /**
    * Adopts what the kernel holds: real servers that are already in a configured service with a
    * non-zero weight start as healthy, so a restarted daemon keeps the farm serving while its
-   * first checks run. Then one full reconcile, which is empty when nothing changed.
+   * first checks run. Then one full reconcile, which is empty when nothing changed, and which
+   * deletes `retire`: recorded services the config dropped while lvsd was down.
    */
-  static async start(config: Config, deps: IpvsManagerDeps): Promise<IpvsManager> {
+  static async start(config: Config, deps: IpvsManagerDeps, retire: readonly Retirement[] = []): Promise<IpvsManager> {
     const m = new IpvsManager(deps, config);
     const kernel = await deps.client.read();
     deps.health.update(m.monitored(kernel));
     deps.health.start();
-    const first = await m.serialize(() => m.reconcile('all', kernel, []));
+    const first = await m.serialize(() => m.reconcile('all', kernel, retire));
+    m.adoption = first;
     deps.log.info(
       { kernelServices: kernel.services.length, operations: first.result.applied.length, failed: first.result.failed.length, unmanaged: first.plan.unmanaged.length },
       `adopted the kernel's IPVS state (${kernel.services.length} services); first reconcile made ${first.result.applied.length} changes`,
@@ -85,28 +92,26 @@ export class IpvsManager {
   }
 
   /**
-   * A validated new config: re-targets checks, deletes services that left the config, and
-   * reconciles only the services whose configuration changed (read back from the kernel one by
-   * one), so a one-weight change among 10,000 services costs one small read and one write.
-   * A change of the `ipvs` block itself (e.g. purge_unmanaged) gets a full reconcile.
+   * A validated new config and what it changes: re-targets checks, reconciles only the services
+   * whose configuration changed (read back from the kernel one by one), so a one-weight change
+   * among 10,000 services costs one small read and one write, and deletes the retired services
+   * after their replacements are in. A change of the `ipvs` block itself (e.g. purge_unmanaged)
+   * gets a full reconcile. The daemon reverts a failed reload by reloading the old config.
    */
-  async reload(config: Config): Promise<ReconcileReport> {
-    const before = new Map(this.config.services.map((s) => [s.name, s]));
-    const full = JSON.stringify(config.ipvs) !== JSON.stringify(this.config.ipvs);
+  async reload(config: Config, diff: ServiceDiff): Promise<ReconcileReport> {
     this.config = config;
-    const kept = new Set(config.services.map((s) => s.name));
-    const removed = [...before.values()].filter((s) => !kept.has(s.name));
-    for (const s of removed) {
-      this.overrides.delete(s.name);
-      this.disabled.delete(s.name);
-      this.quorumMet.delete(s.name);
-    }
-    const changed = config.services.filter((s) => JSON.stringify(s) !== JSON.stringify(before.get(s.name)));
     return this.serialize(async () => {
-      const kernel = full ? await this.deps.client.read() : await this.readServices([...changed, ...removed]);
+      const kernel = diff.full ? await this.deps.client.read() : await this.readIds([...diff.changed.map(serviceIdFromConfig), ...diff.retired.map((r) => r.service)]);
       this.deps.health.update(this.monitored(kernel));
-      return this.reconcile(full ? 'all' : changed.map((s) => s.name), kernel, removed);
+      return this.reconcile(diff.full ? 'all' : diff.changed.map((s) => s.name), kernel, diff.retired);
     });
+  }
+
+  /** Forgets operator overrides of services the (committed) config no longer has. */
+  prune(): void {
+    const names = new Set(this.config.services.map((s) => s.name));
+    for (const map of [this.overrides, this.quorumMet]) for (const name of map.keys()) if (!names.has(name)) map.delete(name);
+    for (const name of this.disabled) if (!names.has(name)) this.disabled.delete(name);
   }
 
   /** What a reconcile would do now, without doing it. */
@@ -270,30 +275,25 @@ export class IpvsManager {
     const services = this.config.services.filter((s) => names.has(s.name));
     return this.reconcile(
       services.map((s) => s.name),
-      await this.readServices(services),
+      await this.readIds(services.map(serviceIdFromConfig)),
       [],
     );
   }
 
   /** The kernel's rows for just these services (absent ones are skipped). */
-  private async readServices(services: readonly ServiceConfig[]): Promise<KernelIpvs> {
+  private async readIds(ids: readonly ServiceId[]): Promise<KernelIpvs> {
     const kernel: KernelIpvs = { services: [] };
-    for (const svc of services) {
-      const id = serviceIdFromConfig(svc);
+    for (const id of ids) {
       const service = await this.deps.client.service(id);
       if (service) kernel.services.push({ service, destinations: await this.deps.client.destinations(id) });
     }
     return kernel;
   }
 
-  private async reconcile(scope: 'all' | string[], kernel: KernelIpvs, removed: ServiceConfig[]): Promise<ReconcileReport> {
+  private async reconcile(scope: 'all' | string[], kernel: KernelIpvs, retire: readonly Retirement[]): Promise<ReconcileReport> {
     const started = performance.now();
     const only = scope === 'all' ? undefined : new Set(scope);
-    const plan = planChanges(this.desired(this.config, only), kernel, { purgeUnmanaged: scope === 'all' && this.config.ipvs.purge_unmanaged });
-    const removedIds = new Set(removed.map((s) => serviceName(serviceIdFromConfig(s))));
-    // Services that left the config were managed until now: they go, the rest stays unmanaged.
-    for (const id of plan.unmanaged.filter((u) => removedIds.has(serviceName(u)))) plan.operations.push({ kind: 'delete-service', service: id });
-    plan.unmanaged = plan.unmanaged.filter((u) => !removedIds.has(serviceName(u)));
+    const plan = planChanges(this.desired(this.config, only), kernel, { purgeUnmanaged: scope === 'all' && this.config.ipvs.purge_unmanaged, retire });
     const result = await applyPlan(this.deps.client, plan);
     const seconds = (performance.now() - started) / 1000;
     for (const op of result.applied) this.deps.log.info({ operation: op.kind }, describeOperation(op));

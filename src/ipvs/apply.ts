@@ -3,7 +3,8 @@
 // the previous one is settled, so later phases can react to failures:
 //  - real servers of a service that failed to be added are skipped, not sent to fail;
 //  - old real servers of a service whose new ones or edits failed are kept, so a half-applied
-//    change never leaves a service with fewer servers than before.
+//    change never leaves a service with fewer servers than before;
+//  - a service being replaced (new identity) is kept while its replacement has failed changes.
 import { destName, serviceKey, serviceName } from './names.js';
 import { phaseOf, type Operation, type Plan } from './plan.js';
 import type { Destination, DestinationId, Service, ServiceId } from './types.js';
@@ -56,6 +57,9 @@ function skipReason(op: Operation, failedAdds: Set<string>, failedServices: Set<
   }
   if (op.kind === 'delete-dest' && failedServices.has(key)) {
     return `kept while ${serviceName(op.service)} has failed changes`;
+  }
+  if (op.kind === 'delete-service' && op.replacedBy && failedServices.has(serviceKey(op.replacedBy))) {
+    return `kept while its replacement ${serviceName(op.replacedBy)} has failed changes`;
   }
   return undefined;
 }

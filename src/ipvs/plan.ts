@@ -1,11 +1,14 @@
 // The reconciler's pure core: what lvsd wants (DesiredIpvs) against what the kernel holds
 // (KernelIpvs, read with dumps) gives the fewest operations that make the kernel match, in a safe
 // order. The desired services are the managed ones; every other kernel service is unmanaged and
-// only reported, unless the caller asks to purge them. Rules:
+// only reported, unless the caller asks to purge them or names them as retired (services lvsd
+// managed until now that left its config). Rules:
 //  - settings that IPVS can change in place (scheduler, flags, persistence, weight, thresholds,
 //    forwarding, tunnel) become edits, never delete + add, so connections and stats survive;
 //  - new services and real servers go in before old real servers come out, so a service never
 //    passes through an empty state during a change;
+//  - a service whose identity changed (vip, port, protocol, fwmark) is replaced: the new one is
+//    added first, the old one is deleted last and only if its replacement went in (apply.ts);
 //  - a kernel that already matches gives an empty plan.
 import { schedulerFlagBits, schedulerFlagNames } from './codec.js';
 import { destKey, destName, serviceIdOf, serviceKey, serviceName } from './names.js';
@@ -21,7 +24,7 @@ export interface Change {
 export type Operation =
   | { kind: 'add-service'; service: Service }
   | { kind: 'edit-service'; service: Service; changes: Change[] }
-  | { kind: 'delete-service'; service: ServiceId }
+  | { kind: 'delete-service'; service: ServiceId; replacedBy?: ServiceId }
   | { kind: 'add-dest'; service: ServiceId; dest: Destination }
   | { kind: 'edit-dest'; service: ServiceId; dest: Destination; changes: Change[] }
   | { kind: 'delete-dest'; service: ServiceId; dest: DestinationId };
@@ -33,9 +36,18 @@ export interface Plan {
   unmanaged: ServiceId[];
 }
 
+/** A kernel service lvsd managed that is no longer declared: it is deleted. */
+export interface Retirement {
+  service: ServiceId;
+  /** The declared service that takes its place (same name, new identity), if any. */
+  replacedBy?: ServiceId;
+}
+
 export interface PlanOptions {
   /** Delete kernel services that lvsd does not declare. */
   purgeUnmanaged: boolean;
+  /** Undeclared kernel services that lvsd managed: deleted even without purgeUnmanaged. */
+  retire?: readonly Retirement[];
 }
 
 const phase: Record<Operation['kind'], number> = {
@@ -148,9 +160,12 @@ export function planChanges(desired: DesiredIpvs, actual: KernelIpvs, opts: Plan
     }
   }
 
+  const retired = new Map((opts.retire ?? []).map((r) => [serviceKey(r.service), r]));
   for (const [key, row] of kernel) {
     if (declared.has(key)) continue;
-    if (opts.purgeUnmanaged) operations.push({ kind: 'delete-service', service: serviceIdOf(row.service) });
+    const retirement = retired.get(key);
+    if (retirement?.replacedBy) operations.push({ kind: 'delete-service', service: serviceIdOf(row.service), replacedBy: serviceIdOf(retirement.replacedBy) });
+    else if (retirement || opts.purgeUnmanaged) operations.push({ kind: 'delete-service', service: serviceIdOf(row.service) });
     else unmanaged.push(serviceIdOf(row.service));
   }
 
@@ -207,7 +222,7 @@ export function formatPlan(plan: Plan): string {
         group(op.service).head = `~ service ${serviceName(op.service)} ${changesText(op.changes)}`;
         break;
       case 'delete-service':
-        group(op.service).head = `- service ${serviceName(op.service)}`;
+        group(op.service).head = `- service ${serviceName(op.service)}${op.replacedBy ? ` (replaced by ${serviceName(op.replacedBy)})` : ''}`;
         break;
       case 'add-dest':
         group(op.service).lines.push(`+   dest ${destName(op.dest)} ${destinationSummary(op.dest)}`);

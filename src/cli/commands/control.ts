@@ -72,9 +72,13 @@ export function registerControlCommands(program: Command): void {
     program
       .command('reload')
       .summary('re-read the config file; a bad file changes nothing')
-      .description('Ask the daemon to re-read its config file (as SIGHUP does). Errors are printed as file:line:col and the running configuration stays.'),
-  ).action(async (opts: SocketOption) => {
-    await call(opts, 'reload', {}, (r) => {
+      .description(
+        'Ask the daemon to re-read its config file (as SIGHUP does). Errors are printed as file:line:col and the running configuration stays. ' +
+          'A reload that would remove more than ipvs.max_removal_percent of the managed services is refused unless --force.',
+      )
+      .option('--force', 'apply even when it removes more than ipvs.max_removal_percent of the managed services'),
+  ).action(async (opts: SocketOption & { force?: boolean }) => {
+    await call(opts, 'reload', { force: opts.force === true }, (r) => {
       const res = r as { ok: boolean; errors?: string[]; hash?: string; changed?: boolean };
       if (res.ok) return res.changed ? `reloaded: config ${res.hash} applied` : `reloaded: config ${res.hash} unchanged`;
       process.exitCode = 1;

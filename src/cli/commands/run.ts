@@ -1,8 +1,10 @@
 // `lvsd run`: the daemon in the foreground (systemd runs it so). SIGHUP reloads the config,
-// SIGTERM and SIGINT stop gracefully.
+// SIGTERM and SIGINT stop gracefully; what each does during start and stop is daemon/signals.ts.
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
 import type { Daemon } from '../../daemon/daemon.js';
+import type { Logger } from '../../daemon/log.js';
+import { SignalPolicy, type SignalAction } from '../../daemon/signals.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -16,12 +18,47 @@ export function registerRunCommand(program: Command): void {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
     .option('--log-level <level>', 'trace, debug, info, warn or error (overrides logging.level)')
     .action(async (opts: { config: string; logLevel?: string }) => {
-      const [{ ConfigRejected, Daemon }, { createLogger }] = await Promise.all([import('../../daemon/daemon.js'), import('../../daemon/log.js')]);
-      const log = createLogger({ level: (opts.logLevel ?? 'info') as 'info' });
-      let daemon: Daemon;
+      // Installed first: without a handler SIGHUP and SIGTERM kill the process, also during start.
+      const policy = new SignalPolicy();
+      const aborter = new AbortController();
+      let daemon: Daemon | undefined;
+      let log: Logger | undefined;
+      const act = (action: SignalAction): void => {
+        switch (action.kind) {
+          case 'queued':
+            log?.info('SIGHUP during start: the reload runs when start is done');
+            return;
+          case 'abort-start':
+            log?.info({ signal: action.signal }, 'stopping after the start step in progress');
+            aborter.abort();
+            return;
+          case 'reload':
+            void daemon?.reload();
+            return;
+          case 'ignored':
+            log?.info(action.reason);
+            return;
+          case 'stop':
+            log?.info({ signal: action.signal }, 'stopping');
+            (daemon as Daemon).stop().then(
+              () => process.exit(0),
+              (err: unknown) => {
+                log?.error({ err }, 'stop failed');
+                process.exit(1);
+              },
+            );
+        }
+      };
+      for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(signal, () => act(policy.on(signal)));
+      const [{ ConfigRejected, Daemon, StartAborted }, { createLogger }] = await Promise.all([import('../../daemon/daemon.js'), import('../../daemon/log.js')]);
+      log = createLogger({ level: (opts.logLevel ?? 'info') as 'info' });
       try {
-        daemon = await Daemon.start({ configPath: opts.config, log });
+        daemon = await Daemon.start({ configPath: opts.config, log, signal: aborter.signal });
       } catch (err) {
+        if (err instanceof StartAborted) {
+          log.info('lvsd stopped during start');
+          process.exit(0);
+        }
         if (err instanceof ConfigRejected) {
           for (const issue of err.issues) process.stderr.write(`${issue.file}:${issue.line}:${issue.col}: ${issue.message}\n`);
           process.stderr.write(`${err.file}: configuration rejected, lvsd not started\n`);
@@ -32,18 +69,6 @@ export function registerRunCommand(program: Command): void {
         return;
       }
       if (opts.logLevel === undefined) log.level = daemon.config.logging.level;
-      process.on('SIGHUP', () => void daemon.reload());
-      const stop = (signal: string): void => {
-        log.info({ signal }, 'stopping');
-        daemon.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            log.error({ err }, 'stop failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      for (const action of policy.started()) act(action);
     });
 }
