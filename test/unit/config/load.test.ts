@@ -44,7 +44,7 @@ describe('examples/lvsd.yaml', () => {
     expect(config.control.socket).toBe('/run/lvsd/lvsd.sock');
     expect(config.metrics.listen).toBe('127.0.0.1:9810');
     expect(config.ipvs).toEqual({
-      purge_unmanaged: false, remove_on_exit: false, timeouts: {},
+      purge_unmanaged: false, remove_on_exit: false, state_dir: '/var/lib/lvsd', max_removal_percent: 50, timeouts: {},
       sync_daemon: { enabled: false, sync_id: 0, follow_vrrp: true },
     });
   });
