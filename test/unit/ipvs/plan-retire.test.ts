@@ -41,7 +41,7 @@ describe('applyPlan of a replacement', () => {
     return {
       calls,
       addService: async (s) => {
-        calls.push(`add ${s.port}`);
+        calls.push(`add ${'port' in s ? s.port : ''}`);
         if (failAdd) throw new Error('No such file or directory (scheduler module missing)');
       },
       updateService: ok('update'),
