@@ -137,10 +137,61 @@ export function netmaskToPrefix(mask: string): number | undefined {
   return bits.replace(/0+$/, '').length;
 }
 
+/**
+ * Address blocks that are not ordinary unicast: they cannot be floated, served or connected to
+ * the way a VIP or real server is. IPv4 per RFC 1122 3.2.1.3 (0.0.0.0, 127/8), RFC 5771
+ * (224/4), RFC 919 (255.255.255.255), RFC 3927 (169.254/16); IPv6 per RFC 4291 2.5.2-2.5.6 and
+ * 2.7 (::, ::1, ::ffff:0:0/96, fe80::/10, ff00::/8).
+ */
+export type SpecialAddressKind = 'unspecified' | 'loopback' | 'multicast' | 'broadcast' | 'link-local' | 'ipv4-mapped';
+
+function specialKindOfBytes(b: Uint8Array): SpecialAddressKind | undefined {
+  const at = (i: number): number => b[i] ?? 0;
+  if (b.length === 4) {
+    if (b.every((x) => x === 0)) return 'unspecified';
+    if (b.every((x) => x === 255)) return 'broadcast';
+    if (at(0) === 127) return 'loopback';
+    if ((at(0) & 0xf0) === 224) return 'multicast';
+    if (at(0) === 169 && at(1) === 254) return 'link-local';
+    return undefined;
+  }
+  if (at(0) === 0xff) return 'multicast';
+  if (at(0) === 0xfe && (at(1) & 0xc0) === 0x80) return 'link-local';
+  if (b.subarray(0, 10).some((x) => x !== 0)) return undefined;
+  if (at(10) === 0xff && at(11) === 0xff) return 'ipv4-mapped';
+  if (at(10) !== 0 || at(11) !== 0 || at(12) !== 0 || at(13) !== 0 || at(14) !== 0) return undefined;
+  if (at(15) === 0) return 'unspecified';
+  return at(15) === 1 ? 'loopback' : undefined;
+}
+
+/** What kind of special address this is, or undefined for an ordinary unicast one (or not an address). */
+export function specialAddressKind(address: string): SpecialAddressKind | undefined {
+  const bytes = ipToBytes(address);
+  return bytes && specialKindOfBytes(bytes);
+}
+
 /** True for fe80::/10, the only IPv6 source VRRPv3 adverts may use (RFC 5798 5.1.2.1). */
 export function isIpv6LinkLocal(address: string): boolean {
+  return address.includes(':') && specialAddressKind(address) === 'link-local';
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:198.18.0.1), undefined otherwise. */
+export function mappedIpv4(address: string): string | undefined {
   const bytes = parseIpv6Bytes(address);
-  return bytes !== undefined && bytes[0] === 0xfe && ((bytes[1] ?? 0) & 0xc0) === 0x80;
+  if (!bytes || specialKindOfBytes(bytes) !== 'ipv4-mapped') return undefined;
+  return formatIp(bytes.subarray(12));
+}
+
+/**
+ * True when an IPv4 address is the directed broadcast of its own prefix (all host bits set,
+ * RFC 919). /31 (RFC 3021) and /32 have no broadcast address; IPv6 has none at all.
+ */
+export function isSubnetBroadcast(address: string, prefix: number): boolean {
+  const bytes = parseIpv4Bytes(address);
+  if (!bytes || prefix > 30) return false;
+  const value = (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0;
+  const hostBits = 2 ** (32 - prefix) - 1;
+  return value % (hostBits + 1) === hostBits;
 }
 
 /** "198.18.0.1:80" or "[2001:2::1]:80": the address:port form operators read and write. */

@@ -5,6 +5,14 @@
 /** Milliseconds. The config loader turns every duration string into one of these. */
 export type Duration = number;
 
+/**
+ * The longest delay a Node timer holds: setTimeout/setInterval store it as a signed 32-bit
+ * millisecond count and replace anything above 2^31-1 with 1 ms (with only a warning), so a
+ * 720h interval would fire a thousand times a second. Every duration field has a maximum at
+ * or below this.
+ */
+export const TIMER_MAX_MS: Duration = 2 ** 31 - 1;
+
 const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
 type Unit = keyof typeof UNIT_MS;
 const UNIT_ORDER: readonly Unit[] = ['h', 'm', 's', 'ms'];

@@ -2,7 +2,7 @@
 // message; zod-messages.ts adds the "what is wrong" half from the offending value.
 import * as z from 'zod';
 import { parseCidr, parseIp } from './address.js';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { DURATION_PATTERN, TIMER_MAX_MS, formatDuration, parseDuration, type Duration } from './duration.js';
 
 /** Prefix marking a message as an expectation that still needs the problem put in front. */
 export const EXPECTED = 'expected ';
@@ -14,8 +14,14 @@ export function intIn(min: number, max: number, what = 'an integer') {
 
 export const port = () => intIn(1, 65535, 'a port');
 
-export function duration(description: string) {
+/**
+ * A duration of at most `max` ms. Every field has one (never above TIMER_MAX_MS, which is what
+ * a timer can hold); `why` says where a tighter limit comes from when it is not plain sense.
+ */
+export function duration(description: string, max: Duration, why?: string) {
+  if (max > TIMER_MAX_MS) throw new Error(`duration maximum ${max} ms is above what a timer can hold`);
   const error = `${EXPECTED}a duration such as 100ms, 2s or 1m30s`;
+  const tooLong = `${EXPECTED}at most ${formatDuration(max)}${why ? ` (${why})` : ''}`;
   return z
     .string({ error })
     .regex(new RegExp(DURATION_PATTERN), { error })
@@ -25,9 +31,13 @@ export function duration(description: string) {
         ctx.issues.push({ code: 'custom', message: error, input: text });
         return z.NEVER;
       }
+      if (ms > max) {
+        ctx.issues.push({ code: 'too_big', origin: 'number', maximum: max, inclusive: true, message: tooLong, input: text });
+        return z.NEVER;
+      }
       return ms;
     })
-    .describe(`${description} (a duration: 100ms, 2s, 1m30s; milliseconds after loading)`);
+    .describe(`${description} (a duration: 100ms, 2s, 1m30s; at most ${formatDuration(max)}; milliseconds after loading)`);
 }
 
 /** An IPv4 or IPv6 address, canonicalized. */
@@ -71,22 +81,79 @@ export function name(description: string) {
     .describe(description);
 }
 
-/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/', ':' or whitespace. */
+/**
+ * C0 control characters and DEL. Nothing lvsd passes on (interface names, paths, HTTP request
+ * lines, log lines) can carry them safely: a NUL ends a C string early or makes Node throw, a
+ * CR LF in a header starts a new header.
+ */
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+
+/** IFNAMSIZ (linux/if.h) counts the terminating NUL: names and labels hold 15 bytes. */
+const IFNAMSIZ = 16;
+const fitsIfnamsiz = (s: string): boolean => Buffer.byteLength(s, 'utf8') <= IFNAMSIZ - 1;
+
+/**
+ * Linux interface names as dev_valid_name() (net/core/dev.c) accepts them: 1-15 bytes of UTF-8,
+ * not "." or "..", no '/', ':' or whitespace; control characters are refused as well.
+ */
 export function interfaceName(description: string) {
-  const error = `${EXPECTED}a network interface name of 1-15 characters without '/', ':' or spaces`;
+  const error = `${EXPECTED}a network interface name of 1-15 bytes without '/', ':', spaces or control characters`;
   return z
     .string({ error })
-    .regex(/^(?!\.{1,2}$)[^/:\s]{1,15}$/, { error })
+    .regex(/^(?!\.{1,2}$)[^/:\s\x00-\x1f\x7f]{1,15}$/, { error, abort: true })
+    .refine(fitsIfnamsiz, { error })
     .describe(description);
 }
 
-/** A command run without a shell: program then arguments. */
+/** An IPv4 address label (IFA_LABEL): an IFNAMSIZ buffer like an interface name. */
+export function addressLabel(description: string) {
+  const error = `${EXPECTED}an address label of 1-15 bytes without control characters, e.g. eth0:vip`;
+  return z
+    .string({ error })
+    .regex(/^[^\x00-\x1f\x7f]{1,15}$/, { error, abort: true })
+    .refine(fitsIfnamsiz, { error })
+    .describe(description);
+}
+
+/**
+ * A command run without a shell: program then arguments. execve() takes NUL-terminated strings
+ * (Node refuses a NUL outright); other control characters are refused too, except tab and
+ * newline, which a script passed to `sh -c` may contain.
+ */
 export function argv(description: string) {
   const error = `${EXPECTED}a command as a list of strings [program, arg, ...]`;
+  const clean = `${EXPECTED}an argument without NUL or control characters (tab and newline are allowed)`;
   return z
-    .array(z.string({ error }).min(1, { error }), { error })
+    .array(
+      z.string({ error }).min(1, { error, abort: true }).refine((arg) => !CONTROL_CHARACTER.test(arg.replace(/[\t\n]/g, '')), { error: clean }),
+      { error },
+    )
     .min(1, { error })
     .describe(description);
+}
+
+/** A file system path; `absolute` for paths the daemon creates or binds. */
+export function filePath(description: string, options: { absolute?: boolean } = {}) {
+  const error = `${EXPECTED}${options.absolute ? 'an absolute path' : 'a file path'} without control characters`;
+  return z
+    .string({ error })
+    .regex(options.absolute ? /^\/[^\x00-\x1f\x7f]+$/ : /^[^\x00-\x1f\x7f]+$/, { error })
+    .describe(description);
+}
+
+/**
+ * A host name for an HTTP Host header or TLS SNI: printable ASCII without spaces, so it cannot
+ * end the header line (CR LF) and start another.
+ */
+export function hostName(description: string, what: string) {
+  const error = `${EXPECTED}${what} such as www.example.test (printable ASCII, no spaces or control characters)`;
+  return z.string({ error }).regex(/^[\x21-\x7e]+$/, { error }).describe(description);
+}
+
+/** An HTTP request target (RFC 9112 3.2): '/' then printable ASCII; anything else percent-encoded. */
+export function httpPath(description: string) {
+  const error = `${EXPECTED}a path starting with / in printable ASCII (percent-encode spaces, control characters and other bytes)`;
+  return z.string({ error }).regex(/^\/[\x21-\x7e]*$/, { error }).describe(description);
 }
 
 export function text(description: string, what = 'a non-empty string') {

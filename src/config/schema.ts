@@ -5,7 +5,8 @@
 import * as z from 'zod';
 import { familyName, netmaskToPrefix, parseHostPort, parseIp, type FamilyName } from './address.js';
 import {
-  EXPECTED, argv, bool, cidr, duration, intIn, interfaceName, ipAddress, list, mapping, name, oneOf, port, text,
+  EXPECTED, addressLabel, argv, bool, cidr, duration, filePath, hostName, httpPath, intIn, interfaceName, ipAddress, list,
+  mapping, name, oneOf, port, text,
 } from './primitives.js';
 
 export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
@@ -19,6 +20,29 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 
 const familySchema = oneOf(['ipv4', 'ipv6'], 'address family');
 
+// Upper bounds of the durations. Each is far beyond any sensible setting and far below what a
+// timer can hold (duration.ts): a check or script that runs less than hourly watches nothing.
+const HOUR = 3_600_000;
+const PERIOD_MAX = HOUR;
+const GARP_REFRESH_MAX = 24 * HOUR;
+/** The longest interval any VRRP version can send (v2: 8 bits of seconds); rules/vrrp.ts narrows it per version. */
+const ADVERT_INTERVAL_MAX = 255_000;
+/**
+ * IPVS connection timeouts travel in seconds and are kept in jiffies; ip_vs_set_timeout()
+ * (net/netfilter/ipvs/ip_vs_ctl.c) refuses more than INT_MAX / HZ seconds with EINVAL. HZ is a
+ * build option (100-1000; Debian's is 250), so the bound that holds on every kernel is
+ * INT_MAX / 1000 = 2147483 s (596h31m23s).
+ */
+const IPVS_TIMEOUT_MAX = Math.floor(0x7fff_ffff / 1000) * 1000;
+const IPVS_TIMEOUT_LIMIT = 'the kernel refuses more than INT_MAX/HZ seconds';
+/**
+ * The persistence timeout is kept as seconds * HZ in svc->timeout, an unsigned int, with no
+ * check (ip_vs_add_service / ip_vs_edit_service): beyond UINT_MAX / HZ seconds (1193h2m47s at
+ * HZ=1000) it silently wraps to a short one. Like every duration it also stays within what a
+ * timer holds, which makes its bound the same whole seconds as the connection timeouts.
+ */
+const PERSISTENCE_MAX = IPVS_TIMEOUT_MAX;
+
 // ---------------------------------------------------------------- daemon-wide settings
 
 const nodeSchema = mapping(
@@ -28,16 +52,12 @@ const nodeSchema = mapping(
 
 const controlSchema = mapping(
   {
-    socket: z
-      .string({ error: `${EXPECTED}an absolute path` })
-      .regex(/^\/./, { error: `${EXPECTED}an absolute path` })
-      .default('/run/lvsd/lvsd.sock')
-      .describe('unix socket the lvsd CLI talks to the daemon on'),
+    socket: filePath('unix socket the lvsd CLI talks to the daemon on', { absolute: true }).default('/run/lvsd/lvsd.sock'),
   },
   'control socket',
 );
 
-const LISTEN_ERROR = `${EXPECTED}address:port such as 127.0.0.1:9810 or [2001:2::1]:9810`;
+const LISTEN_ERROR = `${EXPECTED}address:port such as 127.0.0.1:9810 or [::1]:9810`;
 
 const metricsSchema = mapping(
   {
@@ -45,7 +65,7 @@ const metricsSchema = mapping(
       .string({ error: LISTEN_ERROR })
       .refine((v) => parseHostPort(v) !== undefined, { error: LISTEN_ERROR })
       .default('127.0.0.1:9810')
-      .describe('address:port of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9810 or [2001:2::1]:9810'),
+      .describe('address:port of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9810 or [::1]:9810'),
   },
   'Prometheus metrics endpoint',
 );
@@ -54,9 +74,9 @@ const loggingSchema = mapping({ level: oneOf(LOG_LEVELS, 'minimum level logged')
 
 const ipvsTimeoutsSchema = mapping(
   {
-    tcp: duration('idle timeout of established TCP connections (whole seconds)').optional(),
-    tcpfin: duration('timeout of TCP connections after FIN (whole seconds)').optional(),
-    udp: duration('timeout of UDP flows (whole seconds)').optional(),
+    tcp: duration('idle timeout of established TCP connections (whole seconds)', IPVS_TIMEOUT_MAX, IPVS_TIMEOUT_LIMIT).optional(),
+    tcpfin: duration('timeout of TCP connections after FIN (whole seconds)', IPVS_TIMEOUT_MAX, IPVS_TIMEOUT_LIMIT).optional(),
+    udp: duration('timeout of UDP flows (whole seconds)', IPVS_TIMEOUT_MAX, IPVS_TIMEOUT_LIMIT).optional(),
   },
   'IPVS connection timeouts; absent ones are left as the kernel has them',
 );
@@ -96,7 +116,8 @@ const vipObjectSchema = mapping(
     address: ipAddress('the virtual address'),
     prefix: intIn(0, 128, 'a prefix length').optional().describe('prefix length; default /32 or /128'),
     dev: interfaceName('interface to add the address on; default the instance interface').optional(),
-    label: text('address label (IPv4 only), e.g. eth0:vip', 'an address label').optional(),
+    label: addressLabel('address label (IPv4 only), e.g. eth0:vip').optional(),
+    allow_link_local: bool('allow a link-local address (169.254/16, fe80::/10) as this VIP').optional(),
   },
   'a virtual address with options',
 );
@@ -115,6 +136,7 @@ const vipSchema = z
     const out: VipConfigShape = { address: vip.address, prefix };
     if ('dev' in vip && vip.dev !== undefined) out.dev = vip.dev;
     if ('label' in vip && vip.label !== undefined) out.label = vip.label;
+    if ('allow_link_local' in vip && vip.allow_link_local !== undefined) out.allow_link_local = vip.allow_link_local;
     return out;
   });
 
@@ -124,6 +146,7 @@ interface VipConfigShape {
   prefix: number;
   dev?: string;
   label?: string;
+  allow_link_local?: boolean;
 }
 
 const trackWeight = () => intIn(-254, 254, 'a weight').default(0);
@@ -145,8 +168,8 @@ const trackSchema = mapping(
         {
           name: name('script name, for logs'),
           command: argv('program and arguments, run without a shell; exit 0 = success'),
-          interval: duration('time between runs').prefault('2s'),
-          timeout: duration('a run taking longer counts as failed').prefault('1s'),
+          interval: duration('time between runs', PERIOD_MAX).prefault('2s'),
+          timeout: duration('a run taking longer counts as failed', PERIOD_MAX).prefault('1s'),
           weight: trackWeight().describe('priority change while failing; 0 = go to FAULT'),
           rise: intIn(1, 100).default(1).describe('consecutive successes before it counts as up'),
           fall: intIn(1, 100).default(1).describe('consecutive failures before it counts as down'),
@@ -158,7 +181,7 @@ const trackSchema = mapping(
     files: list(
       mapping(
         {
-          path: text('file holding an integer', 'a file path'),
+          path: filePath('file holding an integer'),
           weight: intIn(-254, 254, 'a weight').default(1).describe('multiplier for the number in the file; 0 = any non-zero value means FAULT'),
         },
         'tracked file',
@@ -183,8 +206,8 @@ const notifySchema = mapping(
 const garpSchema = mapping(
   {
     repeat: intIn(1, 100).default(5).describe('gratuitous ARPs / unsolicited NAs sent on becoming MASTER'),
-    delay: duration('delay before a second burst after becoming MASTER; 0 = none').prefault('5s'),
-    refresh: duration('re-announce the VIPs this often while MASTER; 0 = never').prefault('0s'),
+    delay: duration('delay before a second burst after becoming MASTER; 0 = none', PERIOD_MAX).prefault('5s'),
+    refresh: duration('re-announce the VIPs this often while MASTER; 0 = never', GARP_REFRESH_MAX).prefault('0s'),
     repeat_refresh: intIn(1, 100).default(1).describe('packets per refresh'),
   },
   'gratuitous ARP / unsolicited neighbour advertisement',
@@ -197,14 +220,15 @@ const instanceSchema = mapping(
     vrid: intIn(1, 255, 'a virtual router id').describe('virtual router id, unique per interface and family'),
     priority: intIn(1, 255, 'a priority').default(100).describe('higher wins; 255 = this node owns the addresses'),
     version: z.union([z.literal(2), z.literal(3)], { error: `${EXPECTED}2 or 3` }).default(3).describe('VRRP version: 2 (RFC 3768, IPv4 only) or 3 (RFC 5798)'),
-    advert_interval: duration('advertisement interval; whole seconds for v2, 10ms steps up to 40.95s for v3').prefault('1s'),
+    advert_interval: duration('advertisement interval; whole seconds for v2, 10ms steps up to 40.95s for v3', ADVERT_INTERVAL_MAX).prefault('1s'),
     preempt: bool('take over from a lower-priority master').default(true),
-    preempt_delay: duration('wait this long after start before preempting').prefault('0s'),
+    preempt_delay: duration('wait this long after start before preempting', PERIOD_MAX).prefault('0s'),
     accept: bool('Accept_Mode: accept packets to the VIPs while master even when not the owner').default(true),
     checksum: oneOf(['auto', 'rfc5798', 'rfc9568'], 'VRRPv3-over-IPv4 checksum variant (implementations disagree on the IPv4 pseudo-header, see RFC 9568); auto accepts either').default('auto'),
     unicast_source: ipAddress('source address for unicast adverts').optional(),
     unicast_peers: list(ipAddress('peer address'), 'send adverts to these peers instead of multicast').default([]),
     vips: list(vipSchema, 'the virtual addresses this instance floats', 'a list of addresses').min(1, { error: `${EXPECTED}at least one VIP` }),
+    allow_link_local: bool('allow link-local VIPs (169.254/16, fe80::/10) in this instance').default(false),
     track: trackSchema.prefault({}),
     notify: notifySchema.prefault({}),
     garp: garpSchema.prefault({}),
@@ -232,11 +256,11 @@ const vrrpSchema = mapping(
 // ---------------------------------------------------------------- health checks
 
 const checkCommon = {
-  interval: duration('time between checks').prefault('2s'),
-  timeout: duration('a check taking longer fails; less than interval').prefault('1s'),
+  interval: duration('time between checks', PERIOD_MAX).prefault('2s'),
+  timeout: duration('a check taking longer fails; less than interval', PERIOD_MAX).prefault('1s'),
   rise: intIn(1, 100).default(2).describe('consecutive successes to mark a server up'),
   fall: intIn(1, 100).default(3).describe('consecutive failures to mark a server down'),
-  warmup: duration('random delay up to this before the first check, to spread load').prefault('0s'),
+  warmup: duration('random delay up to this before the first check, to spread load', PERIOD_MAX).prefault('0s'),
   port: port().optional().describe('check this port instead of the real server port'),
   source: ipAddress('source address of the checks').optional(),
 };
@@ -255,8 +279,8 @@ const tcpCheckSchema = mapping(
 
 const httpFields = {
   method: oneOf(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'], 'HTTP method').default('GET'),
-  path: z.string({ error: `${EXPECTED}a path starting with /` }).regex(/^\/\S*$/, { error: `${EXPECTED}a path starting with /` }).default('/').describe('request path'),
-  host: text('Host header; default the real server address').optional(),
+  path: httpPath('request path').default('/'),
+  host: hostName('Host header; default the real server address', 'a host name').optional(),
   expect_status: list(intIn(100, 599, 'an HTTP status'), 'acceptable status codes', 'a list of HTTP status codes').min(1, { error: `${EXPECTED}at least one status code` }).default([200]),
   expect_body: z
     .string({ error: `${EXPECTED}a regular expression` })
@@ -288,7 +312,7 @@ const httpsCheckSchema = mapping(
     ...checkCommon,
     ...httpFields,
     tls_verify: bool('verify the server certificate').default(true),
-    sni: text('TLS server name; default the host header').optional(),
+    sni: hostName('TLS server name; default the host header', 'a server name').optional(),
   },
   'HTTPS check',
 );
@@ -375,7 +399,7 @@ const serviceInputSchema = mapping(
     scheduler: oneOf(SCHEDULERS, 'IPVS scheduler').default('wlc'),
     scheduler_flags: list(oneOf(SCHEDULER_FLAGS, 'scheduler flag'), 'flags for the sh and mh schedulers').default([]),
     one_packet: bool('schedule each UDP datagram separately').default(false),
-    persistence: duration('keep a client on the same real server this long; 0 = off').prefault('0s'),
+    persistence: duration('keep a client on the same real server this long; 0 = off', PERSISTENCE_MAX, 'the kernel keeps it in 32-bit jiffies').prefault('0s'),
     persistence_netmask: z
       .union([z.number(), z.string()], { error: `${EXPECTED}an IPv4 netmask such as 255.255.255.0 or a prefix length` })
       .optional()

@@ -127,7 +127,8 @@ function describeValue(value: unknown): string {
   if (value === null) return 'an empty value';
   if (typeof value === 'string') {
     const shown = value.length > 40 ? `${value.slice(0, 37)}...` : value;
-    return `"${shown}"`;
+    // Control characters are shown escaped (\u0000, \r\n), or the message would carry them.
+    return `"${shown.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1))}"`;
   }
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';

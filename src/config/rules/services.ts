@@ -4,6 +4,7 @@ import { formatDuration } from '../duration.js';
 import { formatPath, type ConfigPath } from '../issues.js';
 import { addressFamily, describeServiceMatch } from '../derived.js';
 import type { CheckConfig, ServiceConfig } from '../types.js';
+import { realServerProblem, virtualAddressProblem } from './addresses.js';
 import { requireUnique, type Rule, type RuleContext } from './context.js';
 
 const servicePath = (i: number) => ['services', i] as const;
@@ -87,6 +88,8 @@ const realServers: Rule = (ctx) => {
         ctx.error([...path, 'address'], `${rs.address} is ${familyName(rsFamily)} but the service is ${svc.family}, expected the same family (only forwarding tun can cross families)`);
       }
       if (rs.address === svc.vip) ctx.error([...path, 'address'], 'a real server cannot be the VIP itself, expected the address of a backend');
+      const problem = realServerProblem(rs.address);
+      if (problem !== undefined) ctx.error([...path, 'address'], problem);
       if (rs.forwarding !== 'nat' && ctx.has([...path, 'port'])) {
         if (svc.fwmark !== undefined) {
           ctx.error([...path, 'port'], `with forwarding ${rs.forwarding} packets keep their destination port, expected no port on a fwmark service`);
@@ -120,6 +123,8 @@ const sorryServer: Rule = (ctx) => {
     const sorry = svc.sorry_server;
     if (!sorry) return;
     const path = [...servicePath(i), 'sorry_server'];
+    const problem = realServerProblem(sorry.address);
+    if (problem !== undefined) ctx.error([...path, 'address'], problem);
     const family = addressFamily(sorry.address);
     if (family !== familyNumber(svc) && sorry.forwarding !== 'tun') {
       ctx.error([...path, 'address'], `${sorry.address} is ${familyName(family)} but the service is ${svc.family}, expected the same family`);
@@ -166,14 +171,17 @@ function checkCheck(ctx: RuleContext, check: CheckConfig, path: ConfigPath, targ
 
 /**
  * A VIP is either floated by a VRRP instance or configured on the host some other way; the
- * second is legitimate (a single node, or addresses managed elsewhere), so it only warns.
+ * second is legitimate (a single node, or addresses managed elsewhere), so it only warns. A
+ * floated VIP is judged where it is floated (rules/vrrp.ts); one that is not is judged here.
  */
 const vipFloated: Rule = (ctx) => {
   const floated = new Set(ctx.config.vrrp.instances.flatMap((inst) => inst.vips.map((v) => v.address)));
   ctx.config.services.forEach((svc, i) => {
-    if (svc.vip !== undefined && !floated.has(svc.vip)) {
-      ctx.warn([...servicePath(i), 'vip'], `${svc.vip} is not floated by any VRRP instance, it must already be configured on this host`);
-    }
+    if (svc.vip === undefined || floated.has(svc.vip)) return;
+    const path = [...servicePath(i), 'vip'];
+    const problem = virtualAddressProblem({ address: svc.vip, allowLinkLocal: false }, 'float it from a VRRP instance with allow_link_local: true');
+    if (problem !== undefined) ctx.error(path, problem);
+    else ctx.warn(path, `${svc.vip} is not floated by any VRRP instance, it must already be configured on this host`);
   });
 };
 

@@ -1,8 +1,9 @@
 // Rules relating VRRP fields to each other.
 import { familyName, isIpv6LinkLocal } from '../address.js';
 import { formatDuration } from '../duration.js';
-import { formatPath } from '../issues.js';
+import { formatPath, type ConfigPath } from '../issues.js';
 import { addressFamily, instanceFamily } from '../derived.js';
+import { virtualAddressProblem } from './addresses.js';
 import { requireUnique, type Rule } from './context.js';
 
 const instancePath = (i: number) => ['vrrp', 'instances', i] as const;
@@ -109,6 +110,38 @@ const vipsFloatOnce: Rule = (ctx) => {
   });
 };
 
+/** 0.0.0.0, multicast, loopback, a subnet's broadcast...: the kernel adds them, nothing answers. */
+const vipsAreUnicast: Rule = (ctx) => {
+  ctx.config.vrrp.instances.forEach((inst, i) => {
+    inst.vips.forEach((vip, v) => {
+      const problem = virtualAddressProblem(
+        { address: vip.address, prefix: vip.prefix, allowLinkLocal: vip.allow_link_local ?? inst.allow_link_local },
+        'allow_link_local: true on the VIP or the instance',
+      );
+      if (problem !== undefined) ctx.error([...instancePath(i), 'vips', v], problem);
+    });
+  });
+};
+
+/** Adverts unicast to a VIP reach whichever node holds it, possibly ourselves. */
+const peersAreNotVips: Rule = (ctx) => {
+  const { instances } = ctx.config.vrrp;
+  const vipAt = new Map<string, ConfigPath>();
+  instances.forEach((inst, i) => {
+    inst.vips.forEach((vip, v) => {
+      if (!vipAt.has(vip.address)) vipAt.set(vip.address, [...instancePath(i), 'vips', v]);
+    });
+  });
+  instances.forEach((inst, i) => {
+    inst.unicast_peers.forEach((peer, p) => {
+      const vip = vipAt.get(peer);
+      if (vip !== undefined) {
+        ctx.error([...instancePath(i), 'unicast_peers', p], `peer ${peer} is the VIP ${formatPath(vip)}, expected the own address of another node (adverts to a VIP reach whoever holds it)`);
+      }
+    });
+  });
+};
+
 /** Linux only accepts a label that starts with the device name, and labels are IPv4-only. */
 const vipLabels: Rule = (ctx) => {
   ctx.config.vrrp.instances.forEach((inst, i) => {
@@ -117,7 +150,7 @@ const vipLabels: Rule = (ctx) => {
       const path = [...instancePath(i), 'vips', v, 'label'];
       const dev = vip.dev ?? inst.interface;
       if (addressFamily(vip.address) === 6) ctx.error(path, 'IPv6 addresses have no labels, expected no label');
-      else if (!vip.label.startsWith(dev) || vip.label.length > 15) ctx.error(path, `label "${vip.label}" does not start with the device name ${dev}, expected e.g. ${dev}:vip (at most 15 characters)`);
+      else if (!vip.label.startsWith(dev)) ctx.error(path, `label "${vip.label}" does not start with the device name ${dev}, expected e.g. ${dev}:vip`);
     });
   });
 };
@@ -185,6 +218,8 @@ export const vrrpRules: readonly Rule[] = [
   unicastMatchesFamily,
   checksumOnlyForV3Ipv4,
   vipsFloatOnce,
+  vipsAreUnicast,
+  peersAreNotVips,
   vipLabels,
   preemptDelayNeedsPreempt,
   trackScripts,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatIp, ipToBytes, isIpv6LinkLocal, netmaskToPrefix, parseCidr, parseHostPort, parseIp,
+  formatIp, ipToBytes, isIpv6LinkLocal, isSubnetBroadcast, mappedIpv4, netmaskToPrefix, parseCidr, parseHostPort, parseIp,
+  specialAddressKind,
 } from '../../../src/config/address.js';
 
 describe('parseIp', () => {
@@ -84,5 +85,56 @@ describe('isIpv6LinkLocal', () => {
     expect(isIpv6LinkLocal('febf::1')).toBe(true);
     expect(isIpv6LinkLocal('fec0::1')).toBe(false);
     expect(isIpv6LinkLocal('2001:2::1')).toBe(false);
+  });
+});
+
+describe('specialAddressKind', () => {
+  it.each([
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+    ['127.0.0.1', 'loopback'],
+    ['127.255.255.254', 'loopback'],
+    ['::1', 'loopback'],
+    ['224.0.0.18', 'multicast'],
+    ['239.255.255.255', 'multicast'],
+    ['ff02::12', 'multicast'],
+    ['255.255.255.255', 'broadcast'],
+    ['169.254.0.1', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['::ffff:198.18.0.1', 'ipv4-mapped'],
+  ])('%s is %s', (address, kind) => {
+    expect(specialAddressKind(address)).toBe(kind);
+  });
+
+  it.each(['198.18.0.1', '0.0.0.1', '126.255.255.255', '128.0.0.1', '223.255.255.255', '240.0.0.1', '169.255.0.1', '2001:2::1', '::2', '::198.18.0.1', 'fec0::1', 'not an address'])(
+    '%s is ordinary', (address) => {
+      expect(specialAddressKind(address)).toBeUndefined();
+    },
+  );
+});
+
+describe('mappedIpv4', () => {
+  it('extracts the IPv4 address of ::ffff:0:0/96 only', () => {
+    expect(mappedIpv4('::ffff:c612:1')).toBe('198.18.0.1');
+    expect(mappedIpv4('::ffff:198.18.0.1')).toBe('198.18.0.1');
+    expect(mappedIpv4('2001:2::1')).toBeUndefined();
+    expect(mappedIpv4('198.18.0.1')).toBeUndefined();
+  });
+});
+
+describe('isSubnetBroadcast', () => {
+  it('is true when every host bit is set, for prefixes up to /30', () => {
+    expect(isSubnetBroadcast('198.18.0.255', 24)).toBe(true);
+    expect(isSubnetBroadcast('198.18.1.255', 23)).toBe(true);
+    expect(isSubnetBroadcast('198.18.0.255', 23)).toBe(false);
+    expect(isSubnetBroadcast('198.18.0.3', 30)).toBe(true);
+    expect(isSubnetBroadcast('198.19.255.255', 15)).toBe(true);
+    expect(isSubnetBroadcast('198.18.0.254', 24)).toBe(false);
+  });
+
+  it('is false for /31 and /32 (no broadcast) and for IPv6', () => {
+    expect(isSubnetBroadcast('198.18.0.1', 31)).toBe(false);
+    expect(isSubnetBroadcast('198.18.0.255', 32)).toBe(false);
+    expect(isSubnetBroadcast('2001:2::ffff', 112)).toBe(false);
   });
 });
