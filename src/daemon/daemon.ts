@@ -3,10 +3,12 @@
 // Start-up order (each step is ready before the next needs it):
 //  1. config: parsed and checked; any error stops here, before the kernel is touched;
 //  2. control socket: `lvsd status` works from the first moment, and a second daemon is refused;
-//  3. IPVS: the kernel's services are adopted (never flushed) and reconciled, health checks start
+//  3. VRRP thread (vrrp-thread.ts): started, and VIPs a crashed run left behind are removed, before
+//     the IPVS adoption that takes seconds at 10,000 services;
+//  4. IPVS: the kernel's services are adopted (never flushed) and reconciled, health checks start
 //     with the real servers that are already serving counted as up: a restart keeps connections;
-//  4. VRRP: instances start as backup; a node becomes master only after its services are ready;
-//  5. metrics endpoint.
+//  5. VRRP: instances start as backup; a node becomes master only after its services are ready;
+//  6. metrics endpoint.
 // A SIGTERM during start (opts.signal) ends the start after the step in progress and stops
 // cleanly; a reload requested during start waits for the start to finish.
 // A reload is a transaction (decided by reload-decision.ts): the new config, and its hash, become
@@ -21,21 +23,23 @@ import type { Server } from 'node:http';
 import { formatIssue, parseConfigText, type ConfigIssue } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
-import { IpvsClient } from '../ipvs/client.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
 import { describeOperation } from '../ipvs/apply.js';
 import { destName, serviceName } from '../ipvs/names.js';
 import { formatPlan } from '../ipvs/plan.js';
 import type { ServiceId } from '../ipvs/types.js';
 import { ControlServer } from './control-server.js';
+import { releaseOnCrash } from './crash-exit.js';
+import { openKernelIpvs, type IpvsKernel } from './ipvs-kernel.js';
 import { IpvsManager } from './ipvs-manager.js';
 import type { Logger } from './log.js';
+import { LoopDelayMonitor } from './loop-delay.js';
 import { readManagedState, writeManagedState } from './managed-state.js';
-import { DaemonMetrics, serveMetrics, type IpvsStatsView } from './metrics.js';
+import { DaemonMetrics, serveMetrics, type IpvsStatsView, type LoopDelayView } from './metrics.js';
 import { decideReload, decideStart, diffServices, managedServices, type ServiceDiff } from './reload-decision.js';
 import { statusReport, type StatusReport } from './status.js';
 import { SyncFollower } from './sync-follower.js';
-import { VrrpManager } from './vrrp-manager.js';
+import { VrrpThread } from './vrrp-thread.js';
 
 export class ConfigRejected extends Error {
   override readonly name = 'ConfigRejected';
@@ -77,14 +81,20 @@ export interface DaemonOptions {
   log: Logger;
   /** Aborted when the daemon is asked to stop while it is still starting. */
   signal?: AbortSignal;
+  /** Default: the kernel's IPVS over generic netlink. */
+  openIpvs?: () => Promise<IpvsKernel>;
+  /** Default: VRRP in its worker thread (VrrpThread.spawn). */
+  startVrrp?: (log: Logger) => VrrpThread;
 }
 
 export class Daemon {
   private loaded: LoadedConfig;
   private ipvs: IpvsManager | undefined;
-  private ipvsClient: IpvsClient | undefined;
+  private ipvsClient: IpvsKernel | undefined;
   private sync: SyncFollower | undefined;
-  private vrrp: VrrpManager | undefined;
+  private vrrp: VrrpThread | undefined;
+  private forgetVrrpOnCrash: (() => void) | undefined;
+  private readonly mainLoopDelay = new LoopDelayMonitor();
   private metricsServer: Server | undefined;
   private control: ControlServer | undefined;
   private readonly health: HealthMonitor;
@@ -101,8 +111,8 @@ export class Daemon {
     this.loaded = loaded;
     this.health = new HealthMonitor({ logger: opts.log });
     this.metrics = new DaemonMetrics({
-      vrrp: () =>
-        (this.vrrp?.status() ?? []).map((s) => ({
+      vrrp: async () =>
+        (this.vrrp ? await this.vrrp.status() : []).map((s) => ({
           instance: s.name,
           state: s.state,
           priority: s.configuredPriority,
@@ -112,6 +122,10 @@ export class Daemon {
           advertsReceived: s.counters.advertsReceived,
           drops: s.counters.drops,
         })),
+      loopDelay: async (): Promise<LoopDelayView[]> => [
+        { loop: 'main', delay: this.mainLoopDelay.read(true) },
+        ...(this.vrrp ? [{ loop: 'vrrp' as const, delay: (await this.vrrp.snapshot(true)).loopDelay }] : []),
+      ],
       realServers: () => this.realServerViews(),
       ipvsStats: () => this.ipvsStats(),
     });
@@ -141,11 +155,15 @@ export class Daemon {
     const log = this.opts.log;
     this.control = await ControlServer.listen(config.control.socket, (method, params) => this.handle(method, params));
     log.info({ socket: config.control.socket }, 'control socket ready');
+    const vrrp = (this.opts.startVrrp ?? VrrpThread.spawn)(log);
+    this.vrrp = vrrp;
+    this.forgetVrrpOnCrash = releaseOnCrash(() => vrrp.stop());
+    await vrrp.clearLeftovers(config);
     this.startStep();
     if (this.needsIpvs(config)) await this.startIpvs(config);
     this.startStep();
-    this.vrrp = await VrrpManager.start(config, { log });
-    this.vrrp.onStateChange(() => void this.sync?.follow(this.isMaster()));
+    vrrp.onStateChange(() => void this.sync?.follow(this.isMaster()));
+    await vrrp.start(config);
     this.startStep();
     this.metricsServer = await serveMetrics(this.metrics, config.metrics.listen);
     this.startStep();
@@ -164,7 +182,7 @@ export class Daemon {
   }
 
   private async startIpvs(config: Config): Promise<void> {
-    this.ipvsClient = await IpvsClient.open();
+    this.ipvsClient = await (this.opts.openIpvs ?? openKernelIpvs)();
     const t = config.ipvs.timeouts;
     if (t.tcp !== undefined || t.tcpfin !== undefined || t.udp !== undefined) {
       await this.ipvsClient.setTimeouts({
@@ -194,7 +212,7 @@ export class Daemon {
   }
 
   private isMaster(): boolean {
-    return (this.vrrp?.status() ?? []).some((s) => s.state === 'master');
+    return this.vrrp?.isMaster() ?? false;
   }
 
   /** The services recorded as lvsd's own by the last run; none when there is no usable record. */
@@ -306,6 +324,8 @@ export class Daemon {
   private async stopParts(): Promise<void> {
     const log = this.opts.log;
     await this.vrrp?.stop().catch((err: unknown) => log.error({ err }, 'stopping VRRP'));
+    this.forgetVrrpOnCrash?.();
+    this.mainLoopDelay.stop();
     await this.ipvs?.stop().catch((err: unknown) => log.error({ err }, 'stopping IPVS management'));
     if (!this.ipvs) this.health.stop();
     await this.sync?.stop();
@@ -315,15 +335,15 @@ export class Daemon {
     log.info('lvsd stopped');
   }
 
-  status(): Promise<StatusReport> {
+  async status(): Promise<StatusReport> {
     return statusReport({
       config: this.loaded.config,
       configHash: this.loaded.hash,
-      vrrp: this.vrrp?.status() ?? [],
+      vrrp: this.vrrp ? await this.vrrp.status() : [],
       health: this.health.status(),
       overrides: this.ipvs?.overridesList() ?? [],
       quorum: (name) => this.ipvs?.quorumState(name),
-      kernel: this.ipvsClient ? () => (this.ipvsClient as IpvsClient).read() : undefined,
+      kernel: this.ipvsClient ? () => (this.ipvsClient as IpvsKernel).read() : undefined,
     });
   }
 

@@ -12,7 +12,7 @@
 import type { Config, ServiceConfig } from '../config/types.js';
 import { checkTargets, effectiveDestinations, realServerKey, type HealthMonitor, type MonitoredRealServer, type OperatorOverride } from '../health/index.js';
 import { applyPlan, describeOperation, type ApplyResult } from '../ipvs/apply.js';
-import type { IpvsClient } from '../ipvs/client.js';
+import type { IpvsKernel } from './ipvs-kernel.js';
 import { destinationFromConfig, serviceFromConfig, serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
 import { destName, serviceName } from '../ipvs/names.js';
 import { planChanges, type Plan, type Retirement } from '../ipvs/plan.js';
@@ -34,7 +34,7 @@ export interface ReconcileReport {
 }
 
 export interface IpvsManagerDeps {
-  client: IpvsClient;
+  client: IpvsKernel;
   health: HealthMonitor;
   log: Logger;
   onReconciled?: (report: ReconcileReport, seconds: number) => void;

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseHostPort } from '../config/address.js';
 import type { VrrpState } from '../vrrp/counters.js';
+import type { LoopDelay } from './loop-delay.js';
 
 const VRRP_STATES: readonly VrrpState[] = ['initialize', 'backup', 'master', 'fault'];
 
@@ -43,8 +44,16 @@ export interface IpvsStatsView {
   inactiveConnections?: number;
 }
 
+export interface LoopDelayView {
+  /** main: config, IPVS, health, control; vrrp: the VRRP thread. */
+  loop: 'main' | 'vrrp';
+  /** Since the previous scrape. */
+  delay: LoopDelay;
+}
+
 export interface MetricsSource {
-  vrrp(): VrrpMetricsView[];
+  vrrp(): Promise<VrrpMetricsView[]>;
+  loopDelay(): Promise<LoopDelayView[]>;
   realServers(): RealServerMetricsView[];
   ipvsStats(): Promise<IpvsStatsView[]>;
 }
@@ -69,30 +78,47 @@ function mirroredGauge(registry: Registry, name: string, help: string, labelName
   } });
 }
 
+/** One call per scrape, shared by every metric family that reads it. */
+function perScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let current: Promise<T> | undefined;
+  return () => (current ??= read().finally(() => setImmediate(() => (current = undefined))));
+}
+
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly reconciles: Counter<'result'>;
   private readonly reconcileSeconds: Histogram;
   private readonly reloads: Counter<'result'>;
   private readonly configInfo: Gauge<'hash'>;
-  private ipvsSnapshot: Promise<IpvsStatsView[]> | undefined;
 
   constructor(source: MetricsSource) {
     const r = this.registry;
-    mirroredGauge(r, 'lvsd_vrrp_state', 'VRRP state of each instance: 1 for the current state, 0 for the others', ['instance', 'state'], () =>
-      source.vrrp().flatMap((v) => VRRP_STATES.map((s): [Labels, number] => [{ instance: v.instance, state: s }, v.state === s ? 1 : 0])),
+    // The VRRP views come from the VRRP thread: one round trip per scrape.
+    const vrrp = perScrape(() => source.vrrp());
+    const vrrpEach = async (value: (v: VrrpMetricsView) => number): Promise<Array<[Labels, number]>> =>
+      (await vrrp()).map((v) => [{ instance: v.instance }, value(v)]);
+    mirroredGauge(r, 'lvsd_vrrp_state', 'VRRP state of each instance: 1 for the current state, 0 for the others', ['instance', 'state'], async () =>
+      (await vrrp()).flatMap((v) => VRRP_STATES.map((s): [Labels, number] => [{ instance: v.instance, state: s }, v.state === s ? 1 : 0])),
     );
-    mirroredGauge(r, 'lvsd_vrrp_priority', 'Configured VRRP priority', ['instance'], () => source.vrrp().map((v) => [{ instance: v.instance }, v.priority]));
-    mirroredGauge(r, 'lvsd_vrrp_effective_priority', 'VRRP priority after tracking adjustments', ['instance'], () =>
-      source.vrrp().map((v) => [{ instance: v.instance }, v.effectivePriority]),
+    mirroredGauge(r, 'lvsd_vrrp_priority', 'Configured VRRP priority', ['instance'], () => vrrpEach((v) => v.priority));
+    mirroredGauge(r, 'lvsd_vrrp_effective_priority', 'VRRP priority after tracking adjustments', ['instance'], () => vrrpEach((v) => v.effectivePriority));
+    mirroredCounter(r, 'lvsd_vrrp_transitions_total', 'VRRP state transitions', ['instance'], () => vrrpEach((v) => v.transitions));
+    mirroredCounter(r, 'lvsd_vrrp_adverts_sent_total', 'VRRP advertisements sent', ['instance'], () => vrrpEach((v) => v.advertsSent));
+    mirroredCounter(r, 'lvsd_vrrp_adverts_received_total', 'VRRP advertisements received and accepted', ['instance'], () => vrrpEach((v) => v.advertsReceived));
+    mirroredCounter(r, 'lvsd_vrrp_adverts_dropped_total', 'VRRP packets dropped, by reason', ['instance', 'reason'], async () =>
+      (await vrrp()).flatMap((v) => Object.entries(v.drops).map(([reason, n]): [Labels, number] => [{ instance: v.instance, reason }, n])),
     );
-    mirroredCounter(r, 'lvsd_vrrp_transitions_total', 'VRRP state transitions', ['instance'], () => source.vrrp().map((v) => [{ instance: v.instance }, v.transitions]));
-    mirroredCounter(r, 'lvsd_vrrp_adverts_sent_total', 'VRRP advertisements sent', ['instance'], () => source.vrrp().map((v) => [{ instance: v.instance }, v.advertsSent]));
-    mirroredCounter(r, 'lvsd_vrrp_adverts_received_total', 'VRRP advertisements received and accepted', ['instance'], () =>
-      source.vrrp().map((v) => [{ instance: v.instance }, v.advertsReceived]),
-    );
-    mirroredCounter(r, 'lvsd_vrrp_adverts_dropped_total', 'VRRP packets dropped, by reason', ['instance', 'reason'], () =>
-      source.vrrp().flatMap((v) => Object.entries(v.drops).map(([reason, n]): [Labels, number] => [{ instance: v.instance, reason }, n])),
+    mirroredGauge(
+      r,
+      'lvsd_event_loop_delay_seconds',
+      'How late timers fired since the previous scrape, by thread: vrrp (adverts) and main (config, IPVS, health checks); quantile 1 is the maximum',
+      ['loop', 'quantile'],
+      async () =>
+        (await source.loopDelay()).flatMap(({ loop, delay }): Array<[Labels, number]> => [
+          [{ loop, quantile: '0.5' }, delay.p50 / 1000],
+          [{ loop, quantile: '0.99' }, delay.p99 / 1000],
+          [{ loop, quantile: '1' }, delay.max / 1000],
+        ]),
     );
     mirroredGauge(r, 'lvsd_realserver_up', 'Health of each real server: 1 up, 0 down', ['service', 'server'], () =>
       source.realServers().map((s) => [{ service: s.service, server: s.server }, s.up ? 1 : 0]),
@@ -101,10 +127,10 @@ export class DaemonMetrics {
       source.realServers().map((s) => [{ service: s.service, server: s.server }, s.weight]),
     );
     // One kernel dump per scrape, shared by every IPVS family below.
+    const ipvsStats = perScrape(() => source.ipvsStats());
     const ipvs = async (pick: (s: IpvsStatsView) => number | undefined): Promise<Array<[Labels, number]>> => {
-      this.ipvsSnapshot ??= source.ipvsStats().finally(() => setImmediate(() => (this.ipvsSnapshot = undefined)));
       const out: Array<[Labels, number]> = [];
-      for (const s of await this.ipvsSnapshot) {
+      for (const s of await ipvsStats()) {
         const v = pick(s);
         if (v !== undefined) out.push([{ service: s.service, server: s.server ?? '' }, v]);
       }

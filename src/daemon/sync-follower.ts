@@ -3,7 +3,7 @@
 // master while any of its VRRP instances is master (a pair normally runs one instance, or one
 // sync group whose members move together).
 import type { Config } from '../config/types.js';
-import type { IpvsClient } from '../ipvs/client.js';
+import type { IpvsKernel } from './ipvs-kernel.js';
 import type { Logger } from './log.js';
 
 type Role = 'master' | 'backup';
@@ -13,7 +13,7 @@ export class SyncFollower {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly client: IpvsClient,
+    private readonly client: IpvsKernel,
     private settings: Config['ipvs']['sync_daemon'],
     private readonly log: Logger,
   ) {}

@@ -5,9 +5,10 @@
 // VIPs and exit paths. A stopping instance sends priority 0 (backups take over after Skew_Time)
 // and removes its VIPs; stop() resolves only when every removal is done. On an exit we do not
 // control, VIPs may stay behind:
-//   - process 'exit' (an uncaught exception, process.exit): the hook below still sends priority 0
-//     from every master, because raw-socket sends are synchronous; removing the VIPs needs
-//     netlink round trips, which an exit handler cannot wait for.
+//   - process 'exit' (process.exit, also of the VRRP worker thread): the hook below still sends
+//     priority 0 from every master, because raw-socket sends are synchronous; removing the VIPs
+//     needs netlink round trips, which an exit handler cannot wait for. (An uncaught exception
+//     is handled before that: see vrrp-worker.ts.)
 //   - SIGKILL, a kernel panic, power loss: nothing is sent; the peer takes over after
 //     Master_Down_Interval.
 // Either way, start() removes every configured VIP it finds before the instances start, so a
@@ -17,7 +18,7 @@ import type { Config, SyncGroupConfig, VrrpInstanceConfig } from '../config/type
 import type { VrrpPacketHandler } from '../netlink/vrrp-socket.js';
 import type { ChecksumVariant } from '../vrrp/checksum.js';
 import type { DropReason } from '../vrrp/drop-reasons.js';
-import { advertSource, instancePlan, notifySettings, type InstancePlan } from '../vrrp/from-config.js';
+import { advertSource, instancePlan, notifySettings, vipSpecs, type InstancePlan } from '../vrrp/from-config.js';
 import type { FailoverMode, InstanceAction, PeerStatus, TransitionReason, VrrpState } from '../vrrp/instance.js';
 import { instanceNotifyEvent, notifyCommands, notifyState, type NotifyCommand } from '../vrrp/notify.js';
 import { spawnNotify } from '../vrrp/notify-spawn.js';
@@ -39,6 +40,9 @@ export interface VrrpManagerDeps {
    */
   onStateChange?: StateChangeListener;
 }
+
+/** The part of the config VRRP runs on (the VRRP thread is sent only this, never the services). */
+export type VrrpConfig = Pick<Config, 'vrrp'>;
 
 export type StateChangeListener = (instance: string, state: VrrpState, reason: TransitionReason) => void;
 
@@ -164,7 +168,7 @@ export class VrrpManager {
    * Starts every configured instance. Throws (with nothing left running) when an instance cannot
    * run: a missing interface, no address to send adverts from, a socket the kernel refuses.
    */
-  static async start(config: Config, deps: VrrpManagerDeps): Promise<VrrpManager> {
+  static async start(config: VrrpConfig, deps: VrrpManagerDeps): Promise<VrrpManager> {
     const manager = new VrrpManager(deps);
     try {
       await manager.startAll(config);
@@ -181,7 +185,7 @@ export class VrrpManager {
    * started again; removed ones stop; new ones start. Throws without changing anything when the
    * new config cannot run.
    */
-  reload(config: Config): Promise<void> {
+  reload(config: VrrpConfig): Promise<void> {
     return this.serialize(() => this.reloadNow(config));
   }
 
@@ -250,13 +254,13 @@ export class VrrpManager {
 
   // --- start, reload, stop ---
 
-  private async startAll(config: Config): Promise<void> {
+  private async startAll(config: VrrpConfig): Promise<void> {
     const planned = await this.planAll(config);
     this.rebuildGroups(config.vrrp.sync_groups);
     await this.startInstances(planned);
   }
 
-  private async reloadNow(config: Config): Promise<void> {
+  private async reloadNow(config: VrrpConfig): Promise<void> {
     if (this.stopped) throw new Error('the VRRP manager is stopped');
     const planned = await this.planAll(config);
     const wanted = new Map(planned.map((p) => [p.plan.settings.name, p]));
@@ -291,7 +295,7 @@ export class VrrpManager {
       });
       process.on('exit', this.onExit);
     }
-    await this.removeLeftoverVips(planned);
+    await removeLeftoverVips(this.kernel, planned.map((p) => p.plan.settings), this.log);
     const created = planned.map((p) => this.createInstance(p));
     // Real link states before the first election, so a node whose link is down starts in FAULT.
     for (const m of created) {
@@ -301,7 +305,7 @@ export class VrrpManager {
   }
 
   /** Maps every instance, looking up its advert source; throws naming each that cannot run. */
-  private async planAll(config: Config): Promise<PlannedInstance[]> {
+  private async planAll(config: VrrpConfig): Promise<PlannedInstance[]> {
     const allVips = new Set(config.vrrp.instances.flatMap((i) => i.vips.map((v) => v.address)));
     const groupOf = new Map<string, SyncGroupConfig>();
     for (const g of config.vrrp.sync_groups) for (const member of g.instances) groupOf.set(member, g);
@@ -335,20 +339,6 @@ export class VrrpManager {
     for (const g of configs) {
       this.groups.set(g.name, keep.get(g.name) ?? { group: new SyncGroup(g.name, g.instances), notify: notifySettings(g.notify) });
     }
-  }
-
-  /** Removes configured VIPs a previous run left on the interfaces: we are not master yet. */
-  private async removeLeftoverVips(planned: readonly PlannedInstance[]): Promise<void> {
-    await Promise.all(
-      planned.flatMap(({ plan }) =>
-        plan.settings.vips.map(async (vip) => {
-          const ifname = vip.dev ?? plan.settings.interface;
-          if (await this.kernel.removeVip(ifname, vip)) {
-            this.log.warn({ instance: plan.settings.name, vip: vip.address, interface: ifname }, 'removed a VIP left behind by a previous run');
-          }
-        }),
-      ),
-    );
   }
 
   private createInstance(p: PlannedInstance): ManagedInstance {
@@ -435,10 +425,16 @@ export class VrrpManager {
     this.releaseSocket(m.socket);
   }
 
-  /** Only synchronous work can happen here: the priority-0 adverts go out, nothing else. */
+  /**
+   * Only synchronous work can happen here: the priority-0 adverts go out, then every socket is
+   * closed (in a worker thread, an open netlink socket at exit crashes the whole process).
+   */
   private readonly onExit = (): void => {
     this.exiting = true;
     for (const m of this.instances.values()) m.runner.stop();
+    for (const s of this.openSockets.values()) s.handle.close();
+    this.linkWatch?.close();
+    this.kernel.close();
   };
 
   // --- sockets ---
@@ -601,4 +597,31 @@ export class VrrpManager {
     this.operations = next.catch(() => undefined);
     return next;
   }
+}
+
+/**
+ * Removes configured VIPs a previous run left on the interfaces: we are not master yet. Runs
+ * before the instances start, and on its own at daemon start before IPVS adoption (which takes
+ * seconds at 10,000 services), so a crashed node does not answer for the VIPs meanwhile.
+ */
+export async function removeLeftoverVips(
+  kernel: VrrpKernel,
+  instances: readonly { name: string; interface: string; vips: readonly VipSpec[] }[],
+  log: Logger,
+): Promise<void> {
+  await Promise.all(
+    instances.flatMap((inst) =>
+      inst.vips.map(async (vip) => {
+        const ifname = vip.dev ?? inst.interface;
+        if (await kernel.removeVip(ifname, vip)) {
+          log.warn({ instance: inst.name, vip: vip.address, interface: ifname }, 'removed a VIP left behind by a previous run');
+        }
+      }),
+    ),
+  );
+}
+
+/** The instances of a config with their VIPs, as removeLeftoverVips takes them. */
+export function configuredVips(config: VrrpConfig): { name: string; interface: string; vips: VipSpec[] }[] {
+  return config.vrrp.instances.map((inst) => ({ name: inst.name, interface: inst.interface, vips: vipSpecs(inst) }));
 }

@@ -1,5 +1,7 @@
 // `lvsd run`: the daemon in the foreground (systemd runs it so). SIGHUP reloads the config,
 // SIGTERM and SIGINT stop gracefully; what each does during start and stop is daemon/signals.ts.
+// An error nobody caught releases the VIPs (priority 0 from the VRRP thread) and exits non-zero,
+// for systemd to restart the daemon (daemon/crash-exit.ts).
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
 import type { Daemon } from '../../daemon/daemon.js';
@@ -50,8 +52,13 @@ export function registerRunCommand(program: Command): void {
         }
       };
       for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(signal, () => act(policy.on(signal)));
-      const [{ ConfigRejected, Daemon, StartAborted }, { createLogger }] = await Promise.all([import('../../daemon/daemon.js'), import('../../daemon/log.js')]);
+      const [{ ConfigRejected, Daemon, StartAborted }, { createLogger }, { exitOnCrash }] = await Promise.all([
+        import('../../daemon/daemon.js'),
+        import('../../daemon/log.js'),
+        import('../../daemon/crash-exit.js'),
+      ]);
       log = createLogger({ level: (opts.logLevel ?? 'info') as 'info' });
+      exitOnCrash(log);
       try {
         daemon = await Daemon.start({ configPath: opts.config, log, signal: aborter.signal });
       } catch (err) {

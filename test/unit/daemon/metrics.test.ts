@@ -2,11 +2,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Server } from 'node:http';
 import { DaemonMetrics, serveMetrics, type MetricsSource } from '../../../src/daemon/metrics.js';
 
-const source = (): MetricsSource & { dumps: number } => {
+const source = (): MetricsSource & { dumps: number; vrrpReads: number } => {
   const s = {
     dumps: 0,
-    vrrp: () => [
+    vrrpReads: 0,
+    vrrp: async () => {
+      s.vrrpReads++;
+      return [
       { instance: 'web', state: 'master' as const, priority: 150, effectivePriority: 140, transitions: 3, advertsSent: 42, advertsReceived: 7, drops: { ttl: 2, checksum: 1 } },
+      ];
+    },
+    loopDelay: async () => [
+      { loop: 'main' as const, delay: { p50: 1, p99: 250, max: 400, windowSeconds: 15 } },
+      { loop: 'vrrp' as const, delay: { p50: 0, p99: 0.5, max: 2, windowSeconds: 15 } },
     ],
     realServers: () => [
       { service: 'web', server: '198.18.1.11:80', up: true, weight: 100 },
@@ -27,7 +35,7 @@ let server: Server | undefined;
 afterEach(() => server?.close());
 
 describe('metrics', () => {
-  it('exposes every family with values read at scrape time, one kernel dump per scrape', async () => {
+  it('exposes every family with values read at scrape time, one kernel dump and one VRRP thread read per scrape', async () => {
     const src = source();
     const m = new DaemonMetrics(src);
     m.recordReconcile(true, 0.004);
@@ -44,7 +52,10 @@ describe('metrics', () => {
     expect(text).toContain('lvsd_reconcile_total{result="success"} 1');
     expect(text).toContain('lvsd_config_reloads_total{result="failure"} 1');
     expect(text).toContain('lvsd_config_info{hash="abc123"} 1');
+    expect(text).toContain('lvsd_event_loop_delay_seconds{loop="vrrp",quantile="1"} 0.002');
+    expect(text).toContain('lvsd_event_loop_delay_seconds{loop="main",quantile="0.99"} 0.25');
     expect(src.dumps).toBe(1);
+    expect(src.vrrpReads).toBe(1);
   });
 
   it('serves /metrics over HTTP and 404s anything else', async () => {
