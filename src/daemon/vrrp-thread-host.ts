@@ -1,6 +1,7 @@
 // The VRRP thread's side of vrrp-thread-protocol.ts: answers the main thread's requests with the
 // VrrpManager it hosts, and reports state changes. It is a class of its own (vrrp-worker.ts is
 // only the shell that gives it a thread) so tests drive it over a MessageChannel, in one thread.
+import { pino } from 'pino';
 import type { Logger } from './log.js';
 import { LoopDelayMonitor } from './loop-delay.js';
 import { NetlinkVrrpKernel, type VrrpKernel } from './vrrp-kernel.js';
@@ -13,6 +14,11 @@ export interface VrrpThreadHostDeps {
   kernel?: VrrpKernel;
   /** Ends the thread once a stop has been answered (process.exit in a worker). */
   exit: (code: number) => void;
+}
+
+/** A logger whose JSON lines go to the main thread's logger (VrrpThread relays them). */
+export function relayedLogger(port: MessageEndpoint, level: string): Logger {
+  return pino({ level, base: { thread: 'vrrp' } }, { write: (line: string) => port.postMessage({ type: 'log', line } satisfies VrrpThreadMessage) });
 }
 
 export class VrrpThreadHost {

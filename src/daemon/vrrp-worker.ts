@@ -8,10 +8,8 @@
 // ("napi_define_properties") when process.exit() tears the thread down in the same turn. Only a
 // stop that hangs past CRASH_STOP_MS ends it the hard way.
 import { parentPort, workerData } from 'node:worker_threads';
-import { pino } from 'pino';
 import { NetlinkVrrpKernel } from './vrrp-kernel.js';
-import { VrrpThreadHost } from './vrrp-thread-host.js';
-import type { VrrpThreadMessage } from './vrrp-thread-protocol.js';
+import { relayedLogger, VrrpThreadHost } from './vrrp-thread-host.js';
 
 /** What vrrp-thread.ts passes as workerData. */
 export interface VrrpWorkerData {
@@ -25,10 +23,7 @@ const port = parentPort;
 if (!port) throw new Error('vrrp-worker.js runs as a worker thread of lvsd run, not on its own');
 const { logLevel } = workerData as VrrpWorkerData;
 
-const log = pino(
-  { level: logLevel, base: { thread: 'vrrp' } },
-  { write: (line: string) => port.postMessage({ type: 'log', line } satisfies VrrpThreadMessage) },
-);
+const log = relayedLogger(port, logLevel);
 const kernel = new NetlinkVrrpKernel();
 /** Lets the thread end once its loop is empty: sockets closed, timers cleared. */
 const end = (code: number): void => {

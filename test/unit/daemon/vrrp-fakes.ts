@@ -1,0 +1,106 @@
+// Test doubles for the VRRP side of the daemon, shared by the manager and thread tests: a kernel
+// in memory that decodes every advert it is asked to send, configs with 10 ms adverts, a log
+// sink, and a bounded wait.
+import { Writable } from 'node:stream';
+import { parseConfigText } from '../../../src/config/load.js';
+import type { Config } from '../../../src/config/types.js';
+import { createLogger } from '../../../src/daemon/log.js';
+import type { VrrpKernel, VrrpSocketHandle } from '../../../src/daemon/vrrp-kernel.js';
+import type { VrrpPacketHandler, VrrpSocketOptions } from '../../../src/netlink/vrrp-socket.js';
+import type { InterfaceAddress } from '../../../src/vrrp/from-config.js';
+import { decodeAdvert } from '../../../src/vrrp/packet.js';
+import type { VipSpec } from '../../../src/vrrp/settings.js';
+
+export class FakeKernel implements VrrpKernel {
+  readonly vips = new Set<string>();
+  readonly sent: Array<{ dst: string; priority: number; vrid: number }> = [];
+  readonly opened: VrrpSocketOptions[] = [];
+  closedSockets = 0;
+  readonly links = new Map<string, boolean>([['eth0', true], ['eth1', true]]);
+  linkListener: ((ifname: string, running: boolean) => void) | undefined;
+
+  async addresses(ifname: string): Promise<InterfaceAddress[] | undefined> {
+    if (!this.links.has(ifname)) return undefined;
+    return [{ family: 4, address: '198.18.0.2', tentative: false }];
+  }
+
+  async linkRunning(ifname: string): Promise<boolean | undefined> {
+    return this.links.get(ifname);
+  }
+
+  openSocket(opts: VrrpSocketOptions, _onPacket: VrrpPacketHandler): VrrpSocketHandle {
+    this.opened.push(opts);
+    return {
+      send: (payload, dst) => {
+        const d = decodeAdvert(payload, { family: opts.family, src: opts.source, dst });
+        if (!d.ok) throw new Error(`sent an undecodable advert: ${d.reason}`);
+        this.sent.push({ dst, priority: d.advert.priority, vrid: d.advert.vrid });
+      },
+      close: () => this.closedSockets++,
+    };
+  }
+
+  async addVip(ifname: string, vip: VipSpec): Promise<boolean> {
+    const key = `${ifname} ${vip.address}`;
+    const added = !this.vips.has(key);
+    this.vips.add(key);
+    return added;
+  }
+
+  async removeVip(ifname: string, vip: VipSpec): Promise<boolean> {
+    return this.vips.delete(`${ifname} ${vip.address}`);
+  }
+
+  announce(): void {}
+
+  watchLinks(onChange: (ifname: string, running: boolean) => void): { close(): void } {
+    this.linkListener = onChange;
+    return { close: () => (this.linkListener = undefined) };
+  }
+
+  close(): void {}
+}
+
+export function config(instances: string, groups = ''): Config {
+  const loaded = parseConfigText(`node: { name: t }\nvrrp:\n  instances:\n${instances}${groups}`, 'test.yaml');
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+  return loaded.config;
+}
+
+export const web = (priority = 100, vrid = 51) => `
+    - name: web
+      interface: eth0
+      vrid: ${vrid}
+      priority: ${priority}
+      advert_interval: 10ms
+      garp: { delay: 0s }
+      vips: [198.18.0.100/24]
+`;
+export const api = `
+    - name: api
+      interface: eth0
+      vrid: 52
+      advert_interval: 10ms
+      garp: { delay: 0s }
+      vips: [198.18.0.101/24]
+      track: { interfaces: [{ name: eth1, weight: 0 }] }
+`;
+
+export function logSink(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'debug', pretty: false, destination }), lines };
+}
+
+export const until = async (what: string, probe: () => boolean, timeoutMs = 2_000): Promise<void> => {
+  const end = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
