@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { callDaemon } from '../../../src/cli/control-client.js';
 import { Daemon, StartAborted } from '../../../src/daemon/daemon.js';
 import { createLogger } from '../../../src/daemon/log.js';
+import { inProcessVrrp } from './vrrp-fakes.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -47,7 +48,7 @@ describe('Daemon start', () => {
     const { configPath, socket } = setup();
     const aborter = new AbortController();
     const { log, messages } = logSink({ 'control socket ready': () => aborter.abort() });
-    await expect(Daemon.start({ configPath, log, signal: aborter.signal })).rejects.toBeInstanceOf(StartAborted);
+    await expect(Daemon.start({ configPath, log, signal: aborter.signal, startVrrp: inProcessVrrp() })).rejects.toBeInstanceOf(StartAborted);
     expect(messages).toContain('lvsd stopped');
     expect(messages).not.toContain('lvsd running');
     expect(existsSync(socket)).toBe(false);
@@ -57,7 +58,7 @@ describe('Daemon start', () => {
     const { configPath, socket } = setup();
     let reply: Promise<unknown> | undefined;
     const { log, messages } = logSink({ 'control socket ready': () => (reply = callDaemon(socket, 'reload')) });
-    const daemon = await Daemon.start({ configPath, log });
+    const daemon = await Daemon.start({ configPath, log, startVrrp: inProcessVrrp() });
     try {
       expect(await reply).toMatchObject({ ok: true, changed: false });
       expect(messages.indexOf('lvsd running')).toBeGreaterThan(-1);

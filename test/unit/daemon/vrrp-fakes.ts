@@ -1,11 +1,16 @@
 // Test doubles for the VRRP side of the daemon, shared by the manager and thread tests: a kernel
 // in memory that decodes every advert it is asked to send, configs with 10 ms adverts, a log
-// sink, and a bounded wait.
+// sink, a bounded wait, and the VRRP thread served in the test's own thread (the worker runs
+// from dist/, which unit tests do not use).
 import { Writable } from 'node:stream';
+import { MessageChannel } from 'node:worker_threads';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/daemon/log.js';
+import type { Logger } from '../../../src/daemon/log.js';
 import type { VrrpKernel, VrrpSocketHandle } from '../../../src/daemon/vrrp-kernel.js';
+import { relayedLogger, VrrpThreadHost } from '../../../src/daemon/vrrp-thread-host.js';
+import { VrrpThread } from '../../../src/daemon/vrrp-thread.js';
 import type { VrrpPacketHandler, VrrpSocketOptions } from '../../../src/netlink/vrrp-socket.js';
 import type { InterfaceAddress } from '../../../src/vrrp/from-config.js';
 import { decodeAdvert } from '../../../src/vrrp/packet.js';
@@ -104,3 +109,12 @@ export const until = async (what: string, probe: () => boolean, timeoutMs = 2_00
     await new Promise((r) => setTimeout(r, 5));
   }
 };
+
+/** Daemon's startVrrp for unit tests: the VRRP thread's host on a MessageChannel, in this thread. */
+export function inProcessVrrp(kernel: VrrpKernel = new FakeKernel()): (log: Logger) => VrrpThread {
+  return (log) => {
+    const { port1, port2 } = new MessageChannel();
+    new VrrpThreadHost(port2, { log: relayedLogger(port2, log.level), kernel, exit: () => port2.close() });
+    return VrrpThread.connect(port1, log);
+  };
+}
