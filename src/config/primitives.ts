@@ -81,12 +81,13 @@ export function name(description: string) {
     .describe(description);
 }
 
-/**
- * C0 control characters and DEL. Nothing lvsd passes on (interface names, paths, HTTP request
- * lines, log lines) can carry them safely: a NUL ends a C string early or makes Node throw, a
- * CR LF in a header starts a new header.
- */
-const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+// C0 control characters and DEL (\x00-\x1f, \x7f) are refused wherever lvsd passes a string on
+// (interface names, labels, paths, commands, HTTP request lines): a NUL ends a C string early or
+// makes Node throw, a CR LF in a header starts a new header, an escape sequence rewrites the
+// terminal of whoever reads the log.
+
+/** Commands keep tab and newline: a script passed to `sh -c` may contain them. */
+const CONTROL_EXCEPT_TAB_NEWLINE = /[\x00-\x08\x0b-\x1f\x7f]/;
 
 /** IFNAMSIZ (linux/if.h) counts the terminating NUL: names and labels hold 15 bytes. */
 const IFNAMSIZ = 16;
@@ -115,17 +116,13 @@ export function addressLabel(description: string) {
     .describe(description);
 }
 
-/**
- * A command run without a shell: program then arguments. execve() takes NUL-terminated strings
- * (Node refuses a NUL outright); other control characters are refused too, except tab and
- * newline, which a script passed to `sh -c` may contain.
- */
+/** A command run without a shell: program then arguments (execve() takes NUL-terminated strings). */
 export function argv(description: string) {
   const error = `${EXPECTED}a command as a list of strings [program, arg, ...]`;
   const clean = `${EXPECTED}an argument without NUL or control characters (tab and newline are allowed)`;
   return z
     .array(
-      z.string({ error }).min(1, { error, abort: true }).refine((arg) => !CONTROL_CHARACTER.test(arg.replace(/[\t\n]/g, '')), { error: clean }),
+      z.string({ error }).min(1, { error, abort: true }).refine((arg) => !CONTROL_EXCEPT_TAB_NEWLINE.test(arg), { error: clean }),
       { error },
     )
     .min(1, { error })

@@ -127,12 +127,17 @@ function describeValue(value: unknown): string {
   if (value === null) return 'an empty value';
   if (typeof value === 'string') {
     const shown = value.length > 40 ? `${value.slice(0, 37)}...` : value;
-    // Control characters are shown escaped (\u0000, \r\n), or the message would carry them.
-    return `"${shown.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1))}"`;
+    return `"${shown.replace(/[\x00-\x1f\x7f]/g, escapeControl)}"`;
   }
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return String(value);
+}
+
+/** Control characters are shown escaped (\u0000, \r\n), or the message would carry them. */
+function escapeControl(c: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 function valueAt(root: unknown, path: ConfigPath): unknown {

@@ -40,6 +40,7 @@ describe('control characters and lengths', () => {
     expect(errorsOf(withTop({ control: { socket: '/run/lvsd/\x1b.sock' } }))).toEqual([
       'control.socket: "/run/lvsd/\\u001b.sock" is not valid, expected an absolute path without control characters',
     ]);
+    expect(errorsOf(withTop({ control: { socket: '/run/a\x7fb' } }))[0]).toContain('"/run/a\\u007fb" is not valid');
     expect(errorsOf(withTop({ control: { socket: 'lvsd.sock' } }))).toHaveLength(1);
     expect(errorsOf(withInstances(instance({ track: { files: [{ path: 'weight\n' }] } })))).toHaveLength(1);
     expectClean(withInstances(instance({ track: { files: [{ path: '/run/lvsd/weight file' }] } })));
