@@ -164,8 +164,23 @@ function specialKindOfBytes(b: Uint8Array): SpecialAddressKind | undefined {
   return at(15) === 1 ? 'loopback' : undefined;
 }
 
+/**
+ * True when the text, if it is an address at all, is an ordinary one, judged from its first
+ * characters without parsing: an IPv4 first octet outside 0, 127, 169, 224-239 and 255, or an
+ * IPv6 first group that starts with 1-9 or a-e (so it is neither 0 nor ffxx nor fe80-febf).
+ * The loader checks every VIP and real server address; at 10,000 services the full parse of
+ * each would cost more than all the other address rules together.
+ */
+function surelyOrdinary(address: string): boolean {
+  const c = address.charCodeAt(0) | 0x20; // ASCII lowercase; digits are unchanged
+  if (address.includes(':')) return (c >= 0x31 && c <= 0x39) || (c >= 0x61 && c <= 0x65);
+  const first = parseInt(address, 10);
+  return !(first === 0 || first === 127 || first === 169 || first === 255 || (first >= 224 && first <= 239));
+}
+
 /** What kind of special address this is, or undefined for an ordinary unicast one (or not an address). */
 export function specialAddressKind(address: string): SpecialAddressKind | undefined {
+  if (surelyOrdinary(address)) return undefined;
   const bytes = ipToBytes(address);
   return bytes && specialKindOfBytes(bytes);
 }

@@ -102,11 +102,18 @@ describe('specialAddressKind', () => {
     ['169.254.0.1', 'link-local'],
     ['fe80::1', 'link-local'],
     ['::ffff:198.18.0.1', 'ipv4-mapped'],
+    ['0:0:0:0:0:ffff:c612:1', 'ipv4-mapped'],
+    ['FE80::1', 'link-local'],
+    ['FF02::1', 'multicast'],
+    ['0000::', 'unspecified'],
   ])('%s is %s', (address, kind) => {
     expect(specialAddressKind(address)).toBe(kind);
   });
 
-  it.each(['198.18.0.1', '0.0.0.1', '126.255.255.255', '128.0.0.1', '223.255.255.255', '240.0.0.1', '169.255.0.1', '2001:2::1', '::2', '::198.18.0.1', 'fec0::1', 'not an address'])(
+  it.each([
+    '198.18.0.1', '0.0.0.1', '126.255.255.255', '128.0.0.1', '168.254.0.1', '223.255.255.255', '240.0.0.1', '254.255.255.255', '169.255.0.1',
+    '2001:2::1', 'E000::1', 'efff::1', 'f::1', 'fe7f::1', 'fec0::1', 'FF::1', '::2', '::198.18.0.1', '0:0:0:0:0:fffe:c612:1', 'not an address', '127.x',
+  ])(
     '%s is ordinary', (address) => {
       expect(specialAddressKind(address)).toBeUndefined();
     },
