@@ -66,6 +66,7 @@ const metricsSchema = mapping(
       .refine((v) => parseHostPort(v) !== undefined, { error: LISTEN_ERROR })
       .default('127.0.0.1:9810')
       .describe('address:port of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9810 or [::1]:9810'),
+    ipvs_stats_interval: duration('how old the IPVS counters a scrape shows may be: the kernel table is read at most this often', PERIOD_MAX).prefault('10s'),
   },
   'Prometheus metrics endpoint',
 );

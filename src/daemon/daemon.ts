@@ -31,6 +31,7 @@ import type { ServiceId } from '../ipvs/types.js';
 import { ControlServer } from './control-server.js';
 import { releaseOnCrash } from './crash-exit.js';
 import { openKernelIpvs, type IpvsKernel } from './ipvs-kernel.js';
+import type { NetlinkSocketError } from '../netlink/errors.js';
 import { IpvsManager } from './ipvs-manager.js';
 import type { Logger } from './log.js';
 import { LoopDelayMonitor } from './loop-delay.js';
@@ -128,6 +129,9 @@ export class Daemon {
       ],
       realServers: () => this.realServerViews(),
       ipvsStats: () => this.ipvsStats(),
+    }, {
+      ipvsStatsIntervalMs: loaded.config.metrics.ipvs_stats_interval,
+      onIpvsStatsError: (err) => opts.log.warn({ err }, 'reading IPVS counters for metrics failed; serving the last ones'),
     });
   }
 
@@ -182,7 +186,9 @@ export class Daemon {
   }
 
   private async startIpvs(config: Config): Promise<void> {
-    this.ipvsClient = await (this.opts.openIpvs ?? openKernelIpvs)();
+    const onSocketError = (err: NetlinkSocketError): void =>
+      this.opts.log.warn({ err: err.message, failedRequests: err.failedRequests }, 'IPVS netlink socket error: requests in flight failed and will be retried');
+    this.ipvsClient = await (this.opts.openIpvs ?? (() => openKernelIpvs({ onSocketError })))();
     const t = config.ipvs.timeouts;
     if (t.tcp !== undefined || t.tcpfin !== undefined || t.udp !== undefined) {
       await this.ipvsClient.setTimeouts({

@@ -1,7 +1,9 @@
-// Prometheus metrics. Values that already live elsewhere (VRRP counters, health state, kernel
-// IPVS stats) are read at scrape time from a MetricsSource instead of being mirrored, so a
-// scrape always shows the truth and nothing has to be kept in sync. Values only the daemon knows
-// (reconciles, reloads) are recorded through the methods below.
+// Prometheus metrics. Values that already live elsewhere (VRRP counters, health state) are read
+// at scrape time from a MetricsSource instead of being mirrored, so a scrape always shows the
+// truth and nothing has to be kept in sync. Kernel IPVS counters are the exception: reading them
+// is a full table dump (10,000 services = 10,001 dumps), so scrapes are served from a snapshot
+// that is re-read at most once per `ipvsStatsIntervalMs`, in the background (IpvsStatsCache).
+// Values only the daemon knows (reconciles, reloads) are recorded through the methods below.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseHostPort } from '../config/address.js';
@@ -84,14 +86,68 @@ function perScrape<T>(read: () => Promise<T>): () => Promise<T> {
   return () => (current ??= read().finally(() => setImmediate(() => (current = undefined))));
 }
 
+/**
+ * The last IPVS counters read, refreshed when a scrape finds them older than `intervalMs`. The
+ * scrape that notices gets the snapshot it has (Prometheus counters tolerate a late sample; a
+ * scrape waiting on a kernel dump does not help anyone); only the very first scrape waits for a
+ * read. At most one read runs at a time, however many scrapes arrive.
+ */
+export class IpvsStatsCache {
+  private snapshot: IpvsStatsView[] | undefined;
+  private readAt = -Infinity;
+  private reading: Promise<IpvsStatsView[]> | undefined;
+  /** Kernel reads started so far. */
+  reads = 0;
+
+  constructor(
+    private readonly read: () => Promise<IpvsStatsView[]>,
+    private readonly intervalMs: number,
+    private readonly now: () => number = () => performance.now(),
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  async get(): Promise<IpvsStatsView[]> {
+    if (this.now() - this.readAt >= this.intervalMs) this.refresh();
+    return this.snapshot ?? (await this.reading) ?? [];
+  }
+
+  private refresh(): void {
+    if (this.reading) return;
+    this.reads++;
+    this.reading = this.read().then(
+      (views) => {
+        this.snapshot = views;
+        this.readAt = this.now();
+        return views;
+      },
+      (err: unknown) => {
+        // Keep serving the last snapshot; try again at the next interval, not at every scrape.
+        this.readAt = this.now();
+        this.onError(err);
+        return this.snapshot ?? [];
+      },
+    );
+    void this.reading.finally(() => (this.reading = undefined));
+  }
+}
+
+export interface DaemonMetricsOptions {
+  /** How old the IPVS counters a scrape shows may be (default 10 s). */
+  ipvsStatsIntervalMs?: number;
+  /** Told when a background IPVS read fails (the last snapshot keeps being served). */
+  onIpvsStatsError?: (err: unknown) => void;
+}
+
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly reconciles: Counter<'result'>;
   private readonly reconcileSeconds: Histogram;
   private readonly reloads: Counter<'result'>;
   private readonly configInfo: Gauge<'hash'>;
+  private readonly ipvsStats: IpvsStatsCache;
 
-  constructor(source: MetricsSource) {
+  constructor(source: MetricsSource, opts: DaemonMetricsOptions = {}) {
+    this.ipvsStats = new IpvsStatsCache(() => source.ipvsStats(), opts.ipvsStatsIntervalMs ?? 10_000, undefined, opts.onIpvsStatsError);
     const r = this.registry;
     // The VRRP views come from the VRRP thread: one round trip per scrape.
     const vrrp = perScrape(() => source.vrrp());
@@ -126,11 +182,10 @@ export class DaemonMetrics {
     mirroredGauge(r, 'lvsd_realserver_weight', 'Weight programmed in IPVS for each real server', ['service', 'server'], () =>
       source.realServers().map((s) => [{ service: s.service, server: s.server }, s.weight]),
     );
-    // One kernel dump per scrape, shared by every IPVS family below.
-    const ipvsStats = perScrape(() => source.ipvsStats());
+    // One cached snapshot, shared by every IPVS family below.
     const ipvs = async (pick: (s: IpvsStatsView) => number | undefined): Promise<Array<[Labels, number]>> => {
       const out: Array<[Labels, number]> = [];
-      for (const s of await ipvsStats()) {
+      for (const s of await this.ipvsStats.get()) {
         const v = pick(s);
         if (v !== undefined) out.push([{ service: s.service, server: s.server ?? '' }, v]);
       }

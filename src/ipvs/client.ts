@@ -3,7 +3,7 @@
 // in call order and the kernel applies them in that order. Errors are KernelErrors carrying the
 // errno and a sentence naming the object, e.g.
 // "add service tcp 198.18.0.100:80: scheduler 'foo' not available in this kernel (modprobe ip_vs_foo?) (ENOENT)".
-import { toKernelError } from '../netlink/errors.js';
+import { NetlinkSocketError, toKernelError } from '../netlink/errors.js';
 import { GenlSocket, type GenlMessage, type GenlSocketOptions } from '../netlink/genl.js';
 import { decodeDestination, decodeInfo, decodeService, decodeSyncDaemon, decodeTimeouts, request } from './codec.js';
 import { Cmd, CmdAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
@@ -21,7 +21,10 @@ import type {
   Timeouts,
 } from './types.js';
 
-export type IpvsClientOptions = Pick<GenlSocketOptions, 'netns' | 'window' | 'timeoutMs' | 'recvBufferSize' | 'socket'>;
+export type IpvsClientOptions = Pick<GenlSocketOptions, 'netns' | 'window' | 'timeoutMs' | 'recvBufferSize' | 'socket' | 'onSocketError'>;
+
+/** Full reads attempted when a socket error (ENOBUFS) cuts one short. */
+const READ_ATTEMPTS = 3;
 
 /** Sentences for the errnos ip_vs_ctl.c returns, per kind of request. */
 type Describe = (errno: number) => string | undefined;
@@ -192,8 +195,21 @@ export class IpvsClient {
     await this.write(Cmd.DEL_DEST, request.destinationId(id, d), () => [`delete real server ${destName(d)} of ${serviceName(id)}`, describeDestination(id, d)]);
   }
 
-  /** Every service with its real servers; destination dumps are issued together and run one by one. */
+  /**
+   * Every service with its real servers; destination dumps are issued together and run one by one.
+   * A socket error (ENOBUFS) fails the dumps in flight; the read then starts over, a few times.
+   */
   async read(): Promise<KernelIpvs> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.readOnce();
+      } catch (err) {
+        if (!(err instanceof NetlinkSocketError) || attempt >= READ_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private async readOnce(): Promise<KernelIpvs> {
     const services = await this.services();
     const destinations = await Promise.all(services.map((s) => this.destinations(s)));
     return { services: services.map((service, i) => ({ service, destinations: destinations[i] ?? [] })) };

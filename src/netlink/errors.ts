@@ -27,6 +27,27 @@ export class NetlinkErrnoError extends Error {
   }
 }
 
+/**
+ * The socket itself reported an error, most often ENOBUFS: the kernel dropped messages for this
+ * socket because its receive buffer was full (a burst of notifications, or of ACKs). The replies
+ * to the requests in flight may be among them, so those requests fail with this error and their
+ * callers re-read or retry; the socket stays usable.
+ */
+export class NetlinkSocketError extends Error {
+  override readonly name = 'NetlinkSocketError';
+  readonly code: string;
+  constructor(
+    override readonly cause: Error,
+    /** Requests that were in flight and failed because of it. */
+    readonly failedRequests = 0,
+  ) {
+    const e = cause as Error & { code?: unknown };
+    const code = typeof e.code === 'string' ? e.code : 'socket error';
+    super(`netlink socket: ${code === 'ENOBUFS' ? 'ENOBUFS (receive buffer overrun, messages were dropped)' : cause.message}`);
+    this.code = code;
+  }
+}
+
 export function errnoName(errno: number): string {
   return nameByErrno.get(errno) ?? `errno ${errno}`;
 }

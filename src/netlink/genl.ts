@@ -7,11 +7,17 @@
 //    window so the ACKs never overrun the socket's receive buffer;
 //  - requests issued in the same tick go out as one sendmsg(2): the kernel processes every
 //    message of a datagram in order and acknowledges each on its own;
-//  - dumps, one at a time (the kernel allows only one per socket), in order with other requests;
+//  - dumps, one at a time (the kernel allows only one per socket), in their own queue: requests
+//    queued behind a dump do not wait for it, so a full table read (10,000 dumps) never holds
+//    back a health-driven weight change; a dump still sees every request sent before it;
+//  - a socket error (ENOBUFS: the kernel dropped replies because the receive buffer was full)
+//    fails only the requests whose replies may be lost, i.e. those in flight; queued ones carry
+//    on. A dump that was running goes on in the kernel after ours is failed, so the next dump
+//    waits for its DONE (else the kernel answers EBUSY);
 //  - family resolution through the nlctrl family.
 import { RawNetlinkSocket } from 'netlink';
 import { align4, parseAttrs, read, str, type AttrMap } from './attrs.js';
-import { NetlinkErrnoError } from './errors.js';
+import { NetlinkErrnoError, NetlinkSocketError } from './errors.js';
 import { inNetns } from './native.js';
 
 const NETLINK_GENERIC = 16;
@@ -72,6 +78,8 @@ export interface GenlSocketOptions {
   netns?: string;
   /** Use this socket instead of opening one (tests). */
   socket?: DatagramSocket;
+  /** Told about every socket error (after the affected requests have been failed), e.g. to log it. */
+  onSocketError?: (err: NetlinkSocketError) => void;
 }
 
 /**
@@ -91,6 +99,35 @@ interface Request {
   parts: GenlMessage[] | undefined;
   /** performance.now() after which the request is failed as timed out; set when sent. */
   deadline: number;
+}
+
+/** First-in first-out by a moving index, not shift(): bulk applies queue tens of thousands. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    const item = this.items[this.head];
+    if (item === undefined) return undefined;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Empties the queue and returns what it held. */
+  drain(): T[] {
+    const rest = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
 }
 
 /** Builds one netlink message carrying a generic netlink command. */
@@ -122,13 +159,17 @@ export class GenlSocket {
   private readonly window: number;
   private readonly maxBatchBytes: number;
   private readonly timeoutMs: number;
-  /** Jobs not yet sent: queue[head] is next. An index, not shift(): bulk applies queue thousands. */
-  private queue: Request[] = [];
-  private head = 0;
+  /** Requests (not dumps) not yet sent, in call order. */
+  private readonly requests = new Fifo<Request>();
+  /** Dumps not yet sent, in call order; one runs at a time. */
+  private readonly dumps = new Fifo<Request>();
   private readonly inFlight = new Map<number, Request>();
   private outbox: Buffer[] = [];
   private flushScheduled = false;
   private dumpInFlight = false;
+  /** Sequence number of a dump we gave up on that the kernel is still running, until its DONE. */
+  private abandonedDump: { seq: number; timer: NodeJS.Timeout } | undefined;
+  private readonly onSocketError: ((err: NetlinkSocketError) => void) | undefined;
   /** One timer checks deadlines while requests are in flight, not one timer per request. */
   private sweeper: NodeJS.Timeout | undefined;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
@@ -143,7 +184,8 @@ export class GenlSocket {
     this.sock = opts.socket ?? (opts.netns ? inNetns(opts.netns, open) : open());
     this.port = this.sock.address().port;
     this.sock.on('message', (msg) => this.receive(msg));
-    this.sock.on('error', (err) => this.failAll(err));
+    this.onSocketError = opts.onSocketError;
+    this.sock.on('error', (err) => this.socketError(err));
     this.sock.unref();
   }
 
@@ -178,8 +220,12 @@ export class GenlSocket {
 
   close(): void {
     if (this.closed) return;
-    this.failAll(new Error('generic netlink socket closed'));
+    const err = new Error('generic netlink socket closed');
     this.closed = true;
+    this.failInFlight(err);
+    for (const job of [...this.requests.drain(), ...this.dumps.drain()]) job.reject(err);
+    if (this.abandonedDump) clearTimeout(this.abandonedDump.timer);
+    this.abandonedDump = undefined;
     this.sock.close();
   }
 
@@ -187,27 +233,28 @@ export class GenlSocket {
     if (this.closed) return Promise.reject(new Error('generic netlink socket is closed'));
     const dump = (flags & NLM_F_DUMP) === NLM_F_DUMP;
     return new Promise((resolve, reject) => {
-      this.queue.push({ family, flags, cmd, version, attrs, dump, resolve, reject, parts: undefined, deadline: 0 });
+      (dump ? this.dumps : this.requests).push({ family, flags, cmd, version, attrs, dump, resolve, reject, parts: undefined, deadline: 0 });
       this.pump();
     });
   }
 
-  /** Moves queued jobs into flight while the window allows, keeping their order. */
+  /**
+   * Moves queued jobs into flight while the window allows: requests first, in call order, then
+   * the next dump when none is running. Requests queued before a dump are thus sent before it.
+   */
   private pump(): void {
     const deadline = performance.now() + this.timeoutMs;
     while (this.inFlight.size < this.window) {
-      const job = this.queue[this.head];
-      if (!job || (job.dump && this.dumpInFlight)) break;
-      this.head++;
-      if (job.dump) this.dumpInFlight = true;
+      let job = this.requests.shift();
+      if (!job && !this.dumpInFlight && !this.abandonedDump) {
+        job = this.dumps.shift();
+        if (job) this.dumpInFlight = true;
+      }
+      if (!job) break;
       this.seq = (this.seq + 1) >>> 0 || 1;
       job.deadline = deadline;
       this.inFlight.set(this.seq, job);
       this.outbox.push(genlFrame(job.family, job.flags, this.seq, this.port, job.cmd, job.version, job.attrs));
-    }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
     }
     if (this.inFlight.size > 0 && !this.sweeper) {
       // An open request keeps the process alive; an idle socket does not.
@@ -254,7 +301,12 @@ export class GenlSocket {
       const at = off + NLMSG_HDRLEN;
       off += align4(len);
       const req = this.inFlight.get(seq);
-      if (!req) continue; // late reply to a request that timed out, or a stray notification
+      if (!req) {
+        // Late reply to a request that timed out, a stray notification, or the rest of an
+        // abandoned dump: once that one ends, the kernel takes the next dump.
+        if (seq === this.abandonedDump?.seq && (type === NLMSG_DONE || type === NLMSG_ERROR)) this.dumpAbandonedEnded();
+        continue;
+      }
       if (type === NLMSG_ERROR) {
         const errno = len >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(at) : 0;
         this.settle(seq, errno === 0 ? undefined : new NetlinkErrnoError(errno));
@@ -296,12 +348,34 @@ export class GenlSocket {
     }
   }
 
-  /** A socket error (e.g. ENOBUFS: replies were dropped) leaves no request's outcome known. */
-  private failAll(err: Error): void {
-    const queued = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
+  /**
+   * A socket error (ENOBUFS: the kernel dropped replies for lack of receive buffer) leaves the
+   * outcome of every request in flight unknown: they fail (their callers retry or re-read);
+   * queued ones were not sent and go out as usual.
+   */
+  private socketError(cause: Error): void {
+    if (this.closed) return;
+    const err = new NetlinkSocketError(cause, this.inFlight.size);
+    for (const [seq, req] of this.inFlight) {
+      if (req.dump && !this.abandonedDump) {
+        // Give the kernel's dump the request timeout to finish; then assume it is gone.
+        const timer = setTimeout(() => this.dumpAbandonedEnded(), this.timeoutMs);
+        timer.unref();
+        this.abandonedDump = { seq, timer };
+      }
+    }
+    this.failInFlight(err);
+    this.onSocketError?.(err);
+  }
+
+  private dumpAbandonedEnded(): void {
+    if (!this.abandonedDump) return;
+    clearTimeout(this.abandonedDump.timer);
+    this.abandonedDump = undefined;
+    if (!this.closed) this.pump();
+  }
+
+  private failInFlight(err: Error): void {
     for (const seq of [...this.inFlight.keys()]) this.settle(seq, err);
-    for (const job of queued) job.reject(err);
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Server } from 'node:http';
-import { DaemonMetrics, serveMetrics, type MetricsSource } from '../../../src/daemon/metrics.js';
+import { DaemonMetrics, IpvsStatsCache, serveMetrics, type IpvsStatsView, type MetricsSource } from '../../../src/daemon/metrics.js';
 
 const source = (): MetricsSource & { dumps: number; vrrpReads: number } => {
   const s = {
@@ -35,7 +35,7 @@ let server: Server | undefined;
 afterEach(() => server?.close());
 
 describe('metrics', () => {
-  it('exposes every family with values read at scrape time, one kernel dump and one VRRP thread read per scrape', async () => {
+  it('exposes every family with values read at scrape time, one kernel dump for every IPVS family and one VRRP thread read per scrape', async () => {
     const src = source();
     const m = new DaemonMetrics(src);
     m.recordReconcile(true, 0.004);
@@ -56,6 +56,57 @@ describe('metrics', () => {
     expect(text).toContain('lvsd_event_loop_delay_seconds{loop="main",quantile="0.99"} 0.25');
     expect(src.dumps).toBe(1);
     expect(src.vrrpReads).toBe(1);
+  });
+
+  it('serves IPVS counters from a snapshot: scrapes within the interval read the kernel once', async () => {
+    const src = source();
+    const m = new DaemonMetrics(src, { ipvsStatsIntervalMs: 60_000 });
+    for (let i = 0; i < 5; i++) expect(await m.registry.metrics()).toContain('lvsd_ipvs_connections_total{service="web",server=""} 10');
+    expect(src.dumps).toBe(1);
+  });
+
+  it('refreshes the IPVS snapshot in the background once it is older than the interval, one read at a time', async () => {
+    let clock = 0;
+    let reads = 0;
+    const pending: Array<(v: IpvsStatsView[]) => void> = [];
+    const view = (connections: number): IpvsStatsView[] => [{ service: 'web', connections, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 }];
+    const cache = new IpvsStatsCache(() => (reads++, new Promise((resolve) => pending.push(resolve))), 10_000, () => clock);
+    const first = cache.get(); // nothing cached yet: the first scrape waits
+    pending.shift()?.(view(1));
+    expect((await first)[0]?.connections).toBe(1);
+    clock = 9_999;
+    expect((await cache.get())[0]?.connections).toBe(1);
+    expect(reads).toBe(1);
+    clock = 10_000; // stale: served at once from the snapshot while the kernel is read again
+    expect((await cache.get())[0]?.connections).toBe(1);
+    expect((await cache.get())[0]?.connections).toBe(1);
+    expect(reads).toBe(2);
+    pending.shift()?.(view(2));
+    await new Promise((r) => setImmediate(r));
+    expect((await cache.get())[0]?.connections).toBe(2);
+    expect(reads).toBe(2);
+  });
+
+  it('keeps serving the last IPVS snapshot when a read fails, and reports the error', async () => {
+    let clock = 0;
+    let fail = false;
+    const errors: unknown[] = [];
+    const cache = new IpvsStatsCache(
+      async () => {
+        if (fail) throw new Error('ENOBUFS');
+        return [{ service: 'web', connections: 3, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 }];
+      },
+      1_000,
+      () => clock,
+      (e) => errors.push(e),
+    );
+    expect(await cache.get()).toHaveLength(1);
+    fail = true;
+    clock = 5_000;
+    await cache.get();
+    await new Promise((r) => setImmediate(r));
+    expect((await cache.get())[0]?.connections).toBe(3);
+    expect(errors).toHaveLength(1);
   });
 
   it('serves /metrics over HTTP and 404s anything else', async () => {

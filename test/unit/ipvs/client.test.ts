@@ -8,6 +8,11 @@ import { dumped } from './golden.js';
 
 const IPVS_FAMILY = 0x1c;
 const tick = () => new Promise((r) => setImmediate(r));
+/** A reply's promise chain ends in a new request, which goes out on the tick after. */
+const ticks = async () => {
+  await tick();
+  await tick();
+};
 
 /** Opens a client on a fake kernel that knows the IPVS family. */
 async function openClient(): Promise<{ kernel: FakeKernel; client: IpvsClient }> {
@@ -62,6 +67,54 @@ describe('IpvsClient', () => {
     // The captured reply without its genl header: the fake adds its own.
     kernel.reply(q, [[Buffer.from(dumped.serviceTcpRr, 'hex').subarray(4)]], 'done');
     expect(await listing).toMatchObject([{ protocol: 'tcp', address: '198.18.0.100', port: 80, scheduler: 'rr', persistence: 0 }]);
+    client.close();
+  });
+
+  it('sends a weight change at once while a full read is under way, and it completes before the read ends', async () => {
+    const { kernel, client } = await openClient();
+    let readDone = false;
+    const reading = client.read().then((t) => ((readDone = true), t));
+    await ticks();
+    const list = kernel.unanswered.find((r) => r.cmd === Cmd.GET_SERVICE);
+    if (!list) throw new Error('no service dump');
+    const svc = Buffer.from(dumped.serviceTcpRr, 'hex').subarray(4);
+    kernel.reply(list, [[svc], [svc], [svc]], 'done'); // three services: three destination dumps queue up
+    await ticks();
+    expect(kernel.unanswered.filter((r) => r.cmd === Cmd.GET_DEST)).toHaveLength(1);
+    const write = client.updateDestination(web, { address: '198.18.1.11', port: 80, forwarding: 'dr', weight: 7, upperThreshold: 0, lowerThreshold: 0 });
+    await ticks();
+    const set = kernel.unanswered.find((r) => r.cmd === Cmd.SET_DEST);
+    if (!set) throw new Error('the weight change waited behind the destination dumps');
+    kernel.reply(set, [], { errno: 0 });
+    await write;
+    expect(readDone).toBe(false);
+    for (let i = 0; i < 3; i++) {
+      const d = kernel.unanswered.find((r) => r.cmd === Cmd.GET_DEST);
+      if (!d) throw new Error('destination dump expected');
+      kernel.reply(d, [[Buffer.from(dumped.destTcpMasq, 'hex').subarray(4)]], 'done');
+      await ticks();
+    }
+    expect((await reading).services).toHaveLength(3);
+    client.close();
+  });
+
+  it('starts a full read over when a socket error (ENOBUFS) cuts it short', async () => {
+    const { kernel, client } = await openClient();
+    const reading = client.read();
+    await ticks();
+    const first = kernel.unanswered.find((r) => r.cmd === Cmd.GET_SERVICE);
+    if (!first) throw new Error('no service dump');
+    kernel.emit('error', Object.assign(new Error('recvmsg: No buffer space available'), { code: 'ENOBUFS' }));
+    kernel.reply(first, [], 'done'); // the abandoned dump ends in the kernel
+    await ticks();
+    const again = kernel.unanswered.find((r) => r.cmd === Cmd.GET_SERVICE && r.seq !== first.seq);
+    if (!again) throw new Error('the read was not retried');
+    kernel.reply(again, [[Buffer.from(dumped.serviceTcpRr, 'hex').subarray(4)]], 'done');
+    await ticks();
+    const d = kernel.unanswered.find((r) => r.cmd === Cmd.GET_DEST);
+    if (!d) throw new Error('destination dump expected');
+    kernel.reply(d, [], 'done');
+    expect((await reading).services.map((r) => r.service.port)).toEqual([80]);
     client.close();
   });
 });

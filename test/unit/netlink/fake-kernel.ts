@@ -28,6 +28,11 @@ export class FakeKernel extends EventEmitter implements DatagramSocket {
   ref() {}
   unref() {}
   close() {}
+  /** Sends part of a multipart (dump) reply to `req`, leaving it unanswered. */
+  part(req: Received, data: Buffer[][]) {
+    this.emit('message', Buffer.concat(data.map((attrs) => genlFrame(req.type, 0x2, req.seq, 4242, req.cmd, 1, attrs))));
+  }
+
   /** Answers `req` with data messages (cmd, attrs) and then an ACK, ERROR or DONE. */
   reply(req: Received, data: Buffer[][], end: { errno: number } | 'done') {
     const i = this.unanswered.indexOf(req);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAttrs, read, u16, u32 } from '../../../src/netlink/attrs.js';
-import { NetlinkErrnoError, toKernelError } from '../../../src/netlink/errors.js';
+import { NetlinkErrnoError, NetlinkSocketError, toKernelError } from '../../../src/netlink/errors.js';
 import { GenlSocket } from '../../../src/netlink/genl.js';
 import { FakeKernel } from './fake-kernel.js';
 
@@ -88,17 +88,74 @@ describe('GenlSocket', () => {
     s.close();
   });
 
-  it('fails every pending request when the socket reports an error (e.g. ENOBUFS)', async () => {
+  it('a request issued while a long dump runs is sent and answered before the dump ends', async () => {
     const k = new FakeKernel();
-    const s = new GenlSocket({ socket: k, window: 1 });
+    const s = new GenlSocket({ socket: k });
+    const table = s.dump(30, 4, 1);
+    const more = s.dump(30, 8, 1); // a full read queues thousands of these
+    await tick();
+    const d1 = k.unanswered[0];
+    if (!d1) throw new Error('dump expected');
+    k.part(d1, [[u16(1, 1)]]); // the dump is under way
+    let dumpDone = false;
+    void table.then(() => (dumpDone = true));
+    const write = s.request(30, 6, 1, [u32(4, 77)]);
+    await tick();
+    const w = k.unanswered.find((r) => r.cmd === 6);
+    if (!w) throw new Error('the write waited for the dump');
+    k.reply(w, [], { errno: 0 });
+    await write;
+    expect(dumpDone).toBe(false);
+    k.reply(d1, [[u16(1, 2)]], 'done');
+    expect((await table).map((m) => read.u16(m.attrs.get(1), 'x'))).toEqual([1, 2]);
+    await tick();
+    const d2 = k.unanswered.find((r) => r.cmd === 8);
+    if (!d2) throw new Error('second dump expected');
+    k.reply(d2, [], 'done');
+    await more;
+    s.close();
+  });
+
+  it('on a socket error (ENOBUFS) fails the requests in flight, sends the queued ones, and survives', async () => {
+    const k = new FakeKernel();
+    const seen: string[] = [];
+    const s = new GenlSocket({ socket: k, window: 1, onSocketError: (e) => seen.push(e.code) });
     const p1 = s.request(30, 1, 1, []);
     const p2 = s.request(30, 1, 1, []);
     await tick();
-    k.emit('error', new Error('recvmsg: ENOBUFS'));
-    await expect(p1).rejects.toThrow(/ENOBUFS/);
-    await expect(p2).rejects.toThrow(/ENOBUFS/);
+    k.emit('error', Object.assign(new Error('recvmsg: No buffer space available'), { code: 'ENOBUFS', errno: 105 }));
+    const err: unknown = await p1.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetlinkSocketError);
+    expect((err as Error).message).toMatch(/ENOBUFS/);
+    expect(seen).toEqual(['ENOBUFS']);
+    await tick();
+    const q2 = k.unanswered.at(-1);
+    if (!q2) throw new Error('the queued request was not sent');
+    k.reply(q2, [], { errno: 0 });
+    await expect(p2).resolves.toEqual([]);
     s.close();
     await expect(s.request(30, 1, 1, [])).rejects.toThrow(/closed/);
+  });
+
+  it('after a socket error fails a dump, the next dump waits for the abandoned one to end in the kernel', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k });
+    const first = s.dump(30, 4, 1);
+    await tick();
+    const d1 = k.unanswered[0];
+    if (!d1) throw new Error('dump expected');
+    k.emit('error', Object.assign(new Error('recvmsg'), { code: 'ENOBUFS' }));
+    await expect(first).rejects.toBeInstanceOf(NetlinkSocketError);
+    const retry = s.dump(30, 4, 1); // the caller retries at once
+    await tick();
+    expect(k.unanswered.filter((r) => r.cmd === 4 && r.seq !== d1.seq)).toEqual([]); // EBUSY otherwise
+    k.reply(d1, [[u16(1, 1)]], 'done'); // the kernel finishes the old dump; its parts are ignored
+    await tick();
+    const d2 = k.unanswered.find((r) => r.cmd === 4 && r.seq !== d1.seq);
+    if (!d2) throw new Error('the retried dump was not sent');
+    k.reply(d2, [[u16(1, 5)]], 'done');
+    expect((await retry).map((m) => read.u16(m.attrs.get(1), 'x'))).toEqual([5]);
+    s.close();
   });
 
   it('times out a request the kernel never answers', async () => {
