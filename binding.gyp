@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/ip_address.cc",
         "native/link_layer.cc",
+        "native/netlink_options.cc",
         "native/netns.cc",
         "native/syscall_error.cc",
         "native/vrrp_socket.cc"

@@ -3,13 +3,14 @@
 #include <napi.h>
 
 #include "link_layer.h"
+#include "netlink_options.h"
 #include "netns.h"
 #include "vrrp_socket.h"
 
 namespace {
 
 // Bumped whenever the exports below change shape, so a stale build is reported, not misused.
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), kAbiVersion);
@@ -23,6 +24,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hardwareAddress", Napi::Function::New(env, lvsd::HardwareAddress));
   exports.Set("sendFrame", Napi::Function::New(env, lvsd::SendFrame));
   exports.Set("sendIcmp6", Napi::Function::New(env, lvsd::SendIcmp6));
+  exports.Set("netlinkNoEnobufs", Napi::Function::New(env, lvsd::NetlinkNoEnobufs));
+  exports.Set("netlinkDrops", Napi::Function::New(env, lvsd::NetlinkDrops));
   return exports;
 }
 

@@ -43,7 +43,7 @@ export class NetlinkSocketError extends Error {
   ) {
     const e = cause as Error & { code?: unknown };
     const code = typeof e.code === 'string' ? e.code : 'socket error';
-    super(`netlink socket: ${code === 'ENOBUFS' ? 'ENOBUFS (receive buffer overrun, messages were dropped)' : cause.message}`);
+    super(`netlink socket: ${code === 'ENOBUFS' ? `ENOBUFS (receive buffer overrun: ${cause.message})` : cause.message}`);
     this.code = code;
   }
 }

@@ -10,15 +10,16 @@
 //  - dumps, one at a time (the kernel allows only one per socket), in their own queue: requests
 //    queued behind a dump do not wait for it, so a full table read (10,000 dumps) never holds
 //    back a health-driven weight change; a dump still sees every request sent before it;
-//  - a socket error (ENOBUFS: the kernel dropped replies because the receive buffer was full)
-//    fails only the requests whose replies may be lost, i.e. those in flight; queued ones carry
-//    on. A dump that was running goes on in the kernel after ours is failed, so the next dump
-//    waits for its DONE (else the kernel answers EBUSY);
+//  - dropped replies (the receive buffer was full; the socket has NETLINK_NO_ENOBUFS, see
+//    native/netlink_options.cc, so the kernel's drop count tells, read once a second while
+//    requests are in flight) or a socket error fail only the requests whose replies may be
+//    lost, i.e. those in flight; queued ones carry on. A dump that was running goes on in the
+//    kernel after ours is failed, so the next dump waits for its DONE (else EBUSY);
 //  - family resolution through the nlctrl family.
 import { RawNetlinkSocket } from 'netlink';
 import { align4, parseAttrs, read, str, type AttrMap } from './attrs.js';
 import { NetlinkErrnoError, NetlinkSocketError } from './errors.js';
-import { inNetns } from './native.js';
+import { inNetns, native } from './native.js';
 
 const NETLINK_GENERIC = 16;
 const NLMSG_HDRLEN = 16;
@@ -170,6 +171,9 @@ export class GenlSocket {
   /** Sequence number of a dump we gave up on that the kernel is still running, until its DONE. */
   private abandonedDump: { seq: number; timer: NodeJS.Timeout } | undefined;
   private readonly onSocketError: ((err: NetlinkSocketError) => void) | undefined;
+  /** The kernel's count of messages dropped for this socket, when it is a real one. */
+  private readonly drops: (() => number) | undefined;
+  private dropped = 0;
   /** One timer checks deadlines while requests are in flight, not one timer per request. */
   private sweeper: NodeJS.Timeout | undefined;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
@@ -183,6 +187,13 @@ export class GenlSocket {
     const open = (): DatagramSocket => new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize, sendBufferSize: 1024 * 1024 });
     this.sock = opts.socket ?? (opts.netns ? inNetns(opts.netns, open) : open());
     this.port = this.sock.address().port;
+    if (!opts.socket) {
+      // netlink@0.3.0 aborts the process when the kernel flags ENOBUFS (native/netlink_options.cc):
+      // drops stay quiet and counted instead, and sweep() fails the requests they may have hit.
+      const port = this.port;
+      native().netlinkNoEnobufs(port);
+      this.drops = () => native().netlinkDrops(port);
+    }
     this.sock.on('message', (msg) => this.receive(msg));
     this.onSocketError = opts.onSocketError;
     this.sock.on('error', (err) => this.socketError(err));
@@ -325,8 +336,17 @@ export class GenlSocket {
     }
   }
 
-  /** Fails the requests past their deadline (at most `window` of them to look at). */
+  /**
+   * Fails the requests past their deadline (at most `window` of them to look at), or all in
+   * flight when the kernel dropped messages for us since the last look (a lost ACK or dump part).
+   */
   private sweep(): void {
+    const dropped = this.drops?.() ?? 0;
+    if (dropped !== this.dropped) {
+      const lost = dropped - this.dropped;
+      this.dropped = dropped;
+      this.socketError(Object.assign(new Error(`${lost} messages dropped`), { code: 'ENOBUFS' }));
+    }
     const now = performance.now();
     for (const [seq, req] of this.inFlight) {
       if (req.deadline <= now) this.settle(seq, new Error(`generic netlink request timed out after ${this.timeoutMs} ms`));

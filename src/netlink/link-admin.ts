@@ -1,16 +1,16 @@
 // Bringing a link administratively up or down (RTM_SETLINK with IFF_UP in ifi_change), for the
 // tunnel device a TUN real server decapsulates on. Opens its socket in the current network namespace.
-import { createRtNetlink } from 'netlink';
 import { toKernelError } from './errors.js';
+import { RtSocket } from './rt-socket.js';
 
 export async function setLinkUp(ifindex: number, up: boolean, ifname = `#${ifindex}`): Promise<void> {
-  const socket = createRtNetlink();
+  const socket = new RtSocket();
   try {
     // ifi_change masks which flags the request touches, so only IFF_UP changes.
-    await socket.setLink({ index: ifindex, flags: up ? { up: true } : {}, change: { up: true } });
+    await socket.request((o) => socket.rt.setLink({ index: ifindex, flags: up ? { up: true } : {}, change: { up: true } }, undefined, o));
   } catch (err) {
     throw toKernelError(err, `set ${ifname} ${up ? 'up' : 'down'}`);
   } finally {
-    socket.socket.close();
+    socket.close();
   }
 }

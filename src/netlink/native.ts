@@ -44,9 +44,13 @@ export interface NativeAddon {
   sendFrame(ifname: string, frame: Buffer): void;
   /** Sends one ICMPv6 message (checksum filled by the kernel) with hop limit 255 from `src`. */
   sendIcmp6(ifname: string, src: string, dst: string, message: Buffer): void;
+  /** Sets NETLINK_NO_ENOBUFS on this process's netlink socket bound to `port` (see native/netlink_options.cc). */
+  netlinkNoEnobufs(port: number): void;
+  /** Messages the kernel dropped for this process's netlink socket bound to `port` (SK_MEMINFO_DROPS). */
+  netlinkDrops(port: number): number;
 }
 
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 let addon: NativeAddon | undefined;
 
 /** The loaded addon; throws a sentence telling the operator how to build it if it is missing. */

@@ -1,10 +1,11 @@
 // Default routes of the main table over rtnetlink (RTM_GETROUTE dump), for the real-server
 // checks: which interface faces the clients (DR/TUN uplink) and whether replies go back through
 // the director (NAT). Opens its socket in the current network namespace.
-import { createRtNetlink, rt } from 'netlink';
+import type { rt } from 'netlink';
 import { parseAttrs } from './attrs.js';
 import { toKernelError } from './errors.js';
 import { ipFromBytes } from './ip-address.js';
+import { RtSocket } from './rt-socket.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -57,13 +58,13 @@ function entriesOf(msg: rt.RouteMessage, family: 4 | 6): DefaultRouteEntry[] {
 
 /** IPv4 and IPv6 default routes of the main table (unicast only: no unreachable/blackhole). */
 export async function listDefaultRoutes(): Promise<DefaultRouteEntry[]> {
-  const socket = createRtNetlink();
+  const socket = new RtSocket();
   try {
     const out: DefaultRouteEntry[] = [];
     for (const [family, af] of [[4, AF_INET], [6, AF_INET6]] as const) {
       let messages: rt.RouteMessage[];
       try {
-        messages = await socket.getRoutes({ family: af });
+        messages = await socket.request((o) => socket.rt.getRoutes({ family: af }, undefined, o));
       } catch (err) {
         throw toKernelError(err, `list IPv${family} routes`);
       }
@@ -71,6 +72,6 @@ export async function listDefaultRoutes(): Promise<DefaultRouteEntry[]> {
     }
     return out;
   } finally {
-    socket.socket.close();
+    socket.close();
   }
 }

@@ -3,12 +3,14 @@
 // watching addresses so a VIP removed behind our back is noticed.
 //
 // Every socket belongs to the network namespace that was current when it was opened; open them
-// inside inNetns() (src/netlink/native.ts) to manage another namespace.
+// inside inNetns() (src/netlink/native.ts) to manage another namespace. Socket errors (ENOBUFS)
+// are handled as rt-socket.ts says; the watches also re-sync after one (Watch below).
 import { isIPv4, isIPv6 } from 'node:net';
 import { constants } from 'node:os';
-import { createRtNetlink, FlagsNew, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
+import { FlagsNew, rt, type NetlinkMessage } from 'netlink';
 import { KernelError, toKernelError } from './errors.js';
 import { ipBytes, ipFromBytes } from './ip-address.js';
+import { RtSocket, warnSocketError, type RtSocketOptions } from './rt-socket.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -117,46 +119,33 @@ function validateLabel(vip: Vip, ifname: string | undefined): void {
 
 /** A request/response rtnetlink socket. */
 export class Rtnl {
-  private constructor(private readonly socket: RtNetlinkSocket) {}
+  private constructor(private readonly socket: RtSocket) {}
 
   /** Opens the socket in the current network namespace (synchronous, so inNetns() works). */
-  static open(): Rtnl {
-    return new Rtnl(createRtNetlink());
+  static open(opts: RtSocketOptions = {}): Rtnl {
+    return new Rtnl(new RtSocket(opts));
   }
 
   close(): void {
-    this.socket.socket.close();
+    this.socket.close();
   }
 
   /** Throws KernelError ENODEV when there is no such link. */
   async linkByName(ifname: string): Promise<LinkState> {
-    return this.oneLink(`link ${ifname}`, () => this.socket.getLink({}, { ifname }));
+    return this.oneLink(`link ${ifname}`, () => this.socket.request((o) => this.socket.rt.getLink({}, { ifname }, o)));
   }
 
   async linkByIndex(ifindex: number): Promise<LinkState> {
-    return this.oneLink(`link #${ifindex}`, () => this.socket.getLink({ index: ifindex }));
+    return this.oneLink(`link #${ifindex}`, () => this.socket.request((o) => this.socket.rt.getLink({ index: ifindex }, undefined, o)));
   }
 
   async links(): Promise<LinkState[]> {
-    try {
-      return (await this.socket.getLinks()).map(linkStateOf);
-    } catch (err) {
-      throw toKernelError(err, 'list links');
-    }
+    return dumpLinks(this.socket);
   }
 
   /** Addresses, optionally only one family and/or one interface. */
   async addresses(filter: { family?: 4 | 6; ifindex?: number } = {}): Promise<AddressEntry[]> {
-    const family = filter.family === 4 ? AF_INET : filter.family === 6 ? AF_INET6 : 0;
-    let messages: rt.AddressMessage[];
-    try {
-      messages = await this.socket.getAddresses({ family });
-    } catch (err) {
-      throw toKernelError(err, 'list addresses');
-    }
-    return messages
-      .map(addressEntryOf)
-      .filter((a): a is AddressEntry => a !== undefined && (filter.ifindex === undefined || a.ifindex === filter.ifindex));
+    return (await dumpAddresses(this.socket, filter.family)).filter((a) => filter.ifindex === undefined || a.ifindex === filter.ifindex);
   }
 
   /**
@@ -170,9 +159,7 @@ export class Rtnl {
     const family = familyOf(vip.address);
     const operation = `add VIP ${vip.address}/${this.prefixOf(vip, family)} on ${ifname ?? `#${vip.ifindex}`}`;
     try {
-      await this.socket.newAddress(this.header(vip, family), this.attributes(vip, family), {
-        flags: FlagsNew.CREATE | FlagsNew.EXCL,
-      });
+      await this.socket.request((o) => this.socket.rt.newAddress(this.header(vip, family), this.attributes(vip, family), { ...o, flags: FlagsNew.CREATE | FlagsNew.EXCL }));
       return 'added';
     } catch (err) {
       const e = toKernelError(err, operation);
@@ -186,7 +173,7 @@ export class Rtnl {
     const family = familyOf(vip.address);
     const operation = `remove VIP ${vip.address}/${this.prefixOf(vip, family)} from ${ifname ?? `#${vip.ifindex}`}`;
     try {
-      await this.socket.delAddress(this.header(vip, family), this.attributes({ ...vip, label: undefined }, family));
+      await this.socket.request((o) => this.socket.rt.delAddress(this.header(vip, family), this.attributes({ ...vip, label: undefined }, family), o));
       return 'removed';
     } catch (err) {
       const e = toKernelError(err, operation);
@@ -227,14 +214,135 @@ export class Rtnl {
   }
 }
 
-/** Opens an rtnetlink socket subscribed to `groups` that hands every notification to `onMessage`. */
-function subscribe(groups: ReadonlyArray<keyof typeof rt.MulticastGroups>, onMessage: (m: NetlinkMessage) => void): RtNetlinkSocket {
-  const socket = createRtNetlink();
-  for (const g of groups) socket.addMembership(g);
-  // The raw socket's messages keep their type, which tells RTM_DEL* from RTM_NEW*;
-  // RtNetlinkSocket's parsed 'message' event drops it.
-  socket.socket.on('message', (messages: NetlinkMessage[]) => messages.forEach(onMessage));
-  return socket;
+async function dumpLinks(socket: RtSocket): Promise<LinkState[]> {
+  try {
+    return (await socket.request((o) => socket.rt.getLinks(undefined, undefined, o))).map(linkStateOf);
+  } catch (err) {
+    throw toKernelError(err, 'list links');
+  }
+}
+
+async function dumpAddresses(socket: RtSocket, family?: 4 | 6): Promise<AddressEntry[]> {
+  const af = family === 4 ? AF_INET : family === 6 ? AF_INET6 : 0;
+  let messages: rt.AddressMessage[];
+  try {
+    messages = await socket.request((o) => socket.rt.getAddresses({ family: af }, undefined, o));
+  } catch (err) {
+    throw toKernelError(err, 'list addresses');
+  }
+  return messages.map(addressEntryOf).filter((a): a is AddressEntry => a !== undefined);
+}
+
+/** Receive buffer of a watch: room for a burst of a few hundred notifications (capped by net.core.rmem_max). */
+const WATCH_RECV_BUFFER = 1024 * 1024;
+/** Wait before dumping again when a re-sync dump itself failed (not by a socket error, which re-syncs anyway). */
+const RESYNC_RETRY_MS = 1000;
+/** How often a watch reads its socket's drop count (one getsockopt; see rt-socket.ts). */
+const DROP_CHECK_MS = 1000;
+
+/** What a watch needs to know about the objects it watches. */
+interface WatchKind<T> {
+  groups: ReadonlyArray<keyof typeof rt.MulticastGroups>;
+  /** A notification's object and whether it says the object is gone; undefined for other messages. */
+  parse(m: NetlinkMessage): { entry: T; removed: boolean } | undefined;
+  key(entry: T): string;
+  dump(socket: RtSocket): Promise<T[]>;
+}
+
+/**
+ * A subscription to rtnetlink notifications that stays right when the kernel drops some (its
+ * drop count moved, or a socket error said ENOBUFS): what the owner was told may be stale, so the
+ * watch dumps the current objects, reports each as changed (the owner compares with what it
+ * had), and reports as removed those it knew of that are gone. To know them from the start it
+ * dumps once on open.
+ */
+class Watch<T> {
+  private readonly socket: RtSocket;
+  private readonly known = new Map<string, T>();
+  private syncing = false;
+  private syncAgain = false;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly dropCheck: NodeJS.Timeout;
+  private drops = 0;
+
+  constructor(
+    private readonly kind: WatchKind<T>,
+    private readonly onChange: (entry: T, removed: boolean) => void,
+    opts: RtSocketOptions,
+  ) {
+    this.socket = new RtSocket({
+      recvBufferSize: WATCH_RECV_BUFFER,
+      ...opts,
+      onError: (err) => {
+        (opts.onError ?? warnSocketError)(err);
+        void this.sync(true);
+      },
+    });
+    for (const g of kind.groups) this.socket.rt.addMembership(g);
+    this.dropCheck = setInterval(() => {
+      const drops = this.socket.drops();
+      if (drops === this.drops) return;
+      const lost = drops - this.drops;
+      this.drops = drops;
+      this.socket.failed(Object.assign(new Error(`${lost} notifications dropped`), { code: 'ENOBUFS' }));
+    }, DROP_CHECK_MS);
+    this.dropCheck.unref();
+    // The raw socket's messages keep their type, which tells RTM_DEL* from RTM_NEW*;
+    // RtNetlinkSocket's parsed 'message' event drops it. Replies to our own dumps do not come here.
+    this.socket.rt.socket.on('message', (messages: NetlinkMessage[]) => {
+      for (const m of messages) {
+        const event = kind.parse(m);
+        if (!event) continue;
+        const key = kind.key(event.entry);
+        if (event.removed) this.known.delete(key);
+        else this.known.set(key, event.entry);
+        onChange(event.entry, event.removed);
+      }
+    });
+    void this.sync(false);
+  }
+
+  /** Dumps the current objects; when `report`, tells the owner what the dump says changed. */
+  private async sync(report: boolean): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain ||= report;
+      return;
+    }
+    this.syncing = true;
+    try {
+      const now = await this.kind.dump(this.socket);
+      const gone = new Map(this.known);
+      this.known.clear();
+      for (const entry of now) {
+        const key = this.kind.key(entry);
+        gone.delete(key);
+        this.known.set(key, entry);
+        if (report) this.onChange(entry, false);
+      }
+      if (report) for (const entry of gone.values()) this.onChange(entry, true);
+    } catch {
+      // A socket error during the dump re-syncs by itself; anything else (a timeout) retries.
+      if (!this.syncAgain && !this.retry) {
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          void this.sync(true);
+        }, RESYNC_RETRY_MS);
+        this.retry.unref();
+      }
+    } finally {
+      this.syncing = false;
+    }
+    if (this.syncAgain) {
+      this.syncAgain = false;
+      await this.sync(true);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.dropCheck);
+    if (this.retry) clearTimeout(this.retry);
+    this.socket.close();
+  }
 }
 
 export type LinkEvent = 'changed' | 'removed';
@@ -245,20 +353,27 @@ export type LinkEvent = 'changed' | 'removed';
  * care about (e.g. promiscuity); compare with the previous LinkState to see what changed.
  */
 export class LinkWatch {
-  private constructor(private readonly socket: RtNetlinkSocket) {}
+  private constructor(private readonly watch: Watch<LinkState>) {}
 
-  /** Subscribes in the current network namespace (synchronous, so inNetns() works). */
-  static open(onChange: (link: LinkState, event: LinkEvent) => void): LinkWatch {
-    return new LinkWatch(
-      subscribe(['LINK'], (m) => {
-        if (m.type !== rt.MessageType.NEWLINK && m.type !== rt.MessageType.DELLINK) return;
-        onChange(linkStateOf(rt.parseLinkMessage(m.data)), m.type === rt.MessageType.DELLINK ? 'removed' : 'changed');
-      }),
-    );
+  /**
+   * Subscribes in the current network namespace (synchronous, so inNetns() works). After a socket
+   * error every link is reported again ('changed') and links that went meanwhile as 'removed'.
+   */
+  static open(onChange: (link: LinkState, event: LinkEvent) => void, opts: RtSocketOptions = {}): LinkWatch {
+    const kind: WatchKind<LinkState> = {
+      groups: ['LINK'],
+      parse: (m) =>
+        m.type === rt.MessageType.NEWLINK || m.type === rt.MessageType.DELLINK
+          ? { entry: linkStateOf(rt.parseLinkMessage(m.data)), removed: m.type === rt.MessageType.DELLINK }
+          : undefined,
+      key: (l) => String(l.ifindex),
+      dump: dumpLinks,
+    };
+    return new LinkWatch(new Watch(kind, (link, removed) => onChange(link, removed ? 'removed' : 'changed'), opts));
   }
 
   close(): void {
-    this.socket.socket.close();
+    this.watch.close();
   }
 }
 
@@ -271,20 +386,27 @@ export type AddressEvent = 'added' | 'removed';
  * the tentative state.
  */
 export class AddressWatch {
-  private constructor(private readonly socket: RtNetlinkSocket) {}
+  private constructor(private readonly watch: Watch<AddressEntry>) {}
 
-  /** Subscribes in the current network namespace (synchronous, so inNetns() works). */
-  static open(onChange: (address: AddressEntry, event: AddressEvent) => void): AddressWatch {
-    return new AddressWatch(
-      subscribe(['IPV4_IFADDR', 'IPV6_IFADDR'], (m) => {
-        if (m.type !== rt.MessageType.NEWADDR && m.type !== rt.MessageType.DELADDR) return;
+  /**
+   * Subscribes in the current network namespace (synchronous, so inNetns() works). After a socket
+   * error every address is reported again ('added') and addresses that went meanwhile as 'removed'.
+   */
+  static open(onChange: (address: AddressEntry, event: AddressEvent) => void, opts: RtSocketOptions = {}): AddressWatch {
+    const kind: WatchKind<AddressEntry> = {
+      groups: ['IPV4_IFADDR', 'IPV6_IFADDR'],
+      parse: (m) => {
+        if (m.type !== rt.MessageType.NEWADDR && m.type !== rt.MessageType.DELADDR) return undefined;
         const entry = addressEntryOf(rt.parseAddressMessage(m.data));
-        if (entry) onChange(entry, m.type === rt.MessageType.DELADDR ? 'removed' : 'added');
-      }),
-    );
+        return entry ? { entry, removed: m.type === rt.MessageType.DELADDR } : undefined;
+      },
+      key: (a) => `${a.ifindex}/${a.address}/${a.prefixLength}`,
+      dump: (socket) => dumpAddresses(socket),
+    };
+    return new AddressWatch(new Watch(kind, (address, removed) => onChange(address, removed ? 'removed' : 'added'), opts));
   }
 
   close(): void {
-    this.socket.socket.close();
+    this.watch.close();
   }
 }

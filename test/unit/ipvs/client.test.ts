@@ -114,7 +114,7 @@ describe('IpvsClient', () => {
     const d = kernel.unanswered.find((r) => r.cmd === Cmd.GET_DEST);
     if (!d) throw new Error('destination dump expected');
     kernel.reply(d, [], 'done');
-    expect((await reading).services.map((r) => r.service.port)).toEqual([80]);
+    expect((await reading).services.map((r) => r.service)).toMatchObject([{ port: 80 }]);
     client.close();
   });
 });
