@@ -8,6 +8,7 @@
         "native/link_layer.cc",
         "native/netlink_options.cc",
         "native/netns.cc",
+        "native/sd_notify.cc",
         "native/syscall_error.cc",
         "native/vrrp_socket.cc"
       ],

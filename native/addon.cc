@@ -5,12 +5,13 @@
 #include "link_layer.h"
 #include "netlink_options.h"
 #include "netns.h"
+#include "sd_notify.h"
 #include "vrrp_socket.h"
 
 namespace {
 
 // Bumped whenever the exports below change shape, so a stale build is reported, not misused.
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 4;
 
 Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), kAbiVersion);
@@ -26,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendIcmp6", Napi::Function::New(env, lvsd::SendIcmp6));
   exports.Set("netlinkNoEnobufs", Napi::Function::New(env, lvsd::NetlinkNoEnobufs));
   exports.Set("netlinkDrops", Napi::Function::New(env, lvsd::NetlinkDrops));
+  exports.Set("sdNotify", Napi::Function::New(env, lvsd::SdNotify));
   return exports;
 }
 

@@ -20,8 +20,8 @@ import type { ChecksumVariant } from '../vrrp/checksum.js';
 import type { DropReason } from '../vrrp/drop-reasons.js';
 import { advertSource, instancePlan, notifySettings, vipSpecs, type InstancePlan } from '../vrrp/from-config.js';
 import type { FailoverMode, InstanceAction, PeerStatus, TransitionReason, VrrpState } from '../vrrp/instance.js';
-import { instanceNotifyEvent, notifyCommands, notifyState, type NotifyCommand } from '../vrrp/notify.js';
-import { spawnNotify } from '../vrrp/notify-spawn.js';
+import { instanceNotifyEvent, notifyState, type NotifyEvent } from '../vrrp/notify.js';
+import { NotifyRunner } from '../vrrp/notify-spawn.js';
 import { VrrpReceiver } from '../vrrp/receiver.js';
 import { VrrpRunner, type RunnerStatus } from '../vrrp/runner.js';
 import type { NotifySettings, VipSpec } from '../vrrp/settings.js';
@@ -48,8 +48,10 @@ export type StateChangeListener = (instance: string, state: VrrpState, reason: T
 
 /** How long a manual failover holds when the caller gives no time. */
 export const DEFAULT_FAILOVER_HOLD_MS = 60_000;
-/** A hung notify hook is killed after this long. */
-const NOTIFY_TIMEOUT_MS = 30_000;
+/** Notify hooks: a hung one is killed after 30 s, at most 8 run at once daemon-wide, 32 transitions wait per instance. */
+const NOTIFY = { timeoutMs: 30_000, concurrency: 8, maxWaiting: 32 };
+/** On stop, hooks still queued (the `stop` ones) get this long before they are killed. */
+const NOTIFY_DRAIN_MS = 10_000;
 /** The peer watch never samples more often than this. */
 const MIN_PEER_WATCH_MS = 100;
 
@@ -157,10 +159,12 @@ export class VrrpManager {
   private readonly listeners = new Set<StateChangeListener>();
   private exiting = false;
   private stopped = false;
+  private readonly notify: NotifyRunner;
 
   private constructor(private readonly deps: VrrpManagerDeps) {
     this.kernel = deps.kernel ?? new NetlinkVrrpKernel();
     this.log = deps.log.child({ subsystem: 'vrrp' });
+    this.notify = new NotifyRunner(this.log, NOTIFY);
     if (deps.onStateChange) this.listeners.add(deps.onStateChange);
   }
 
@@ -199,6 +203,7 @@ export class VrrpManager {
       this.linkWatch?.close();
       this.linkWatch = undefined;
       this.kernel.close();
+      await this.notify.drain(NOTIFY_DRAIN_MS);
     });
   }
 
@@ -517,15 +522,13 @@ export class VrrpManager {
     if (outcome.groupState && action.type === 'state') {
       const { from, to } = outcome.groupState;
       this.log.info({ syncGroup: managedGroup.group.name, from, to }, `VRRP sync group ${managedGroup.group.name} is ${to}`);
-      this.runNotify(
-        notifyCommands(managedGroup.notify, {
-          kind: 'group',
-          name: managedGroup.group.name,
-          state: notifyState(to),
-          previous: from === 'initialize' ? 'initialize' : notifyState(from),
-          reason: action.reason,
-        }),
-      );
+      this.runNotify(managedGroup.notify, {
+        kind: 'group',
+        name: managedGroup.group.name,
+        state: notifyState(to),
+        previous: from === 'initialize' ? 'initialize' : notifyState(from),
+        reason: action.reason,
+      });
     }
   }
 
@@ -535,15 +538,12 @@ export class VrrpManager {
     m.lastTransition = { at: new Date().toISOString(), from, to, reason };
     const level = to === 'fault' || reason === 'higher-priority' ? 'warn' : 'info';
     this.log[level]({ instance: name, from, to, reason, priority }, `VRRP ${name}: ${from} -> ${to} (${reason})`);
-    this.runNotify(notifyCommands(m.plan.notify, instanceNotifyEvent(m.plan.settings, action, priority)));
+    this.runNotify(m.plan.notify, instanceNotifyEvent(m.plan.settings, action, priority));
     for (const listener of this.listeners) listener(name, to, reason);
   }
 
-  private runNotify(commands: readonly NotifyCommand[]): void {
-    if (this.exiting) return;
-    for (const command of commands) {
-      spawnNotify(command, NOTIFY_TIMEOUT_MS, (message) => this.log.warn({ argv: command.argv }, message));
-    }
+  private runNotify(hooks: NotifySettings, event: NotifyEvent): void {
+    if (!this.exiting) this.notify.notify(hooks, event);
   }
 
   private failoverOne(name: string, m: ManagedInstance, mode: FailoverMode, holdMs: number): FailoverResult {

@@ -48,9 +48,11 @@ export interface NativeAddon {
   netlinkNoEnobufs(port: number): void;
   /** Messages the kernel dropped for this process's netlink socket bound to `port` (SK_MEMINFO_DROPS). */
   netlinkDrops(port: number): number;
+  /** One sd_notify(3) datagram to `socket` (an absolute path or "@abstract"); see sd-notify.ts. */
+  sdNotify(socket: string, message: string): void;
 }
 
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 let addon: NativeAddon | undefined;
 
 /** The loaded addon; throws a sentence telling the operator how to build it if it is missing. */

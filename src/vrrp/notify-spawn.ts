@@ -1,19 +1,55 @@
-// Runs notify commands (notify.ts) detached from lvsd's fate: no shell, stdio ignored, killed
-// after a timeout so a hung hook cannot pile up, failures reported rather than thrown.
-import { spawn } from 'node:child_process';
-import type { NotifyCommand } from './notify.js';
+// Runs notify commands (notify.ts) through the shared runner (src/exec): the hooks of one
+// instance, or of one sync group, one at a time in transition order; a global cap on how many
+// run at once; each with a timeout that kills its process group; output and failures to the
+// log. A hook that cannot even start (missing, unsafe, EMFILE...) is a failed run, never an
+// exception in the caller.
+import { ExecQueue, type ExecQueueStats } from '../exec/queue.js';
+import type { ExecLog } from '../exec/run.js';
+import { notifyCommands, notifyKey, type NotifyEvent } from './notify.js';
+import type { NotifySettings } from './settings.js';
 
-export function spawnNotify(command: NotifyCommand, timeoutMs: number, onError: (message: string) => void): void {
-  const [file, ...args] = command.argv;
-  if (file === undefined) return;
-  const child = spawn(file, args, { env: { ...process.env, ...command.env }, stdio: 'ignore' });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  child.once('error', (err) => {
+export interface NotifyRunnerOptions {
+  /** A hung hook's process group is killed after this long. */
+  timeoutMs: number;
+  /** Hooks running at once across every instance and group. */
+  concurrency: number;
+  /** Transitions waiting per instance or group before the oldest is dropped. */
+  maxWaiting: number;
+}
+
+export class NotifyRunner {
+  private readonly queue: ExecQueue;
+
+  constructor(
+    private readonly log: ExecLog,
+    private readonly options: NotifyRunnerOptions,
+  ) {
+    this.queue = new ExecQueue({
+      concurrency: options.concurrency,
+      maxWaitingPerKey: options.maxWaiting,
+      onOutcome: (key, command, outcome) => {
+        if (!outcome.ok) this.log.warn({ hook: key, argv: command.argv, error: outcome.error }, `notify hook failed: ${outcome.detail}`);
+      },
+    });
+  }
+
+  /** Queues the hooks `event` calls for. */
+  notify(hooks: NotifySettings | undefined, event: NotifyEvent): void {
+    const key = notifyKey(event);
+    for (const command of notifyCommands(hooks, event)) {
+      this.queue.push(key, command, { timeoutMs: this.options.timeoutMs, output: { mode: 'log', log: this.log }, context: { hook: key } });
+    }
+  }
+
+  stats(): ExecQueueStats {
+    return this.queue.stats();
+  }
+
+  /** Lets queued hooks (the `stop` ones on shutdown) finish, for at most `timeoutMs`, then kills the rest. */
+  async drain(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.queue.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
-    onError(`notify ${file}: ${err.message}`);
-  });
-  child.once('exit', (code, signal) => {
-    clearTimeout(timer);
-    if (code !== 0) onError(`notify ${file}: ${code !== null ? `exit ${code}` : `killed by ${signal}`}`);
-  });
+    this.queue.clear('lvsd stopping');
+  }
 }

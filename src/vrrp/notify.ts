@@ -1,6 +1,8 @@
 // Notify hooks as data: which argv arrays to run for a state change, with the facts in the
 // environment (no shell, no argument splicing, so names and reasons cannot inject anything).
-// Spawning is notify-spawn.ts.
+// The `any` hook also gets the name and the new state appended as two arguments, the way
+// keepalived's `notify` script gets them. Running them in order is notify-spawn.ts.
+import type { ExecCommand } from '../exec/run.js';
 import type { InstanceSettings, NotifySettings } from './settings.js';
 import type { TransitionReason, VrrpState } from './instance.js';
 
@@ -19,10 +21,13 @@ export interface NotifyEvent {
   priority?: number;
 }
 
-export interface NotifyCommand {
-  argv: readonly string[];
-  /** Added to lvsd's own environment. */
+export interface NotifyCommand extends ExecCommand {
   env: Record<string, string>;
+}
+
+/** Hooks of one instance, or of one sync group, run one at a time in this queue. */
+export function notifyKey(event: Pick<NotifyEvent, 'kind' | 'name'>): string {
+  return `${event.kind} ${event.name}`;
 }
 
 export function notifyState(state: VrrpState): NotifyState {
@@ -47,7 +52,12 @@ export function instanceNotifyEvent(
   };
 }
 
-/** The hooks to run, state-specific first, then `any`. */
+/**
+ * The hooks to run, state-specific first, then `any` with the name and state appended. The
+ * environment (README "Notify hooks"): LVSD_VRRP_KIND (instance | group), LVSD_VRRP_NAME,
+ * LVSD_VRRP_STATE, LVSD_VRRP_PREVIOUS_STATE, LVSD_VRRP_REASON and, for an instance,
+ * LVSD_VRRP_VRID, LVSD_VRRP_INTERFACE, LVSD_VRRP_PRIORITY.
+ */
 export function notifyCommands(hooks: NotifySettings | undefined, event: NotifyEvent): NotifyCommand[] {
   if (!hooks) return [];
   const env: Record<string, string> = {
@@ -60,6 +70,9 @@ export function notifyCommands(hooks: NotifySettings | undefined, event: NotifyE
   if (event.vrid !== undefined) env.LVSD_VRRP_VRID = String(event.vrid);
   if (event.interface !== undefined) env.LVSD_VRRP_INTERFACE = event.interface;
   if (event.priority !== undefined) env.LVSD_VRRP_PRIORITY = String(event.priority);
-  const argvs = [hooks[event.state], hooks.any].filter((argv): argv is readonly string[] => argv !== undefined && argv.length > 0);
-  return argvs.map((argv) => ({ argv, env }));
+  const commands: NotifyCommand[] = [];
+  const specific = hooks[event.state];
+  if (specific && specific.length > 0) commands.push({ argv: specific, env });
+  if (hooks.any && hooks.any.length > 0) commands.push({ argv: [...hooks.any, event.name, event.state], env });
+  return commands;
 }

@@ -1,40 +1,21 @@
-// Runs one track script (argv, no shell) every interval and reports its status after
-// rise/fall hysteresis. A run that outlives its timeout is killed and counts as a failure.
-// Runs never overlap: the next one is scheduled when the previous one has ended.
-import { spawn } from 'node:child_process';
+// Runs one track script (argv, no shell, through the shared runner in src/exec) every interval
+// and reports its status after rise/fall hysteresis. A run that outlives its timeout is killed
+// with its process group and counts as a failure, as does one that cannot start (missing,
+// unsafe, EMFILE...). Runs never overlap: the next one is scheduled when the previous one ended.
+import { runCommand } from '../exec/run.js';
 import type { TrackScriptSettings } from './settings.js';
 import { RiseFall } from './tracking.js';
 
 export interface ScriptRun {
   success: boolean;
-  /** Exit code, the signal that ended it, or "timeout" / a spawn error message. */
+  /** "exit 0", "exit 1", "killed by SIGTERM", "timeout", or why it could not start. */
   detail: string;
 }
 
 /** Runs argv once; resolves (never rejects) with the outcome. */
-export function runScript(command: readonly string[], timeoutMs: number): Promise<ScriptRun> {
-  return new Promise((resolve) => {
-    const [file, ...args] = command;
-    if (file === undefined) {
-      resolve({ success: false, detail: 'empty command' });
-      return;
-    }
-    const child = spawn(file, args, { stdio: 'ignore' });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      resolve({ success: false, detail: err.message });
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) resolve({ success: false, detail: 'timeout' });
-      else resolve({ success: code === 0, detail: code !== null ? `exit ${code}` : `signal ${signal}` });
-    });
-  });
+export async function runScript(command: readonly string[], timeoutMs: number): Promise<ScriptRun> {
+  const outcome = await runCommand({ argv: command }, { timeoutMs, output: { mode: 'ignore' } });
+  return { success: outcome.ok, detail: outcome.detail };
 }
 
 export class ScriptTracker {

@@ -2,11 +2,20 @@
 // SIGTERM and SIGINT stop gracefully; what each does during start and stop is daemon/signals.ts.
 // An error nobody caught releases the VIPs (priority 0 from the VRRP thread) and exits non-zero,
 // for systemd to restart the daemon (daemon/crash-exit.ts).
+// Under systemd (Type=notify) READY=1 goes out once services and VRRP run, STOPPING=1 when the
+// stop begins.
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
 import type { Daemon } from '../../daemon/daemon.js';
 import type { Logger } from '../../daemon/log.js';
 import { SignalPolicy, type SignalAction } from '../../daemon/signals.js';
+import { sdNotify } from '../../netlink/sd-notify.js';
+
+/** A status for systemd; losing one is logged, never fatal. */
+function sdNotifyOrWarn(log: Logger | undefined, state: string): void {
+  const { error } = sdNotify(state);
+  if (error) log?.warn({ err: error, state }, 'cannot send a status to systemd (NOTIFY_SOCKET)');
+}
 
 export function registerRunCommand(program: Command): void {
   program
@@ -42,6 +51,7 @@ export function registerRunCommand(program: Command): void {
             return;
           case 'stop':
             log?.info({ signal: action.signal }, 'stopping');
+            sdNotifyOrWarn(log, 'STOPPING=1\nSTATUS=handing over and stopping');
             (daemon as Daemon).stop().then(
               () => process.exit(0),
               (err: unknown) => {
@@ -76,6 +86,7 @@ export function registerRunCommand(program: Command): void {
         return;
       }
       if (opts.logLevel === undefined) log.level = daemon.config.logging.level;
+      sdNotifyOrWarn(log, 'READY=1\nSTATUS=running');
       for (const action of policy.started()) act(action);
     });
 }
