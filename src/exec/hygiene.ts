@@ -35,7 +35,7 @@ export function checkExecutable(command: string, env: NodeJS.ProcessEnv = proces
     real = realpathSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'ENOENT';
-    return { ok: false, code, reason: `${file}: ${code}` };
+    return { ok: false, code, reason: code === 'ENOENT' ? `${file}: no such file` : `${file}: ${code}` };
   }
   const trusted = trustedIds();
   for (const p of unique([...chain(file), ...chain(real)])) {
