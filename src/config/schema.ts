@@ -199,7 +199,7 @@ const notifySchema = mapping(
     backup: argv('run on becoming BACKUP').optional(),
     fault: argv('run on entering FAULT').optional(),
     stop: argv('run when the instance stops').optional(),
-    any: argv('run on every transition, with instance name and new state appended').optional(),
+    any: argv('run on every transition, with the instance (or sync group) name and the new state appended as two arguments').optional(),
   },
   'commands run on state changes (no shell)',
 ).meta({ id: 'Notify' });

@@ -1,6 +1,10 @@
 // The VRRP manager against a fake kernel: start-up cleanup, reload without flaps, graceful stop,
-// sync groups that start faulty, and refusals. Real timers with 10 ms adverts keep it quick.
-import { afterEach, describe, expect, it } from 'vitest';
+// sync groups that start faulty, refusals, and notify hooks in transition order. Real timers with 10 ms adverts keep it quick.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../../src/config/types.js';
 import { VrrpManager } from '../../../src/daemon/vrrp-manager.js';
 import { api, config, FakeKernel, logSink, until, web } from './vrrp-fakes.js';
 
@@ -92,5 +96,48 @@ describe('VrrpManager', () => {
     expect(manager.failover('nope', 'step-down')).toEqual([{ instance: 'nope', ok: false, reason: 'no VRRP instance named nope' }]);
     // Just started: backup, so there is no master to step down.
     expect(manager.failover(undefined, 'step-down')).toEqual([]);
+  });
+});
+
+describe('VrrpManager notify hooks', () => {
+  let manager: VrrpManager | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-manager-notify-'));
+  afterEach(async () => {
+    await manager?.stop();
+    manager = undefined;
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const withNotify = (notify: Config['vrrp']['instances'][number]['notify']): Config => {
+    const c = config(web());
+    const instance = c.vrrp.instances[0];
+    if (!instance) throw new Error('no instance');
+    instance.notify = notify;
+    return c;
+  };
+
+  it('runs the hooks of a backup -> master -> backup flip within 50 ms in transition order', async () => {
+    const record = join(dir, 'record');
+    // The master hook is the slow one: run side by side, it would write last.
+    const script = `case "$LVSD_VRRP_STATE" in master) sleep 0.3;; esac; echo "$LVSD_VRRP_STATE" >> ${record}`;
+    const kernel = new FakeKernel();
+    const states: string[] = [];
+    manager = await VrrpManager.start(withNotify({ any: ['/bin/sh', '-c', script, 'hook'] }), { log: logSink().logger, kernel, onStateChange: (_n, s) => states.push(s) });
+    await until('master', () => states.includes('master'));
+    expect(manager.failover('web', 'step-down')).toEqual([{ instance: 'web', ok: true }]);
+    expect(states).toEqual(['backup', 'master', 'backup']);
+    await until('three hooks', () => existsSync(record) && readFileSync(record, 'utf8').split('\n').length > 3, 5_000);
+    expect(readFileSync(record, 'utf8')).toBe('backup\nmaster\nbackup\n');
+  });
+
+  it('a hook that cannot be spawned is logged as failed, and the instance carries on', async () => {
+    const kernel = new FakeKernel();
+    const { logger, lines } = logSink();
+    // Node refuses both synchronously: an argument above execve's 128 KiB (E2BIG) and a NUL byte.
+    manager = await VrrpManager.start(withNotify({ master: ['/bin/true', 'x'.repeat(200_000)], backup: ['/bin/true', 'a\0b'] }), { log: logger, kernel });
+    await until('master', () => manager?.status()[0]?.state === 'master');
+    await until('the VIP', () => kernel.vips.has('eth0 198.18.0.100'));
+    await until('two failures logged', () => lines.filter((l) => l.includes('notify hook failed')).length === 2);
+    expect(lines.filter((l) => l.includes('notify hook failed')).map((l) => (JSON.parse(l) as { error: string }).error)).toEqual(['ERR_INVALID_ARG_VALUE', 'E2BIG']);
   });
 });

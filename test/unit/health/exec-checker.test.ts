@@ -49,6 +49,11 @@ describe('exec checker', () => {
     expect(await execChecker(target, spec(['/nonexistent/lvsd-check']), never)).toMatchObject({ ok: false, reason: 'command not found' });
   });
 
+  it('a command that cannot be spawned (E2BIG, a NUL byte) is a failed probe, never a rejection', async () => {
+    expect(await execChecker(target, spec(['/bin/true', 'x'.repeat(200_000)]), never)).toMatchObject({ ok: false, reason: 'e2big' });
+    expect(await execChecker(target, spec(['/bin/true', 'a\0b']), never)).toMatchObject({ ok: false, reason: 'err_invalid_arg_value' });
+  });
+
   it('weight=N on stdout sets a dynamic weight', async () => {
     const r = await execChecker(target, spec(['/bin/sh', '-c', 'echo starting; echo weight=42']), never);
     expect(r).toMatchObject({ ok: true, weight: 42 });

@@ -98,6 +98,11 @@ describe('track scripts (real processes)', () => {
     expect(await runScript(['/nonexistent/lvsd-check'], 1000)).toEqual({ success: false, detail: '/nonexistent/lvsd-check: no such file' });
   });
 
+  it('a script that cannot be spawned (E2BIG, a NUL byte) is a failed run, never a rejection', async () => {
+    expect(await runScript(['/bin/true', 'x'.repeat(200_000)], 1000)).toMatchObject({ success: false, detail: expect.stringContaining('E2BIG') });
+    expect(await runScript(['/bin/true', 'a\0b'], 1000)).toMatchObject({ success: false });
+  });
+
   it('a tracker goes down after `fall` failed runs', async () => {
     const changes: boolean[] = [];
     const tracker = new ScriptTracker(
