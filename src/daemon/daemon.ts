@@ -25,7 +25,7 @@ import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
 import { describeOperation } from '../ipvs/apply.js';
-import { destName, serviceName } from '../ipvs/names.js';
+import { destName, serviceKey, serviceName } from '../ipvs/names.js';
 import { formatPlan } from '../ipvs/plan.js';
 import type { ServiceId } from '../ipvs/types.js';
 import { ControlServer } from './control-server.js';
@@ -104,6 +104,8 @@ export class Daemon {
   private reloading: Promise<unknown> = Promise.resolve();
   /** Kernel services lvsd still manages beyond the config's (a removal the guard refused). */
   private leftovers: ServiceId[] = [];
+  /** What the record last written holds (state dir and service keys), to skip identical writes. */
+  private recordKey: string | undefined;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -233,8 +235,13 @@ export class Daemon {
 
   /** Records the managed services; a failure is logged (the next successful write repairs it). */
   private async writeRecord(config: Config): Promise<void> {
+    const services = managedServices(config, this.leftovers);
+    // A reload that only edits services (weights, schedulers) leaves the record as it is.
+    const key = `${config.ipvs.state_dir}\n${services.map(serviceKey).sort().join('\n')}`;
+    if (key === this.recordKey) return;
     try {
-      await writeManagedState(config.ipvs.state_dir, managedServices(config, this.leftovers));
+      await writeManagedState(config.ipvs.state_dir, services);
+      this.recordKey = key;
     } catch (err) {
       this.opts.log.error({ err, dir: config.ipvs.state_dir }, 'cannot record the managed IPVS services');
     }
