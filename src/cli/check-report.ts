@@ -17,13 +17,32 @@ export interface Output {
   err(line: string): void;
 }
 
-const stdio: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
+/** Lines collected and written at the end in one go: 10,000 services are one write, not 10,000. */
+function bufferedStdio(): Output & { flush(): void } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    flush: () => {
+      if (err.length > 0) process.stderr.write(`${err.join('\n')}\n`);
+      if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
+    },
+  };
+}
 
 /** Runs the check and returns the exit code. */
-export async function runCheck(options: CheckOptions, io: Output = stdio): Promise<number> {
+export async function runCheck(options: CheckOptions, io?: Output): Promise<number> {
+  if (io) return check(options, io);
+  const stdio = bufferedStdio();
+  try {
+    return await check(options, stdio);
+  } finally {
+    stdio.flush();
+  }
+}
+
+async function check(options: CheckOptions, io: Output): Promise<number> {
   const result = await loadConfigFile(options.config);
   const problems = [
     ...result.warnings.map((w) => ({ ...w, message: `warning: ${w.message}` })),

@@ -39,6 +39,30 @@ function parseIpv4Bytes(text: string): Uint8Array | undefined {
   return bytes;
 }
 
+/** What parseIpv4Bytes accepts, recognized without building anything. */
+function isDottedQuad(text: string): boolean {
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0) return false;
+      dots++;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + (c - 0x30);
+      digits++;
+      if (value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots === 3 && digits > 0;
+}
+
 function parseIpv6Bytes(text: string): Uint8Array | undefined {
   if (!/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
   const halves = text.split('::');
@@ -107,6 +131,8 @@ export function formatIp(bytes: Uint8Array): string {
 
 /** Parses an IPv4 or IPv6 address (no prefix, no zone) into its family and canonical text. */
 export function parseIp(text: string): ParsedIp | undefined {
+  // The strict dotted quad is its own canonical form; it is most of a large config's addresses.
+  if (isDottedQuad(text)) return { family: 4, address: text };
   const bytes = ipToBytes(text);
   if (!bytes) return undefined;
   return { family: bytes.length === 4 ? 4 : 6, address: formatIp(bytes) };

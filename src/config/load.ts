@@ -9,12 +9,13 @@
 // A ConfigLoader also remembers the validated services of its last load, so that a reload only
 // validates the services whose content changed.
 import { readFile } from 'node:fs/promises';
-import { Composer, LineCounter, Parser, YAMLParseError, isAlias, isCollection, isPair, type CST, type Document, type Node, type YAMLError } from 'yaml';
+import type { CST, Document, LineCounter, Node, YAMLError } from 'yaml';
 import { sortIssues, formatPath, type ConfigIssue, type ConfigPath } from './issues.js';
 import { sourcePositions, type SourcePositions } from './positions.js';
 import { checkConfigRules } from './rules/index.js';
 import { configSchema } from './schema.js';
 import type { Config, ServiceConfig } from './types.js';
+import { yamlLib } from './yaml-lib.js';
 import { readYamlSubset } from './yaml-subset.js';
 import { zodIssuesToPathIssues, type PathIssue } from './zod-messages.js';
 
@@ -55,93 +56,111 @@ export interface LoadStats {
 type ServiceCache = Map<string, ServiceConfig>;
 
 export async function loadConfigFile(path: string): Promise<LoadResult> {
-  return new ConfigLoader().load(path);
+  const text = await readConfigText(path);
+  return typeof text === 'string' ? parseConfigText(text, path) : text;
 }
 
 export function parseConfigText(text: string, fileName: string): LoadResult {
-  return new ConfigLoader().parse(text, fileName);
+  return parseGuarded(text, fileName, undefined).result;
 }
 
 /**
  * Loads a config file again and again (the daemon's reloads): services whose content did not
- * change since the previous load are not validated again, their checked result is reused. A
- * service's validation depends on nothing but its own content; the cross-field rules, which
- * relate services to each other and to VRRP, run on the whole config every time.
+ * change since the previous successful load are not validated again, their checked result is
+ * reused. A service's schema depends on nothing but its own content; the cross-field rules,
+ * which relate services to each other and to VRRP, run on the whole config every time.
+ * Loaded configs are shared with the next load, so they must not be modified.
  */
 export class ConfigLoader {
   private previous: ServiceCache = new Map();
   private stats: LoadStats = { validated: 0, reused: 0 };
 
+  /** What the last load did with the services. */
   get lastStats(): LoadStats {
     return this.stats;
   }
 
   async load(path: string): Promise<LoadResult> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      const reason = err instanceof Error && 'code' in err ? String(err.code) : String(err);
-      return { ok: false, errors: [{ file: path, line: 1, col: 1, message: `cannot read the config file (${reason})` }], warnings: [] };
-    }
-    return this.parse(text, path);
+    const text = await readConfigText(path);
+    return typeof text === 'string' ? this.parse(text, path) : text;
   }
 
   parse(text: string, fileName: string): LoadResult {
-    try {
-      return this.parseChecked(text, fileName);
-    } catch (err) {
-      // A bug in a rule must not take down a running daemon that is reloading its config.
-      const detail = err instanceof Error ? err.message : String(err);
-      return { ok: false, errors: [{ file: fileName, line: 1, col: 1, message: `internal error while checking the config (please report): ${detail}` }], warnings: [] };
-    }
+    const { result, services, stats } = parseGuarded(text, fileName, this.previous);
+    this.stats = stats;
+    if (result.ok) this.previous = services ?? new Map();
+    return result;
   }
+}
 
-  private parseChecked(text: string, fileName: string): LoadResult {
-    this.stats = { validated: 0, reused: 0 };
+async function readConfigText(path: string): Promise<string | LoadResult> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const reason = err instanceof Error && 'code' in err ? String(err.code) : String(err);
+    return { ok: false, errors: [{ file: path, line: 1, col: 1, message: `cannot read the config file (${reason})` }], warnings: [] };
+  }
+}
+
+interface Parsed {
+  result: LoadResult;
+  /** The validated services by content, when the fast path checked them against `previous`. */
+  services?: ServiceCache;
+  stats: LoadStats;
+}
+
+function parseGuarded(text: string, fileName: string, previous: ServiceCache | undefined): Parsed {
+  const stats: LoadStats = { validated: 0, reused: 0 };
+  try {
     const fast = readYamlSubset(text, { maxAliasExpansion: MAX_ALIAS_EXPANSION, maxNesting: MAX_NESTING });
     if (fast !== undefined) {
-      const cache: ServiceCache = new Map();
-      const config = this.validateByService(fast, cache);
+      const services: ServiceCache | undefined = previous && new Map();
+      const config = validateByService(fast, previous, services, stats);
       if (config !== undefined) {
         const findings = checkConfigRules(config, (path) => hasInData(fast, path));
-        if (findings.errors.length === 0 && findings.warnings.length === 0) {
-          this.previous = cache;
-          return { ok: true, config, warnings: [] };
+        if (findings.errors.length === 0) {
+          const warnings = findings.warnings.length === 0 ? [] : locateWarnings(text, fileName, findings.warnings);
+          if (warnings !== undefined) return { result: { ok: true, config, warnings }, services, stats };
         }
       }
-      // Something to report: find out where, the slow way (exactly as for any other file).
+      // Something to report: found again the `yaml` way, which knows where everything is.
     }
-    return checkDocument(text, fileName);
+    const result = checkDocument(text, fileName);
+    return { result, stats: { validated: result.ok ? result.config.services.length : 0, reused: 0 } };
+  } catch (err) {
+    // A bug in a rule must not take down a running daemon that is reloading its config.
+    const detail = err instanceof Error ? err.message : String(err);
+    return { result: { ok: false, errors: [{ file: fileName, line: 1, col: 1, message: `internal error while checking the config (please report): ${detail}` }], warnings: [] }, stats };
   }
+}
 
-  /**
-   * The schema, service by service so that unchanged services can be skipped; undefined when
-   * anything is wrong (the caller then validates the whole file to report it).
-   */
-  private validateByService(data: Record<string, unknown>, cache: ServiceCache): Config | undefined {
-    const services = data.services;
-    if (!Array.isArray(services)) return undefined;
-    const top = configSchema.safeParse({ ...data, services: [] });
-    if (!top.success) return undefined;
-    const checked: ServiceConfig[] = [];
-    for (const raw of services) {
-      const key = JSON.stringify(raw);
-      let service = this.previous.get(key) ?? cache.get(key);
-      if (service !== undefined) {
-        this.stats.reused++;
-      } else {
-        const parsed = serviceSchema.safeParse(raw);
-        if (!parsed.success) return undefined;
-        service = parsed.data;
-        this.stats.validated++;
-      }
-      cache.set(key, service);
-      checked.push(service);
+/**
+ * The schema, service by service so that services validated by the previous load (`previous`,
+ * keyed by their content) can be skipped; `next` collects this load's. Undefined when anything
+ * is wrong: the caller then validates the whole file to report it.
+ */
+function validateByService(data: Record<string, unknown>, previous: ServiceCache | undefined, next: ServiceCache | undefined, stats: LoadStats): Config | undefined {
+  const services = Object.hasOwn(data, 'services') ? data.services : [];
+  if (!Array.isArray(services)) return undefined;
+  const top = configSchema.safeParse({ ...data, services: [] });
+  if (!top.success) return undefined;
+  const checked: ServiceConfig[] = [];
+  for (const raw of services) {
+    const key = next ? JSON.stringify(raw) : '';
+    let service = next && (previous?.get(key) ?? next.get(key));
+    if (service !== undefined) {
+      stats.reused++;
+    } else {
+      const parsed = serviceSchema.safeParse(raw);
+      if (!parsed.success) return undefined;
+      service = parsed.data;
+      stats.validated++;
     }
-    top.data.services = checked;
-    return top.data;
+    next?.set(key, service);
+    checked.push(service);
   }
+  top.data.services = checked;
+  return top.data;
 }
 
 /** Whether the file wrote `path` (a key, even with an empty value, or a list item). */
@@ -156,6 +175,16 @@ function hasInData(data: unknown, path: ConfigPath): boolean {
     current = (current as Record<string | number, unknown>)[seg];
   }
   return true;
+}
+
+/**
+ * Where the warnings of a file that loaded are, from its `yaml` Document (parsed only now);
+ * undefined if yaml has anything to say about the file itself (then the whole file goes its way).
+ */
+function locateWarnings(text: string, fileName: string, warnings: PathIssue[]): ConfigIssue[] | undefined {
+  const read = readDocument(text);
+  if (read.tooDeep !== undefined || read.doc.errors.length > 0 || read.doc.warnings.length > 0) return undefined;
+  return sortIssues(warnings.map(locator(sourcePositions(read.doc, read.lines), fileName)));
 }
 
 /** The whole file through the `yaml` Document: every syntax error, every position. */
@@ -218,6 +247,7 @@ type ReadDocument =
  * is iterative, the composer recursive.
  */
 function readDocument(text: string): ReadDocument {
+  const { Composer, LineCounter, Parser, YAMLParseError } = yamlLib();
   const lines = new LineCounter();
   const tokens = [...new Parser(lines.addNewLine).parse(text)];
   const first = tokens.find((t): t is CST.Document => t.type === 'document');
@@ -255,24 +285,33 @@ function deepCollection(document: CST.Document): number | undefined {
   return undefined;
 }
 
-/** Nodes that alias uses add: each use counts the expanded size of its anchor (memoized). */
+/**
+ * Nodes that alias uses add: each use counts the expanded size of its anchor (memoized). One
+ * walk in document order, so an alias meets the last anchor of its name before it, as in YAML
+ * (yaml's Alias.resolve() searches the whole document on each call: quadratic at 10,000 aliases).
+ */
 function aliasExpansion(doc: Document): number {
+  const { isAlias, isCollection, isPair, isNode } = yamlLib();
+  const anchors = new Map<string, Node>();
   const sizes = new Map<Node, number>();
   let added = 0;
   const sizeOf = (node: unknown): number => {
     if (isAlias(node)) {
-      const target = node.resolve(doc);
+      const target = anchors.get(node.source);
       const size = target ? sizeOf(target) : 1;
       added += size;
       return size;
     }
-    if (!isCollection(node)) return 1;
+    if (!isNode(node)) return 1;
     const known = sizes.get(node);
     if (known !== undefined) return known;
     sizes.set(node, 1); // an alias inside its own anchor: yaml's toJS reports it
     let size = 1;
-    for (const item of node.items) size += isPair(item) ? sizeOf(item.key) + sizeOf(item.value) : sizeOf(item);
+    if (isCollection(node)) {
+      for (const item of node.items) size += isPair(item) ? sizeOf(item.key) + sizeOf(item.value) : sizeOf(item);
+    }
     sizes.set(node, size);
+    if (node.anchor) anchors.set(node.anchor, node);
     return size;
   };
   sizeOf(doc.contents);

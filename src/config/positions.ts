@@ -1,7 +1,8 @@
 // Maps a config path (["services", 0, "port"]) back to the YAML node it came from, so every
 // message points at the offending text rather than at line 1.
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import type { Alias, Document, LineCounter, Node } from 'yaml';
 import type { ConfigPath } from './issues.js';
+import { yamlLib } from './yaml-lib.js';
 
 export interface Position {
   line: number;
@@ -20,6 +21,7 @@ export interface SourcePositions {
 }
 
 function isEmptyValue(node: unknown): boolean {
+  const { isScalar } = yamlLib();
   if (node === null || node === undefined) return true;
   return isScalar(node) && node.value === null && node.range !== undefined && node.range !== null && node.range[0] === node.range[1];
 }
@@ -30,7 +32,29 @@ interface Step {
 }
 
 export function sourcePositions(doc: Document, lines: LineCounter): SourcePositions {
-  const resolve = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
+  const { isAlias, isMap, isPair, isScalar, isSeq, visit } = yamlLib();
+  // Each alias's anchor, found in one walk on first need: yaml's Alias.resolve() walks the whole
+  // document on every call, which is quadratic when thousands of messages pass through aliases.
+  let targets: Map<Node, Node> | undefined;
+  const targetOf = (alias: Alias): Node | undefined => {
+    if (!targets) {
+      const found = new Map<Node, Node>();
+      const anchors = new Map<string, Node>();
+      visit(doc, {
+        Node: (_key, node) => {
+          if (isAlias(node)) {
+            const target = anchors.get(node.source);
+            if (target) found.set(node, target);
+          } else if (node.anchor) {
+            anchors.set(node.anchor, node);
+          }
+        },
+      });
+      targets = found;
+    }
+    return targets.get(alias);
+  };
+  const resolve = (node: unknown): unknown => (isAlias(node) ? targetOf(node) : node);
 
   /** The nodes along `path`, as far as they exist. */
   const walk = (path: ConfigPath): Step[] => {

@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { formatIssue, parseConfigText, type ConfigIssue } from '../config/load.js';
+import { ConfigLoader, formatIssue, type ConfigIssue } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
@@ -64,6 +64,9 @@ interface LoadedConfig {
   hash: string;
 }
 
+/** Keeps the services validated by the last load, so a reload validates only what changed. */
+const configLoader = new ConfigLoader();
+
 async function readConfig(path: string, log: Logger): Promise<LoadedConfig> {
   let text: string;
   try {
@@ -71,7 +74,7 @@ async function readConfig(path: string, log: Logger): Promise<LoadedConfig> {
   } catch (err) {
     throw new ConfigRejected(path, [{ file: path, line: 1, col: 1, message: `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})` }]);
   }
-  const result = parseConfigText(text, path);
+  const result = configLoader.parse(text, path);
   for (const w of result.warnings) log.warn(`${formatIssue(w)}`);
   if (!result.ok) throw new ConfigRejected(path, result.errors);
   return { config: result.config, hash: createHash('sha256').update(text).digest('hex').slice(0, 16) };

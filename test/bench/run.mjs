@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, one after the other, each under a header, with a summary of
 // how each ended. Not part of `npm test`: together they take about a quarter of an hour.
-//   node test/bench/run.mjs [name ...]      names: ipvs, vrrp, health-tcp, health-scheduler
+//   node test/bench/run.mjs [name ...]      names: ipvs, vrrp, health-tcp, health-scheduler, config
 // ipvs runs inside the lab VM (Debian's kernel has IPVS, this host's may not); vrrp and health-tcp
 // use network namespaces on the host. A benchmark whose prerequisites are missing is skipped with
 // the reason printed, and the summary says so: a skip is never reported as a result.
@@ -48,6 +48,13 @@ const benches = [
     command: ['node', 'test/bench/health-scheduler.mjs'],
     needs: [],
     timeoutS: 120,
+  },
+  {
+    name: 'config',
+    title: 'Config check: lvsd check vs keepalived -t, 1,000 and 10,000 services x 4 real servers (5 runs each)',
+    command: ['node', 'test/bench/config-check.mjs', '5'],
+    needs: ['keepalived', 'python3'],
+    timeoutS: 900,
   },
 ];
 

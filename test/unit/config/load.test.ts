@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatIssue, loadConfigFile, parseConfigText, type LoadResult } from '../../../src/config/load.js';
+import { ConfigLoader, formatIssue, loadConfigFile, parseConfigText, type LoadResult } from '../../../src/config/load.js';
 
 const examplePath = fileURLToPath(new URL('../../../examples/lvsd.yaml', import.meta.url));
 
@@ -255,5 +255,96 @@ describe('robustness', () => {
       }
     }
     expect(refused).toBeGreaterThan(50);
+  });
+});
+
+describe('YAML aliases at scale', () => {
+  /** `count` services; the first defines the check, every other one refers to it. */
+  const sharedCheck = (count: number, head = ''): string => [
+    'node: { name: lb1 }',
+    head,
+    'vrrp:',
+    '  instances:',
+    '    - { name: v, interface: eth0, vrid: 1, vips: [198.18.0.1/24] }',
+    'services:',
+    ...Array.from({ length: count }, (_, i) =>
+      `  - { name: s${i}, vip: 198.18.0.1, port: ${i + 1}, check: ${i === 0 ? '&chk { type: http, path: /healthz, interval: 5s }' : '*chk'}, real_servers: [{ address: 198.19.0.1 }] }`),
+    '',
+  ].join('\n');
+
+  it('loads 10,000 services sharing one check through an anchor', () => {
+    const result = parseConfigText(sharedCheck(10_000), 't.yaml');
+    if (!result.ok) throw new Error(result.errors.slice(0, 3).map(formatIssue).join('\n'));
+    expect(result.config.services).toHaveLength(10_000);
+    expect(result.config.services[9_999]?.check).toEqual(result.config.services[0]?.check);
+    expect(result.config.services[9_999]?.check).toMatchObject({ type: 'http', path: '/healthz', interval: 5000 });
+  }, 120_000);
+
+  it('loads 6,000 aliases through the yaml Document too (a merge key sends the file that way)', () => {
+    const head = 'logging: { <<: { level: info } }';
+    const result = parseConfigText(sharedCheck(6_000, head), 't.yaml');
+    if (!result.ok) throw new Error(result.errors.slice(0, 3).map(formatIssue).join('\n'));
+    expect(result.config.services).toHaveLength(6_000);
+    expect(result.config.services[5_999]?.check).toMatchObject({ type: 'http', interval: 5000 });
+  }, 120_000);
+});
+
+describe('ConfigLoader (the daemon\'s reloads)', () => {
+  const file = (weights: number[], interval = '2s'): string => [
+    'node: { name: lb1 }',
+    'vrrp:',
+    '  instances:',
+    `    - { name: v, interface: eth0, vrid: 1, vips: [${weights.map((_, i) => `198.18.0.${i + 1}`).join(', ')}] }`,
+    'services:',
+    ...weights.map((w, i) => [
+      `  - name: s${i}`,
+      `    vip: 198.18.0.${i + 1}`,
+      '    port: 80',
+      `    check: ${i === 0 ? `&chk { type: tcp, interval: ${interval} }` : '*chk'}`,
+      `    real_servers: [{ address: 198.19.0.1, weight: ${w} }]`,
+    ].join('\n')),
+    '',
+  ].join('\n');
+
+  it('validates only the services whose content changed, and loads what a fresh load would', () => {
+    const loader = new ConfigLoader();
+    expect(loader.parse(file([1, 1, 1]), 't.yaml').ok).toBe(true);
+    expect(loader.lastStats).toEqual({ validated: 3, reused: 0 });
+
+    const changed = file([1, 7, 1]);
+    const reloaded = loader.parse(changed, 't.yaml');
+    expect(loader.lastStats).toEqual({ validated: 1, reused: 2 });
+    expect(reloaded).toEqual(parseConfigText(changed, 't.yaml'));
+    expect(loaded(reloaded).services[1]?.real_servers[0]?.weight).toBe(7);
+
+    loader.parse(changed, 't.yaml');
+    expect(loader.lastStats).toEqual({ validated: 0, reused: 3 });
+  });
+
+  it('validates again every service that uses a changed anchor', () => {
+    const loader = new ConfigLoader();
+    loader.parse(file([1, 1, 1]), 't.yaml');
+    const reloaded = loaded(loader.parse(file([1, 1, 1], '3s'), 't.yaml'));
+    expect(loader.lastStats).toEqual({ validated: 3, reused: 0 });
+    expect(reloaded.services.map((s) => s.check?.interval)).toEqual([3000, 3000, 3000]);
+  });
+
+  it('reports a bad reload exactly like a fresh load, and keeps what it knew for the next one', () => {
+    const loader = new ConfigLoader();
+    loader.parse(file([1, 1, 1]), 't.yaml');
+    const bad = file([1, 70_000, 1]);
+    expect(loader.parse(bad, 't.yaml')).toEqual(parseConfigText(bad, 't.yaml'));
+    expect(loader.parse(file([1, 1, 2]), 't.yaml').ok).toBe(true);
+    expect(loader.lastStats).toEqual({ validated: 1, reused: 2 });
+  });
+
+  it('reuses services when the file has warnings, and reports them like a fresh load', () => {
+    const loader = new ConfigLoader();
+    const unfloated = (weight: number): string => `${file([1, 1])}  - { name: extra, vip: 198.18.1.1, port: 80, real_servers: [{ address: 198.19.0.1, weight: ${weight} }] }\n`;
+    loader.parse(unfloated(1), 't.yaml');
+    const reloaded = loader.parse(unfloated(2), 't.yaml');
+    expect(loader.lastStats).toEqual({ validated: 1, reused: 2 });
+    expect(reloaded).toEqual(parseConfigText(unfloated(2), 't.yaml'));
+    expect(reloaded.warnings.map(formatIssue)).toEqual(['t.yaml:16:25: services[2].vip: 198.18.1.1 is not floated by any VRRP instance, it must already be configured on this host']);
   });
 });
