@@ -8,6 +8,7 @@ import { registerRealServerCommand } from './commands/realserver.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerPlanCommands } from './commands/plan.js';
+import { registerImportCommand } from './commands/import.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerControlCommands(program);
   registerPlanCommands(program);
   registerRealServerCommand(program);
+  registerImportCommand(program);
   return program;
 }
 
