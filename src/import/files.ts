@@ -1,6 +1,6 @@
 // The importer's window on the file system: reading files and expanding include patterns
 // (glob(7) wildcards * ? [...] per path component, and csh-style braces {a,b} as keepalived's
-// glob() with GLOB_BRACE accepts them). Matches are sorted, as glob() returns them.
+// glob() with GLOB_BRACE accepts them), in glob()'s order.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { SourceFiles } from './types.js';
@@ -18,9 +18,10 @@ export const fileSystem: SourceFiles = {
     }
   },
   glob(pattern) {
+    // Like glob() with GLOB_BRACE: each alternative in turn, the matches of each one sorted.
     const out = new Set<string>();
-    for (const p of expandBraces(pattern)) for (const m of matchPath(p)) out.add(m);
-    return [...out].sort();
+    for (const p of expandBraces(pattern)) for (const m of matchPath(p).sort()) out.add(m);
+    return [...out];
   },
 };
 

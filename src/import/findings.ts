@@ -4,6 +4,8 @@ import type { Finding, FindingKind, SourcePos, Token } from './types.js';
 
 export class Findings {
   readonly list: Finding[] = [];
+  /** A parameter expanded a million times reports its problem once, not a million times. */
+  private readonly seen = new Set<string>();
 
   /** Not imported: lvsd has no equivalent. */
   drop(at: Token | SourcePos, keyword: string, message: string): void {
@@ -21,6 +23,9 @@ export class Findings {
 
   private add(at: Token | SourcePos, keyword: string, kind: FindingKind, message: string): void {
     const pos = 'pos' in at ? at.pos : at;
+    const key = `${pos.file}:${pos.line}:${keyword}:${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     this.list.push({ pos, keyword, kind, message });
   }
 }

@@ -193,14 +193,18 @@ function flagName(ctx: MapContext, flag: Token, scheduler: string): string | und
 }
 
 /** The real servers and, when they all check alike, one service check. */
-function finishService(body: ServiceBody): Block {
+function finishService(ctx: MapContext, body: ServiceBody): Block {
   const service: Block = { ...body.service };
   const [first] = body.checks;
   const same = first !== undefined && body.checks.every((c) => JSON.stringify(c) === JSON.stringify(first));
   if (same) service.check = first;
   service.real_servers = body.realServers.map((rs, i) => {
     const check = body.checks[i];
-    return same || check === undefined ? rs : { ...rs, check };
+    if (same || check === undefined) return rs;
+    const withCheck = { ...rs, check };
+    const origin = ctx.origins.get(rs);
+    if (origin !== undefined) ctx.origins.set(withCheck, origin);
+    return withCheck;
   });
   return service;
 }
@@ -236,11 +240,12 @@ export function mapVirtualServer(ctx: MapContext, s: Statement, groups: Readonly
   const body = mapBody(ctx, s);
   const protocol = String(body.service.protocol ?? 'tcp');
   return entries.map((entry) => {
-    const service = finishService(body);
+    const service = finishService(ctx, body);
     let name: string;
     if ('vip' in entry) {
       service.vip = entry.vip;
       service.port = entry.port ?? 0;
+      service.protocol = protocol;
       name = `${prefix}${entry.vip}-${entry.port ?? 0}-${protocol}`;
     } else {
       delete service.protocol;

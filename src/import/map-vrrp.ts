@@ -251,7 +251,7 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
       for (const line of x.block ?? []) {
         const def = tables.scripts.get(line.keyword.text);
         if (!def) {
-          ctx.findings.drop(line.keyword, 'track_script', `no usable vrrp_script named "${line.keyword.text}" (defined before this instance), it is not tracked`);
+          ctx.findings.drop(line.keyword, 'track_script', `no usable vrrp_script named "${line.keyword.text}", it is not tracked`);
           continue;
         }
         track.scripts.push(trackScript(ctx, line.keyword, def, weightOf(ctx, x, line.args)));
@@ -261,7 +261,7 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
       for (const line of x.block ?? []) {
         const def = tables.trackFiles.get(line.keyword.text);
         if (!def) {
-          ctx.findings.drop(line.keyword, 'track_file', `no usable track_file named "${line.keyword.text}" (defined before this instance), it is not tracked`);
+          ctx.findings.drop(line.keyword, 'track_file', `no usable track_file named "${line.keyword.text}", it is not tracked`);
           continue;
         }
         track.files.push({ path: def.path, weight: weightOf(ctx, x, line.args) ?? def.weight });
@@ -295,7 +295,7 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
   const interval = advertMs ?? 1000;
   if (v === 2 && interval % 1000 !== 0) {
     const whole = Math.min(255, Math.max(1, Math.round(interval / 1000)));
-    ctx.findings.approximate(s.keyword, 'advert_int', `VRRPv2 carries whole seconds, ${duration(interval)} is written as ${whole}s (keepalived rounds the same way on the wire)`);
+    ctx.findings.approximate(s.keyword, 'advert_int', `VRRPv2 carries whole seconds, ${duration(interval)} is written as ${whole}s`);
     inst.advert_interval = `${whole}s`;
   } else {
     inst.advert_interval = duration(v === 3 ? Math.min(40_950, Math.max(10, Math.round(interval / 10) * 10)) : interval);
@@ -359,7 +359,7 @@ export function mapSyncGroup(ctx: MapContext, s: Statement, tables: VrrpTables):
         for (const member of [line.keyword, ...line.args]) {
           const mapped = tables.instances.get(member.text);
           if (mapped) instances.push(mapped);
-          else ctx.findings.drop(member, 'group', `no imported vrrp_instance named "${member.text}" (defined before the group), left out of the group`);
+          else ctx.findings.drop(member, 'group', `no imported vrrp_instance named "${member.text}", left out of the group`);
         }
       }
     },

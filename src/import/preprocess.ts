@@ -12,7 +12,7 @@ import { splitWords, stripComment } from './words.js';
 
 const INCLUDE_KEYWORDS = new Set(['include', 'includer', 'includem', 'includew', 'includeb', 'includea']);
 /** Bounds that no real configuration reaches; beyond them the rest is reported and skipped. */
-export const LIMITS = { files: 256, lines: 1_000_000, depth: 16, lineLength: 65_536 } as const;
+export const LIMITS = { files: 256, lines: 1_000_000, depth: 16, lineLength: 65_536, steps: 2_000_000 } as const;
 
 interface Param {
   lines: string[];
@@ -28,15 +28,17 @@ interface Context {
   stack: string[];
   filesRead: number;
   out: Token[][];
+  /** Lines processed, expansions included: a multi-line parameter using itself grows exponentially within the depth bound. */
+  steps: number;
   truncated: boolean;
 }
 
 /** The words of every line of `path` and what it includes, in order. */
 export function preprocess(path: string, files: SourceFiles, options: ImportOptions, findings: Findings): Token[][] {
-  const ctx: Context = { files, options, findings, params: new Map(), stack: [], filesRead: 0, out: [], truncated: false };
+  const ctx: Context = { files, options, findings, params: new Map(), stack: [], filesRead: 0, out: [], steps: 0, truncated: false };
   const text = files.read(path);
   if (text === undefined) {
-    findings.drop({ file: options.display(path), line: 1 }, 'include', 'cannot read the file, nothing imported from it');
+    findings.drop({ file: options.display(path), line: 1 }, 'file', 'cannot read the file, nothing imported from it');
     return ctx.out;
   }
   readFile(ctx, path, text);
@@ -85,7 +87,7 @@ function include(ctx: Context, from: string, pos: SourcePos, pattern: string): v
   if (matches.length === 0) ctx.findings.drop(pos, 'include', `no file matches ${pattern}, nothing included`);
   for (const match of matches) {
     if (ctx.stack.includes(match)) {
-      ctx.findings.drop(pos, 'include', `${ctx.options.display(match)} includes itself (an include loop), it is read once`);
+      ctx.findings.drop(pos, 'include', `${ctx.options.display(match)} is already being read (an include loop), not read again`);
       continue;
     }
     if (ctx.filesRead >= LIMITS.files) {
@@ -107,6 +109,12 @@ function selected(ctx: Context, prefix: string | undefined): boolean {
 }
 
 function processLine(ctx: Context, text: string, pos: SourcePos, depth: number): void {
+  if (ctx.truncated) return;
+  if (++ctx.steps > LIMITS.steps) {
+    ctx.findings.drop(pos, '$', `more than ${LIMITS.steps} lines after expanding parameters, the rest is not read`);
+    ctx.truncated = true;
+    return;
+  }
   if (depth > LIMITS.depth) {
     ctx.findings.drop(pos, '$', `parameters nest more than ${LIMITS.depth} deep, the line is skipped`);
     return;

@@ -41,7 +41,7 @@ export interface Finding {
 export interface SourceFiles {
   /** Text of an absolute path, or undefined when it cannot be read. */
   read(path: string): string | undefined;
-  /** Absolute paths matching an absolute glob pattern, sorted; [] when none. */
+  /** Absolute paths matching an absolute glob pattern, in glob()'s order; [] when none. */
   glob(pattern: string): string[];
 }
 

@@ -1,7 +1,7 @@
 // Splitting one keepalived.conf line into words, as keepalived.conf(5) "Quoted strings"
 // describes: whitespace separates words, '"' and '\'' quote (the quotes are removed, the
 // whitespace between them kept), shell-like escapes inside quotes, '{' and '}' outside quotes
-// are words of their own. Comments ('#' or '!' outside quotes) are cut before substitution, so
+// are words of their own (except in an undefined ${NAME}, which stays as written). Comments ('#' or '!' outside quotes) are cut before substitution, so
 // that ${_HASH} and ${_BANG} can produce those characters.
 
 /** The line up to its comment, if any. */
@@ -59,9 +59,16 @@ export function splitWords(line: string): Word[] {
   };
   for (let i = 0; i < line.length; ) {
     const c = line[i] ?? '';
+    const reference = c === '$' && line[i + 1] === '{' ? /^\$\{[A-Za-z_][A-Za-z0-9_]*\}/.exec(line.slice(i)) : null;
     if (/\s/.test(c)) {
       end();
       i++;
+    } else if (reference) {
+      // An undefined ${NAME} stays in the text as written; its braces are not a block.
+      inWord = true;
+      text += reference[0];
+      raw += reference[0];
+      i += reference[0].length;
     } else if (c === '{' || c === '}') {
       end();
       words.push({ text: c, raw: c });
