@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 
-export type Need = 'root' | 'netns' | 'keepalived' | 'ipvs' | 'ipvsadm' | 'dnsmasq' | 'tcpdump' | 'qemu' | 'asan' | 'arping';
+export type Need = 'root' | 'netns' | 'keepalived' | 'ipvs' | 'ipvsadm' | 'dnsmasq' | 'tcpdump' | 'qemu' | 'asan' | 'arping' | 'systemd-analyze' | 'python3';
 
 const onPath = (bin: string): boolean => {
   try {
@@ -33,6 +33,8 @@ const checks: Record<Need, () => string | undefined> = {
   tcpdump: () => (onPath('tcpdump') ? undefined : 'needs tcpdump (apt-get install tcpdump)'),
   qemu: () => (onPath('qemu-system-x86_64') ? undefined : 'needs qemu-system-x86 (apt-get install qemu-system-x86)'),
   arping: () => (onPath('arping') ? undefined : 'needs arping (apt-get install iputils-arping)'),
+  'systemd-analyze': () => (onPath('systemd-analyze') ? undefined : 'needs systemd-analyze (apt-get install systemd)'),
+  python3: () => (onPath('python3') ? undefined : 'needs python3 (apt-get install python3)'),
   asan: () => {
     // A C++ compiler with AddressSanitizer, to build the native addon instrumented.
     if (!onPath('g++')) return 'needs g++ (apt-get install g++)';
