@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 
-export type Need = 'root' | 'netns' | 'keepalived' | 'ipvs' | 'ipvsadm' | 'dnsmasq' | 'tcpdump' | 'qemu' | 'asan' | 'arping' | 'systemd-analyze' | 'python3';
+export type Need = 'root' | 'netns' | 'keepalived' | 'ipvs' | 'ipvsadm' | 'dnsmasq' | 'tcpdump' | 'qemu' | 'asan' | 'arping' | 'systemd-analyze' | 'python3' | 'strace';
 
 const onPath = (bin: string): boolean => {
   try {
@@ -35,6 +35,7 @@ const checks: Record<Need, () => string | undefined> = {
   arping: () => (onPath('arping') ? undefined : 'needs arping (apt-get install iputils-arping)'),
   'systemd-analyze': () => (onPath('systemd-analyze') ? undefined : 'needs systemd-analyze (apt-get install systemd)'),
   python3: () => (onPath('python3') ? undefined : 'needs python3 (apt-get install python3)'),
+  strace: () => (onPath('strace') ? undefined : 'needs strace (apt-get install strace)'),
   asan: () => {
     // A C++ compiler with AddressSanitizer, to build the native addon instrumented.
     if (!onPath('g++')) return 'needs g++ (apt-get install g++)';
