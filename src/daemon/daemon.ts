@@ -271,6 +271,8 @@ export class Daemon {
   private async reloadNow(force: boolean): Promise<ReloadResult> {
     const log = this.opts.log;
     const fail = (errors: string[]): ReloadResult => this.reloadFailed(errors);
+    // Queued behind a start that was aborted, or asked for while stopping: the kernel is not ours to change.
+    if (this.stopping) return fail(['lvsd is stopping']);
     let loaded: LoadedConfig;
     try {
       loaded = await readConfig(this.opts.configPath, log);
