@@ -139,6 +139,22 @@ describe('Daemon restart', () => {
     expect(messages).toContain('delete service tcp 198.18.0.100:10003');
   });
 
+  it('keeps them, naming the count, when the file lost more than max_removal_percent; a forced reload removes them', async () => {
+    const { write, start, messages } = setup();
+    const ipvs = new FakeIpvs();
+    write();
+    const first = await start(ipvs);
+    await first.stop();
+    write({ only: 1 });
+    const daemon = await start(ipvs);
+    expect(ipvs.summary()).toEqual(initial);
+    expect(messages).toContain('refusing to remove 3 of 4 managed IPVS services (more than ipvs.max_removal_percent, 50%): they stay in the kernel; "lvsd reload --force" removes them');
+    expect((await daemon.reload()).ok).toBe(true);
+    expect(ipvs.summary()).toEqual(initial);
+    expect(await daemon.reload(true)).toMatchObject({ ok: true });
+    expect(ipvs.summary()).toEqual([initial[0]]);
+  });
+
   it('without a record (first start, or a new state_dir) adopts and removes nothing', async () => {
     const { dir, write, start } = setup();
     const ipvs = new FakeIpvs();
