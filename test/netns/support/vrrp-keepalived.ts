@@ -53,11 +53,12 @@ export class Keepalived {
     private readonly dir: string,
   ) {}
 
-  static async start(ns: Netns, conf: string): Promise<Keepalived> {
+  /** `configId` is keepalived's -i: which `@id` lines of the file apply. */
+  static async start(ns: Netns, conf: string, configId?: string): Promise<Keepalived> {
     const dir = mkdtempSync(path.join(tmpdir(), 'lvsd-vrrp-keepalived-'));
     const file = path.join(dir, 'keepalived.conf');
     writeFileSync(file, conf);
-    const proc = ns.spawn('keepalived', ['-P', '-n', '-l', '-D', '-f', file, '-p', path.join(dir, 'keepalived.pid'), '-r', path.join(dir, 'vrrp.pid')]);
+    const proc = ns.spawn('keepalived', ['-P', '-n', '-l', '-D', '-f', file, '-p', path.join(dir, 'keepalived.pid'), '-r', path.join(dir, 'vrrp.pid'), ...(configId ? ['-i', configId] : [])]);
     const k = new Keepalived(proc, dir);
     await waitFor('keepalived to start its VRRP child', () => {
       if (!proc.running) throw new Error(`keepalived exited: ${proc.output.slice(-2000)}`);
