@@ -228,6 +228,7 @@ const instanceSchema = mapping(
     checksum: oneOf(['auto', 'rfc5798', 'rfc9568'], 'VRRPv3-over-IPv4 checksum variant (implementations disagree on the IPv4 pseudo-header, see RFC 9568); auto accepts either').default('auto'),
     unicast_source: ipAddress('source address for unicast adverts').optional(),
     unicast_peers: list(ipAddress('peer address'), 'send adverts to these peers instead of multicast').default([]),
+    unicast_min_ttl: intIn(1, 255, 'a TTL').default(255).describe('lowest TTL / hop limit accepted from unicast_peers; 255 = on the link only (RFC 5798); lower only for peers behind routers'),
     vips: list(vipSchema, 'the virtual addresses this instance floats', 'a list of addresses').min(1, { error: `${EXPECTED}at least one VIP` }),
     allow_link_local: bool('allow link-local VIPs (169.254/16, fe80::/10) in this instance').default(false),
     track: trackSchema.prefault({}),

@@ -360,6 +360,7 @@ export class VrrpManager {
       announcer: { announce: (ifname, address) => this.queueAnnounce(managedRef.current, ifname, address) },
       onAction: (action) => this.onAction(name, action),
       onError: (err, what) => this.log.error({ err, instance: name }, `VRRP ${what} failed`),
+      onDrops: (reason, count, src) => this.log.warn({ instance: name, reason, count, src }, `VRRP ${name}: dropped ${count} advert(s): ${reason}`),
     });
     const tracker = new InstanceTracker(settings.priority, track, {
       onChange: (result) => {
@@ -386,7 +387,7 @@ export class VrrpManager {
         managed.onPeerAdvert?.();
         runner.receive(advert);
       },
-      countDrop: (reason) => runner.countDrop(reason),
+      countDrop: (reason, src) => runner.countDrop(reason, src),
     });
     return managed;
   }
@@ -450,7 +451,9 @@ export class VrrpManager {
     const key = `${s.interface}/${s.family}/${s.primaryAddress}/${multicast ? 'multicast' : 'unicast'}`;
     let shared = this.openSockets.get(key);
     if (!shared) {
-      const receiver = new VrrpReceiver(s.family);
+      const receiver = new VrrpReceiver(s.family, (reason, count, src) =>
+        this.log.warn({ interface: s.interface, family: s.family, reason, count, src }, `VRRP: dropped ${count} packet(s) on ${s.interface}: ${reason}`),
+      );
       const onPacket: VrrpPacketHandler = receiver.onPacket;
       const handle = this.kernel.openSocket({ family: s.family, ifname: s.interface, source: s.primaryAddress, multicast }, onPacket);
       shared = { key, view: { interface: s.interface, family: s.family, source: s.primaryAddress, multicast }, receiver, handle, users: 0 };
@@ -515,6 +518,9 @@ export class VrrpManager {
     const m = this.instances.get(name);
     if (!m) return;
     if (action.type === 'state') this.onTransition(name, m, action);
+    if (action.type === 'reannounce') {
+      this.log.warn({ instance: name, peer: action.peer, peerPriority: action.peerPriority }, `VRRP ${name}: lower-priority master ${action.peer} on the LAN; re-announcing the VIPs`);
+    }
     const managedGroup = m.groupName !== undefined ? this.groups.get(m.groupName) : undefined;
     if (!managedGroup) return;
     const outcome = managedGroup.group.observe(name, action);

@@ -27,6 +27,11 @@ export class Announcements {
     if (this.garp.refreshMs > 0) this.timers.push(setInterval(() => this.burst(this.garp.refreshRepeat), this.garp.refreshMs));
   }
 
+  /** One burst more while master: a lower-priority master may have drawn the neighbours away. */
+  again(): void {
+    this.burst(this.garp.repeat);
+  }
+
   stop(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];

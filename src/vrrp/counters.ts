@@ -11,6 +11,8 @@ export interface InstanceCounters {
   /** Adverts that passed every check and reached the state machine. */
   advertsReceived: number;
   priorityZeroReceived: number;
+  /** Out-of-turn answers to lower-priority or priority-0 adverts left out by the rate limit. */
+  repliesSuppressed: number;
   drops: Record<DropReason, number>;
   /** Accepted adverts whose address list differs from ours: a misconfiguration to log (RFC 5798 6.4). */
   addressMismatches: number;
@@ -25,6 +27,7 @@ export function emptyCounters(): InstanceCounters {
     priorityZeroSent: 0,
     advertsReceived: 0,
     priorityZeroReceived: 0,
+    repliesSuppressed: 0,
     drops: emptyDropCounts(),
     addressMismatches: 0,
     transitions: 0,

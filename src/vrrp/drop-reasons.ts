@@ -16,8 +16,13 @@ export const DROP_REASONS = [
   'bad-interval',
   /** Checksum matches none of the variants allowed for the version and family. */
   'bad-checksum',
-  /** IPv4 TTL or IPv6 hop limit of a multicast advert is not 255 (RFC 5798 7.1). */
+  /**
+   * IPv4 TTL or IPv6 hop limit is not 255 (RFC 5798 7.1), whatever the destination: only a
+   * neighbour on the link can send 255. A unicast instance may accept less (unicast_min_ttl).
+   */
   'bad-ttl',
+  /** Multicast instance: the advert was not sent to 224.0.0.18 / ff02::12 (a unicast forgery). */
+  'wrong-destination',
   /** No instance on this socket has the VRID. */
   'unknown-vrid',
   /** The advert's version is not the instance's configured version. */

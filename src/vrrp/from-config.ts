@@ -104,6 +104,7 @@ export function instancePlan(inst: VrrpInstanceConfig, source: string | undefine
     checksum: inst.checksum,
     primaryAddress: source,
     unicastPeers: inst.unicast_peers,
+    unicastMinTtl: inst.unicast_min_ttl,
     vips: vipSpecs(inst),
     garp: { repeat: inst.garp.repeat, delayMs: inst.garp.delay, refreshMs: inst.garp.refresh, refreshRepeat: inst.garp.repeat_refresh },
   };

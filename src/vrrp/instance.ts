@@ -4,7 +4,7 @@
 // from an injected monotonic clock. Timers are deadlines; the shell (runner.ts) turns `arm`
 // actions into real timers and feeds `timer` events back, and a timer event that arrives before
 // its current deadline (because an advert moved it) is answered by re-arming, never acted on.
-import type { ChecksumVariant } from './checksum.js';
+import { VRRP_MULTICAST_IPV4, VRRP_MULTICAST_IPV6, type ChecksumVariant } from './checksum.js';
 import { emptyCounters, type InstanceCounters, type VrrpState } from './counters.js';
 import type { DropReason } from './drop-reasons.js';
 import { advertIntervalMs, type VrrpAdvert } from './packet.js';
@@ -24,6 +24,8 @@ export interface ReceivedAdvert {
   advert: VrrpAdvert;
   src: string;
   dst: string;
+  /** IPv4 TTL / IPv6 hop limit it arrived with. */
+  ttl: number;
   checksum: ChecksumVariant;
 }
 
@@ -59,6 +61,13 @@ export type InstanceAction =
   | { type: 'remove-vips' }
   /** Gratuitous ARP / unsolicited NA for the VIPs (RFC 5798 6.4.1). */
   | { type: 'announce' }
+  /**
+   * One more burst of announcements while master: `peer`, a lower-priority master that does not
+   * hear us, is on the LAN and neighbours may have followed its announcements (a split brain).
+   */
+  | { type: 'reannounce'; peer: string; peerPriority: number }
+  /** A received advert was discarded (and counted); the shell logs a throttled summary. */
+  | { type: 'drop'; reason: DropReason; src: string }
   | { type: 'state'; from: VrrpState; to: VrrpState; reason: TransitionReason }
   /** (Re)start the timer so that it fires at monotonic time `at` (ms). */
   | { type: 'arm'; timer: TimerKind; at: number }
@@ -99,8 +108,10 @@ export interface InstanceStatus {
   holdUntilMs?: number;
 }
 
-/** Peers remembered for status and checksum learning; more are forgotten oldest first. */
+/** Peers remembered for status; more are forgotten oldest first. */
 const MAX_PEERS = 32;
+/** A master answers lower-priority and priority-0 adverts at most this often (and at most once per interval). */
+const MAX_REPLY_GAP_MS = 1000;
 
 export class VrrpInstance {
   private state: VrrpState = 'initialize';
@@ -115,6 +126,12 @@ export class VrrpInstance {
   private stepDownUntil = 0;
   /** A take-over's priority until the hold timer fires. */
   private boostedPriority: number | undefined;
+  /** Checksum variant of the master we last followed (`checksum: auto`); see sendChecksum. */
+  private learnedChecksum: ChecksumVariant | undefined;
+  /** When we last answered a lower-priority or priority-0 advert out of turn. */
+  private lastReplyAt = -Infinity;
+  /** When we last heard a lower-priority master while master; a new episode re-announces. */
+  private lowerMasterHeardAt = -Infinity;
   private readonly deadlines = new Map<TimerKind, number>();
   private readonly peers = new Map<string, PeerStatus>();
   private readonly ownAddresses: ReadonlySet<string>;
@@ -233,9 +250,9 @@ export class VrrpInstance {
     if (this.settings.family === 6) return 'pseudo-header';
     if (this.settings.checksum === 'rfc5798') return 'pseudo-header';
     if (this.settings.checksum === 'rfc9568') return 'plain';
-    let latest: PeerStatus | undefined;
-    for (const p of this.peers.values()) if (!latest || p.lastSeenMs >= latest.lastSeenMs) latest = p;
-    return latest?.checksum ?? 'pseudo-header';
+    // Learned from the master we follow only: a lower-priority or unknown sender (a forged
+    // priority-1 advert) must not change what our backups accept.
+    return this.learnedChecksum ?? 'pseudo-header';
   }
 
   // --- actions ---
@@ -284,6 +301,7 @@ export class VrrpInstance {
 
   private becomeMaster(reason: TransitionReason): InstanceAction[] {
     this.master = undefined;
+    this.lowerMasterHeardAt = -Infinity;
     // A master leads its sync group; being held back no longer applies.
     this.groupHeld = false;
     return [
@@ -355,7 +373,7 @@ export class VrrpInstance {
     const drop = this.check(r);
     if (drop) {
       this.counters.drops[drop]++;
-      return [];
+      return [{ type: 'drop', reason: drop, src: r.src }];
     }
     const { advert } = r;
     this.counters.advertsReceived++;
@@ -369,13 +387,17 @@ export class VrrpInstance {
     const s = this.settings;
     const a = r.advert;
     if (this.state === 'initialize' || this.state === 'fault') return 'not-running';
+    // RFC 5798 7.1: TTL 255 whatever the destination, or a routed unicast peer's configured minimum.
+    const unicast = s.unicastPeers.length > 0;
+    if (r.ttl < (unicast ? s.unicastMinTtl : 255)) return 'bad-ttl';
+    if (!unicast && r.dst !== (s.family === 4 ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6)) return 'wrong-destination';
     if (a.version !== s.version) return 'version-mismatch';
     if (a.version === 2) {
       if (a.authType !== 0) return 'auth-mismatch';
       if (a.advertIntervalSec * 1000 !== s.advertIntervalMs) return 'interval-mismatch';
     }
     if (r.src === s.primaryAddress) return 'own-advert';
-    if (s.unicastPeers.length > 0 && !s.unicastPeers.includes(r.src)) return 'unknown-peer';
+    if (unicast && !s.unicastPeers.includes(r.src)) return 'unknown-peer';
     return undefined;
   }
 
@@ -396,6 +418,12 @@ export class VrrpInstance {
   private backupReceives(r: ReceivedAdvert): InstanceAction[] {
     const { advert } = r;
     const now = this.now();
+    const followed = this.master;
+    if (followed && r.src !== followed.address && !beats(advert.priority, r.src, followed.priority, followed.address)) {
+      // Not the master we follow and it would not win against it: a second, lower master (which
+      // ours will send back to backup) or a forgery. Its priority 0 or interval changes nothing.
+      return [];
+    }
     if (advert.priority === 0) {
       // The master is stopping: take over after Skew_Time unless a better backup speaks first.
       this.master = undefined;
@@ -414,9 +442,10 @@ export class VrrpInstance {
     return [...this.disarm('preempt-delay'), ...this.followMaster(r)];
   }
 
-  /** Accept the sender as master: learn its interval (v3) and restart Master_Down_Timer. */
+  /** Accept the sender as master: learn its interval (v3) and checksum, restart Master_Down_Timer. */
   private followMaster(r: ReceivedAdvert): InstanceAction[] {
     this.master = { address: r.src, priority: r.advert.priority };
+    this.learnedChecksum = r.checksum;
     if (r.advert.version === 3) this.masterIntervalMs = advertIntervalMs(r.advert);
     return [this.arm('master-down', this.now() + this.masterDownIntervalMs())];
   }
@@ -426,14 +455,38 @@ export class VrrpInstance {
     const { advert } = r;
     const now = this.now();
     const ours = this.advertPriority();
-    const theyWin = advert.priority > ours || (advert.priority === ours && compareAddresses(r.src, this.settings.primaryAddress) > 0);
-    if (advert.priority === 0 || !theyWin) {
-      // Priority 0: a stopping master; answer at once so backups keep us. A lower priority (RFC
-      // 9568 6.4.3): answer at once so the sender, which believes it is master, backs off now
-      // instead of after its Master_Down_Interval.
-      return [this.advert(ours), this.arm('advert', now + this.settings.advertIntervalMs)];
+    if (advert.priority === 0 || !beats(advert.priority, r.src, ours, this.settings.primaryAddress)) {
+      return [...this.reply(now), ...this.reannounce(r, now)];
     }
     return [...this.endBoost(), ...this.becomeBackup('higher-priority'), ...this.followMaster(r)];
+  }
+
+  /**
+   * Priority 0: a stopping master; answer at once so backups keep us. A lower priority (RFC 9568
+   * 6.4.3): answer at once so the sender, which believes it is master, backs off now instead of
+   * after its Master_Down_Interval. At most once per MAX_REPLY_GAP_MS (and per interval), so a
+   * flood of such adverts costs no more than our own schedule does.
+   */
+  private reply(now: number): InstanceAction[] {
+    if (now - this.lastReplyAt < Math.min(MAX_REPLY_GAP_MS, this.settings.advertIntervalMs)) {
+      this.counters.repliesSuppressed++;
+      return [];
+    }
+    this.lastReplyAt = now;
+    return [this.advert(this.advertPriority()), this.arm('advert', now + this.settings.advertIntervalMs)];
+  }
+
+  /**
+   * A lower-priority master is on the LAN: it announced the VIPs when it went master, so
+   * neighbours may send to it. Announce them once per episode (until it has been silent for
+   * three of the longer of its and our intervals), so the split brain heals on the wire.
+   */
+  private reannounce(r: ReceivedAdvert, now: number): InstanceAction[] {
+    if (r.advert.priority === 0) return [];
+    const theirs = r.advert.version === 3 ? advertIntervalMs(r.advert) : this.settings.advertIntervalMs;
+    const episodeOver = now - this.lowerMasterHeardAt > 3 * Math.max(theirs, this.settings.advertIntervalMs);
+    this.lowerMasterHeardAt = now;
+    return episodeOver ? [{ type: 'reannounce', peer: r.src, peerPriority: r.advert.priority }] : [];
   }
 
   // --- timers ---
@@ -496,6 +549,11 @@ export class VrrpInstance {
         return this.state === 'master' ? this.leaveMaster('sync-group') : [];
     }
   }
+}
+
+/** Does an advert of priority `p` from `src` win the election against `q` from `other` (RFC 5798 6.4.3)? */
+function beats(p: number, src: string, q: number, other: string): boolean {
+  return p > q || (p === q && compareAddresses(src, other) > 0);
 }
 
 /** Compares two addresses of one family as unsigned integers (RFC 5798 6.4.3 tie-break). */

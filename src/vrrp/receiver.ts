@@ -1,10 +1,11 @@
 // The receive path of one VRRP socket (one interface and family): RFC 5798 7.1 checks that need
-// no configuration, decoding, and dispatch by VRID. Its `onPacket` has the signature of the
+// no configuration (TTL 255 on multicast), decoding, and dispatch by VRID. Its `onPacket` has the signature of the
 // VrrpSocket callback. Nothing here throws on traffic; every discarded packet is counted once,
 // on the instance its VRID byte names when there is one, on the receiver otherwise.
 import { emptyDropCounts, type DropReason } from './drop-reasons.js';
 import type { ReceivedAdvert } from './instance.js';
 import { decodeAdvert } from './packet.js';
+import { ThrottledLog } from './throttled-log.js';
 
 /** What the socket reports about a packet (IP header fields). */
 export interface VrrpReceiveInfo {
@@ -19,7 +20,8 @@ export interface VrrpReceiveInfo {
 /** An instance as the receiver sees it: a runner, or a bare state machine in tests. */
 export interface AdvertSink {
   receive(advert: ReceivedAdvert): void;
-  countDrop(reason: DropReason): void;
+  /** `src`: the sender, for a throttled log line. */
+  countDrop(reason: DropReason, src: string): void;
 }
 
 export function isMulticast(address: string): boolean {
@@ -33,8 +35,18 @@ export class VrrpReceiver {
   /** Drops that name no configured VRID. */
   readonly drops = emptyDropCounts();
   packets = 0;
+  private readonly dropLog: ThrottledLog<string> | undefined;
 
-  constructor(readonly family: 4 | 6) {}
+  /**
+   * `onDrops` hears about drops that name no instance, at most once per reason a second (see
+   * RunnerDeps.onDrops); unknown VRIDs, other routers' traffic on a shared LAN, are only counted.
+   */
+  constructor(
+    readonly family: 4 | 6,
+    onDrops?: (reason: DropReason, count: number, src: string) => void,
+  ) {
+    this.dropLog = onDrops && new ThrottledLog((reason, count, src) => onDrops(reason as DropReason, count, src));
+  }
 
   register(vrid: number, sink: AdvertSink): void {
     if (this.sinks.has(vrid)) throw new Error(`VRID ${vrid} is already in use on this IPv${this.family} socket`);
@@ -49,15 +61,18 @@ export class VrrpReceiver {
     this.packets++;
     const sink = payload.length >= 2 ? this.sinks.get(payload[1] as number) : undefined;
     const drop = (reason: DropReason): void => {
-      if (sink) sink.countDrop(reason);
-      else this.drops[reason]++;
+      if (sink) return sink.countDrop(reason, info.src);
+      this.drops[reason]++;
+      if (reason !== 'unknown-vrid') this.dropLog?.record(reason, info.src);
     };
-    // Only a neighbour on the link can send TTL 255 to a link-local group (RFC 5798 7.1). A
-    // missing TTL is refused too: accepting it would let off-link senders through.
-    if (isMulticast(info.dst) && info.ttl !== 255) return drop('bad-ttl');
+    // Only a neighbour on the link can send TTL 255 (RFC 5798 7.1). A missing TTL is refused
+    // too: accepting it would let off-link senders through. Multicast is refused here, before
+    // decoding; a unicast advert goes on to its instance, which alone knows whether routed
+    // peers are allowed (unicast_min_ttl) and drops it otherwise.
+    if (info.ttl < 1 || info.ttl > 255 || (info.ttl !== 255 && isMulticast(info.dst))) return drop('bad-ttl');
     const decoded = decodeAdvert(payload, { family: this.family, src: info.src, dst: info.dst });
     if (!decoded.ok) return drop(decoded.reason);
     if (!sink) return drop('unknown-vrid');
-    sink.receive({ advert: decoded.advert, src: info.src, dst: info.dst, checksum: decoded.checksumVariant });
+    sink.receive({ advert: decoded.advert, src: info.src, dst: info.dst, ttl: info.ttl, checksum: decoded.checksumVariant });
   };
 }

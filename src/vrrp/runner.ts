@@ -26,6 +26,7 @@ import {
 import { encodeAdvert } from './packet.js';
 import type { AdvertSink } from './receiver.js';
 import type { InstanceSettings, VipSpec } from './settings.js';
+import { ThrottledLog } from './throttled-log.js';
 
 /** Sends one VRRP message (no IP header) to `dst`; VrrpSocket.send has this shape. */
 export interface VrrpTransport {
@@ -47,8 +48,14 @@ export interface RunnerDeps {
   clock?: () => number;
   /** Every action the state machine produced, after it was carried out (logging, notify, sync groups). */
   onAction?: (action: InstanceAction) => void;
-  /** A send, VIP or announce failure; the instance keeps running. */
+  /** A send, VIP or announce failure; the instance keeps running. Send failures: at most one call a second. */
   onError?: (err: unknown, what: string) => void;
+  /**
+   * Dropped adverts (counted in the status either way): at most one call per reason a second,
+   * `count` drops since the previous call, `src` the latest sender. Drops while the instance is
+   * not running (fault) are normal and only counted.
+   */
+  onDrops?: (reason: DropReason, count: number, src: string) => void;
 }
 
 export interface RunnerStatus extends InstanceStatus {
@@ -62,6 +69,8 @@ export class VrrpRunner implements AdvertSink {
   private readonly announcements: Announcements;
   private readonly destinations: readonly string[];
   private sendErrors = 0;
+  private readonly dropLog: ThrottledLog<string>;
+  private readonly sendErrorLog: ThrottledLog<{ err: unknown; dst: string }>;
 
   constructor(
     readonly settings: InstanceSettings,
@@ -73,6 +82,10 @@ export class VrrpRunner implements AdvertSink {
       settings.unicastPeers.length > 0 ? settings.unicastPeers : [settings.family === 4 ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6];
     this.announcements = new Announcements(deps.announcer, settings.garp, settings.interface, settings.vips, (err) =>
       this.report(err, 'announce'),
+    );
+    this.dropLog = new ThrottledLog((reason, count, src) => deps.onDrops?.(reason as DropReason, count, src));
+    this.sendErrorLog = new ThrottledLog((_, count, { err, dst }) =>
+      this.report(err, `send advert to ${dst}${count > 1 ? ` (${count} failures since the last report)` : ''}`),
     );
   }
 
@@ -86,14 +99,17 @@ export class VrrpRunner implements AdvertSink {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.announcements.stop();
+    this.dropLog.stop();
+    this.sendErrorLog.stop();
   }
 
   receive(advert: ReceivedAdvert): void {
     this.dispatch({ type: 'advert', ...advert });
   }
 
-  countDrop(reason: DropReason): void {
+  countDrop(reason: DropReason, src: string): void {
     this.instance.countDrop(reason);
+    this.logDrop(reason, src);
   }
 
   tracking(priority: number, fault: boolean): void {
@@ -135,7 +151,7 @@ export class VrrpRunner implements AdvertSink {
             this.deps.transport.send(bytes, dst);
           } catch (err) {
             this.sendErrors++;
-            this.report(err, `send advert to ${dst}`);
+            this.sendErrorLog.record('send', { err, dst });
           }
         }
         return;
@@ -147,6 +163,12 @@ export class VrrpRunner implements AdvertSink {
         return;
       case 'announce':
         this.announcements.start();
+        return;
+      case 'reannounce':
+        this.announcements.again();
+        return;
+      case 'drop':
+        this.logDrop(action.reason, action.src);
         return;
       case 'state':
         if (action.from === 'master') this.announcements.stop();
@@ -171,6 +193,10 @@ export class VrrpRunner implements AdvertSink {
       case 'own-fault':
         return;
     }
+  }
+
+  private logDrop(reason: DropReason, src: string): void {
+    if (reason !== 'not-running') this.dropLog.record(reason, src);
   }
 
   /** Runs a VIP operation, reporting synchronous throws and rejected promises alike. */

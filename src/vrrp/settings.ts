@@ -49,6 +49,12 @@ export interface InstanceSettings {
   primaryAddress: string;
   /** Unicast peers; empty means multicast to 224.0.0.18 / ff02::12. */
   unicastPeers: readonly string[];
+  /**
+   * Lowest IPv4 TTL / IPv6 hop limit accepted from a unicast peer. 255 (the default) admits
+   * only neighbours on the link, as RFC 5798 7.1 requires; lower it only for peers behind
+   * routers. Multicast adverts always need 255.
+   */
+  unicastMinTtl: number;
   vips: readonly VipSpec[];
   garp: GarpSettings;
 }
@@ -116,6 +122,7 @@ export function settingsProblems(s: InstanceSettings): string[] {
   if (s.vips.length < 1 || s.vips.length > 255) problems.push(`${where}: needs 1-255 vips, has ${s.vips.length}`);
   const wrongFamily = s.vips.filter((v) => v.address.includes(':') !== (s.family === 6));
   if (wrongFamily.length > 0) problems.push(`${where}: vips ${wrongFamily.map((v) => v.address).join(', ')} are not IPv${s.family}`);
+  if (!Number.isInteger(s.unicastMinTtl) || s.unicastMinTtl < 1 || s.unicastMinTtl > 255) problems.push(`${where}: unicast_min_ttl ${s.unicastMinTtl} is outside 1-255`);
   if (s.preemptDelayMs < 0) problems.push(`${where}: preempt_delay cannot be negative`);
   if (s.family === 6 && s.unicastPeers.length === 0 && !isIpv6LinkLocal(s.primaryAddress)) {
     problems.push(`${where}: IPv6 adverts must come from a link-local address (RFC 5798 5.1.2.1), not ${s.primaryAddress}`);

@@ -87,6 +87,7 @@ describe('instancePlan', () => {
       checksum: 'auto',
       primaryAddress: '198.18.0.2',
       unicastPeers: [],
+      unicastMinTtl: 255,
       vips: [
         { address: '198.18.0.100', prefix: 24 },
         { address: '198.18.0.101', prefix: 32, dev: 'eth1', label: 'eth1:vip' },

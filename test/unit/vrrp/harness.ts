@@ -21,6 +21,7 @@ export function settings(overrides: Partial<InstanceSettings> = {}): InstanceSet
     checksum: 'auto',
     primaryAddress: '198.18.0.2',
     unicastPeers: [],
+    unicastMinTtl: 255,
     vips: [{ address: '198.18.0.100', prefix: 24 }],
     garp: DEFAULT_GARP,
     ...overrides,
@@ -79,15 +80,26 @@ export class Harness {
   }
 
   /** An advert from `src` with the instance's VIPs and interval unless overridden. */
-  receive(src: string, priority: number, extra: { intervalCs?: number; checksum?: ChecksumVariant; advert?: Partial<VrrpAdvert> } = {}): InstanceAction[] {
+  receive(
+    src: string,
+    priority: number,
+    extra: { intervalCs?: number; checksum?: ChecksumVariant; advert?: Partial<VrrpAdvert>; ttl?: number; dst?: string } = {},
+  ): InstanceAction[] {
     const s = this.instance.settings;
     const addresses = s.vips.map((v) => v.address);
     const advert: VrrpAdvert =
       s.version === 2
         ? { version: 2, vrid: s.vrid, priority, authType: 0, advertIntervalSec: s.advertIntervalMs / 1000, addresses }
         : { version: 3, vrid: s.vrid, priority, maxAdvertIntervalCs: extra.intervalCs ?? s.advertIntervalMs / 10, addresses };
-    const dst = s.family === 4 ? '224.0.0.18' : 'ff02::12';
-    return this.handle({ type: 'advert', advert: { ...advert, ...extra.advert } as VrrpAdvert, src, dst, checksum: extra.checksum ?? 'pseudo-header' });
+    const dst = extra.dst ?? (s.family === 4 ? '224.0.0.18' : 'ff02::12');
+    return this.handle({
+      type: 'advert',
+      advert: { ...advert, ...extra.advert } as VrrpAdvert,
+      src,
+      dst,
+      ttl: extra.ttl ?? 255,
+      checksum: extra.checksum ?? 'pseudo-header',
+    });
   }
 }
 

@@ -32,13 +32,22 @@ describe('VrrpReceiver', () => {
     expect(s.got).toEqual([]);
   });
 
-  it('does not require TTL 255 for unicast', () => {
+  it('hands a unicast advert to its instance with the TTL, which alone knows whether routed peers are allowed', () => {
     const g = golden('v3-ipv4-unicast');
     const r = new VrrpReceiver(4);
     const s = sink();
     r.register(54, s);
     r.onPacket(g.payload, { family: 4, src: g.src, dst: g.dst, ttl: 64, ifindex: 2 });
-    expect(s.got).toHaveLength(1);
+    expect(s.got).toMatchObject([{ ttl: 64, dst: g.dst }]);
+  });
+
+  it('drops a missing or impossible TTL whatever the destination', () => {
+    const g = golden('v3-ipv4-unicast');
+    const r = new VrrpReceiver(4);
+    const s = sink();
+    r.register(54, s);
+    for (const ttl of [-1, 0, 256]) r.onPacket(g.payload, { family: 4, src: g.src, dst: g.dst, ttl, ifindex: 2 });
+    expect(s.drops).toEqual(['bad-ttl', 'bad-ttl', 'bad-ttl']);
   });
 
   it('counts unknown VRIDs and undecodable packets on the receiver when no instance is named', () => {
