@@ -112,6 +112,8 @@ export interface InstanceStatus {
 const MAX_PEERS = 32;
 /** A master answers lower-priority and priority-0 adverts at most this often (and at most once per interval). */
 const MAX_REPLY_GAP_MS = 1000;
+/** A lower-priority master silent for this many advert intervals has gone (see lowerMaster). */
+const LOWER_MASTER_GAP_INTERVALS = 30;
 
 export class VrrpInstance {
   private state: VrrpState = 'initialize';
@@ -130,7 +132,7 @@ export class VrrpInstance {
   private learnedChecksum: ChecksumVariant | undefined;
   /** When we last answered a lower-priority or priority-0 advert out of turn. */
   private lastReplyAt = -Infinity;
-  /** When we last heard a lower-priority master while master; a new episode re-announces. */
+  /** When we last heard a lower-priority master while master. */
   private lowerMasterHeardAt = -Infinity;
   private readonly deadlines = new Map<TimerKind, number>();
   private readonly peers = new Map<string, PeerStatus>();
@@ -456,7 +458,9 @@ export class VrrpInstance {
     const now = this.now();
     const ours = this.advertPriority();
     if (advert.priority === 0 || !beats(advert.priority, r.src, ours, this.settings.primaryAddress)) {
-      return [...this.reply(now), ...this.reannounce(r, now)];
+      // lowerMaster first: it may change the checksum variant the reply goes out with.
+      const announce = this.lowerMaster(r, now);
+      return [...this.reply(now), ...announce];
     }
     return [...this.endBoost(), ...this.becomeBackup('higher-priority'), ...this.followMaster(r)];
   }
@@ -478,15 +482,25 @@ export class VrrpInstance {
 
   /**
    * A lower-priority master is on the LAN: it announced the VIPs when it went master, so
-   * neighbours may send to it. Announce them once per episode (until it has been silent for
-   * three of the longer of its and our intervals), so the split brain heals on the wire.
+   * neighbours may send to it. Announce them once per episode, so the split brain heals on the
+   * wire. An episode ends after LOWER_MASTER_GAP_INTERVALS of silence: a master that keeps
+   * receiving adverts it rejects may advertise irregularly (keepalived 2.2.7 restarts its advert
+   * timer on every packet it reads), and each of its adverts must not count as a new episode.
+   *
+   * A configured unicast peer that is still master after we answered its first advert does not
+   * hear us, most likely because it rejects our checksum variant (keepalived's
+   * old_unicast_checksum accepts only its own): with `checksum: auto` we then send its variant.
+   * One advert never does this, and in multicast mode nothing does, since any host on the link
+   * could be the sender.
    */
-  private reannounce(r: ReceivedAdvert, now: number): InstanceAction[] {
+  private lowerMaster(r: ReceivedAdvert, now: number): InstanceAction[] {
     if (r.advert.priority === 0) return [];
-    const theirs = r.advert.version === 3 ? advertIntervalMs(r.advert) : this.settings.advertIntervalMs;
-    const episodeOver = now - this.lowerMasterHeardAt > 3 * Math.max(theirs, this.settings.advertIntervalMs);
+    const interval = Math.max(r.advert.version === 3 ? advertIntervalMs(r.advert) : 0, this.settings.advertIntervalMs);
+    const episodeOver = now - this.lowerMasterHeardAt > LOWER_MASTER_GAP_INTERVALS * interval;
     this.lowerMasterHeardAt = now;
-    return episodeOver ? [{ type: 'reannounce', peer: r.src, peerPriority: r.advert.priority }] : [];
+    if (episodeOver) return [{ type: 'reannounce', peer: r.src, peerPriority: r.advert.priority }];
+    if (this.settings.unicastPeers.includes(r.src)) this.learnedChecksum = r.checksum;
+    return [];
   }
 
   // --- timers ---

@@ -120,6 +120,13 @@ describeWith(['root', 'netns', 'keepalived'], 'VRRP interop with keepalived', ()
       } else {
         expect(view.state, c.name).toBe('master');
       }
+      if (c.unicastOld && c.master === 'lvsd') {
+        // keepalived's old unicast checksum rejects ours, so it is master too until it ignores
+        // one of our answers; then `auto` sends its variant (a lower-priority sender teaches us
+        // nothing before that) and the split brain heals.
+        await waitFor(`${c.name}: the split brain to heal`, async () => (await lvsd.instance(c.name)).splitBrain.length === 0, { timeoutMs: 8_000, intervalMs: 100 });
+        continue;
+      }
       expect(view.splitBrain, c.name).toEqual([]);
     }
   });

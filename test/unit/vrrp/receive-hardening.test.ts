@@ -186,10 +186,12 @@ describe('a lower-priority master on the LAN (split brain)', () => {
     expect(reannounces(h.receive('198.18.0.1', 100))).toHaveLength(1);
   });
 
-  it('a new episode after it fell silent for three intervals re-announces again', () => {
+  it('a new episode after it fell silent for 30 intervals re-announces again', () => {
     const h = master();
     h.receive(PEER, 50);
-    h.advance(3001);
+    h.advance(30_000);
+    expect(reannounces(h.receive(PEER, 50))).toEqual([]);
+    h.advance(30_001);
     expect(reannounces(h.receive(PEER, 50))).toHaveLength(1);
   });
 
@@ -207,5 +209,26 @@ describe('a lower-priority master on the LAN (split brain)', () => {
     h.advance(5000);
     expect(h.state).toBe('master');
     expect(reannounces(h.receive(PEER, 50))).toHaveLength(1);
+  });
+});
+
+describe('a configured unicast peer that keeps being master despite our answers', () => {
+  it('once it ignored our answer, checksum auto sends its variant (keepalived old_unicast_checksum)', () => {
+    const h = master({ unicastPeers: [PEER] });
+    h.receive(PEER, 50, { checksum: 'pseudo-header-multicast', dst: OURS });
+    expect(h.instance.status().sendChecksum).toBe('pseudo-header');
+    h.time += 1000;
+    const actions = h.receive(PEER, 50, { checksum: 'pseudo-header-multicast', dst: OURS });
+    expect(h.instance.status().sendChecksum).toBe('pseudo-header-multicast');
+    expect(actions).toMatchObject([{ type: 'send-advert', checksum: 'pseudo-header-multicast' }, { type: 'arm' }]);
+  });
+
+  it('never in multicast mode, whoever keeps sending', () => {
+    const h = master();
+    for (let i = 0; i < 10; i++) {
+      h.receive(PEER, 50, { checksum: 'plain' });
+      h.time += 1000;
+    }
+    expect(h.instance.status().sendChecksum).toBe('pseudo-header');
   });
 });
