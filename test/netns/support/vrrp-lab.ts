@@ -63,19 +63,37 @@ export class VrrpNode {
     }));
   }
 
-  /** Writes the config and starts the node; resolves once the manager runs. */
-  static async start(lab: VrrpProcesses, ns: Netns, name: string, yaml: string): Promise<VrrpNode> {
+  /**
+   * Writes the config and starts the node; resolves once the manager runs. `host` picks another
+   * driver speaking the same protocol (daemon-node.mjs runs the whole daemon) and its arguments.
+   */
+  static async start(
+    lab: VrrpProcesses,
+    ns: Netns,
+    name: string,
+    yaml: string,
+    host: { driver?: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ): Promise<VrrpNode> {
     const dir = mkdtempSync(path.join(tmpdir(), `lvsd-vrrp-${name}-`));
     const config = path.join(dir, 'lvsd.yaml');
     writeFileSync(config, yaml);
-    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, DRIVER, config], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, host.driver ?? DRIVER, config, ...(host.args ?? [])], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...host.env },
+    });
     const node = new VrrpNode(ns, name, dir, child);
     lab.track(node);
     await waitFor(`${name} to start`, () => {
       if (!node.running) throw new Error(`${name} exited during start: ${node.stderr.slice(-2000)}`);
       return node.ready;
-    }, { timeoutMs: 10_000 });
+    }, { timeoutMs: host.timeoutMs ?? 10_000 });
     return node;
+  }
+
+  /** Resolves with the exit status once the process is gone (bounded). */
+  async exitStatus(timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    await Promise.race([this.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`${this.name} did not exit`)), timeoutMs))]);
+    return { code: this.child.exitCode, signal: this.child.signalCode };
   }
 
   get pid(): number | undefined {

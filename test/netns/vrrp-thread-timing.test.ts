@@ -1,0 +1,118 @@
+// Issue 11 item 1: nothing the daemon's main thread does delays an advert. The whole daemon runs
+// in a namespace with 10,000 services × 4 real servers (kernel IPVS replaced by MemoryIpvs, which
+// decodes real netlink attribute bytes on every read) and one VRRP master at 100 ms adverts. While
+// the main thread reloads the 10,000-service file, reads the whole table back (`lvsd status`) and
+// answers a metrics scrape (the IPVS stats of every real server), a second namespace captures the
+// adverts on the wire with tcpdump: the gaps stay within 100 ms ± 20 ms and none comes near a
+// missed advert. The control runs the same load with VRRP served on the main thread, and the gaps
+// blow up to seconds (Master_Down_Interval is 360 ms), which is what the worker thread
+// (src/daemon/vrrp-thread.ts) is for.
+// What the daemon cannot rule out is the machine: on this 2-core host shared at load 5-9, a
+// worker thread whose only job is a 10 ms timer, beside a main thread that only spins, was
+// measured waking up to 74 ms late now and then (nice -10 or not). So the tolerance holds for
+// 99 % of the gaps, and every gap stays below 1.5 intervals.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../support/needs.js';
+import { NetnsLab, veth, type Netns } from '../support/netns.js';
+import { assertBuilt, VrrpNode, VrrpProcesses, waitForState } from './support/vrrp-lab.js';
+
+const DAEMON_NODE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'daemon-node.mjs');
+const SERVICES = 10_000;
+const ADVERT_MS = 100;
+const TOLERANCE_MS = 20;
+const LB = '198.18.0.1';
+
+describeWith(['root', 'netns', 'tcpdump'], 'VRRP adverts keep their interval while the main thread works on 10,000 services', () => {
+  const lab = new NetnsLab('vrrpthr');
+  const procs = new VrrpProcesses();
+  let lb: Netns;
+  let obs: Netns;
+  let dir = '';
+
+  beforeAll(() => {
+    assertBuilt();
+    dir = mkdtempSync(path.join(tmpdir(), 'lvsd-vrrpthr-'));
+    lb = lab.ns('lb');
+    obs = lab.ns('obs');
+    veth(lb, 'eth0', obs, 'eth0');
+    lb.addr('eth0', `${LB}/24`);
+    obs.addr('eth0', '198.18.0.2/24');
+  });
+
+  afterAll(async () => {
+    await procs.cleanup();
+    await lab.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** 10,000 services on one VIP, ports 10000-19999, four real servers each; `weight` is the first server's. */
+  const bigConfig = (mode: string, weight: number): string => {
+    const lines = [
+      'node: { name: lb1 }',
+      `control: { socket: ${dir}/${mode}.sock }`,
+      `metrics: { listen: 127.0.0.1:${mode === 'thread' ? 19_931 : 19_932} }`,
+      `ipvs: { state_dir: ${dir}/${mode}-state }`,
+      'vrrp:',
+      '  instances:',
+      `    - { name: web, interface: eth0, vrid: 51, priority: 150, advert_interval: ${ADVERT_MS}ms, garp: { delay: 0s }, vips: [198.18.0.100/24] }`,
+      'services:',
+    ];
+    for (let i = 0; i < SERVICES; i++) {
+      const port = 10_000 + i;
+      lines.push(`  - { name: s${i}, vip: 198.18.0.100, port: ${port}, protocol: tcp, scheduler: wrr, real_servers: [`);
+      for (let r = 1; r <= 4; r++) lines.push(`      { address: 198.19.${i % 250}.${r}, port: ${port}, weight: ${i === 0 && r === 1 ? weight : 100} },`);
+      lines.push('    ] }');
+    }
+    return `${lines.join('\n')}\n`;
+  };
+
+  /** Starts the daemon, captures its adverts while it reloads, re-reads and is scraped, twice over. */
+  async function advertGapsUnderLoad(mode: 'thread' | 'main-thread'): Promise<{ gaps: number[]; loopDelay: string[] }> {
+    const node = await VrrpNode.start(procs, lb, mode, bigConfig(mode, 100), { driver: DAEMON_NODE, args: [mode], timeoutMs: 180_000 });
+    try {
+      await waitForState(node, 'web', 'master', 10_000);
+      const capture = obs.spawn('tcpdump', ['-i', 'eth0', '-n', '-tt', '-l', '-p', `ip proto 112 and src ${LB}`]);
+      await capture.waitForOutput(/VRRP.*\n.*VRRP/, 10_000);
+      let loopDelay: string[] = [];
+      for (const weight of [101, 102]) {
+        const next = path.join(dir, `${mode}-${weight}.yaml`);
+        writeFileSync(next, bigConfig(mode, weight));
+        expect(await node.request('reload', { path: next }, 180_000)).toMatchObject({ ok: true, changed: true });
+        expect(await node.request('read', {}, 60_000)).toMatchObject({ services: SERVICES });
+        loopDelay = ((await node.request('scrape', {}, 60_000)) as { loopDelay: string[] }).loopDelay;
+      }
+      await new Promise((r) => setTimeout(r, 3 * ADVERT_MS));
+      await capture.stop();
+      const times = [...capture.output.matchAll(/^(\d+\.\d+) IP .*VRRPv3, Advertisement, vrid 51, prio 150/gm)].map((m) => Number(m[1]) * 1000);
+      return { gaps: times.slice(1).map((t, i) => t - (times[i] as number)), loopDelay };
+    } finally {
+      await node.dispose();
+    }
+  }
+
+  const summary = (gaps: number[]): string => {
+    const sorted = [...gaps].sort((a, b) => a - b);
+    const at = (q: number): string => (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN).toFixed(1);
+    return `${gaps.length} gaps, min ${at(0)} ms, median ${at(0.5)} ms, max ${at(1)} ms`;
+  };
+
+  it('in the VRRP thread: adverts within 100 ms ± 20 ms through two reloads, full reads and scrapes', async () => {
+    const { gaps, loopDelay } = await advertGapsUnderLoad('thread');
+    const context = `${summary(gaps)}; ${loopDelay.join('; ')}`;
+    console.log(`VRRP thread: ${context}`);
+    expect(gaps.length).toBeGreaterThan(100);
+    const outside = gaps.filter((g) => Math.abs(g - ADVERT_MS) > TOLERANCE_MS);
+    expect(outside.length, context).toBeLessThanOrEqual(Math.floor(gaps.length / 100));
+    expect(Math.max(...gaps), context).toBeLessThan(1.5 * ADVERT_MS);
+  }, 600_000);
+
+  it('control: with VRRP served on the main thread, the same load delays adverts past the tolerance', async () => {
+    const { gaps, loopDelay } = await advertGapsUnderLoad('main-thread');
+    console.log(`main thread: ${summary(gaps)}; ${loopDelay.join('; ')}`);
+    expect(Math.max(...gaps), summary(gaps)).toBeGreaterThan(1.5 * ADVERT_MS);
+  }, 600_000);
+});
