@@ -8,8 +8,10 @@
 //     crash-vrrp   as crash-main, with a VRRP thread that throws LVSD_TEST_VRRP_THROW_MS after it
 //                  starts (vrrp-crash-worker.mjs)
 //   stdout: {"event":"ready"} | {"event":"state",...} | {"id","result"} | {"id","error"}
-//   stdin:  {"id","cmd":"status"} | {"id","cmd":"reload","path"} | {"id","cmd":"read"} | {"id","cmd":"scrape"}
+//   stdin:  {"id","cmd":"status"} (with eth0's addresses when IPVS was first read) | {"id","cmd":"reload","path"}
+//           | {"id","cmd":"read"} | {"id","cmd":"scrape"}
 //           | {"id","cmd":"throw"} | {"id","cmd":"stop"}
+import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { MessageChannel } from 'node:worker_threads';
@@ -38,6 +40,11 @@ const startVrrp = (l) => {
   return vrrp;
 };
 const ipvs = new MemoryIpvs();
+/** The addresses on eth0 when IPVS was first read (adoption): leftover VIPs must be gone by then. */
+let addressesAtFirstRead;
+ipvs.onRead = () => {
+  addressesAtFirstRead ??= execFileSync('ip', ['-o', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' });
+};
 const daemon = await Daemon.start({ configPath, log, openIpvs: async () => ipvs, startVrrp });
 const { config } = daemon;
 
@@ -49,7 +56,7 @@ const stop = () => {
 process.on('SIGTERM', stop);
 
 const commands = {
-  status: async () => ({ instances: await vrrp.status() }),
+  status: async () => ({ instances: await vrrp.status(), addressesAtFirstRead }),
   /** The config file is the daemon's; a reload copies the new one over it. */
   reload: async (c) => {
     copyFileSync(c.path, configPath);

@@ -37,9 +37,12 @@ export class MemoryIpvs {
   services = new Map();
   reads = 0;
   writes = 0;
+  /** Called at the start of every full read (adoption, resync, status, scrape). */
+  onRead = () => {};
 
   async read() {
     this.reads++;
+    this.onRead();
     const services = [];
     for (const entry of this.services.values()) {
       const service = decodeService(entry.bytes);
