@@ -1,6 +1,7 @@
 // `lvsd run` under a systemd-like supervisor (issue 10 §6): with NOTIFY_SOCKET set it sends
 // READY=1 once its VRRP instance runs and STOPPING=1 when SIGTERM starts the graceful stop,
-// then exits 0. And every system call it makes (VRRP, notify hooks, track scripts, stop) is
+// then exits 0, its `stop` notify hook (spawned from the VRRP worker thread) having run. And
+// every system call it makes (VRRP, notify hooks, track scripts, stop) is
 // inside the unit's SystemCallFilter=@system-service. A VRRP-only config needs no IPVS, so the
 // real daemon runs on the host kernel.
 import { execFileSync } from 'node:child_process';
@@ -59,8 +60,11 @@ describeWith(['root', 'netns', 'python3'], 'lvsd run tells systemd READY=1 and S
   const dir = mkdtempSync(join(tmpdir(), 'lvsd-sdnotify-'));
   let a: Netns;
 
+  const record = join(dir, 'hooks');
+
   beforeAll(() => {
-    a = vrrpNode(lab, dir);
+    // The hook runs from the VRRP worker thread; it appends the new state it is given.
+    a = vrrpNode(lab, dir, `      notify: { any: [/bin/sh, -c, 'echo "$2" >> ${record}', hook] }\n`);
   });
 
   afterAll(async () => {
@@ -68,19 +72,20 @@ describeWith(['root', 'netns', 'python3'], 'lvsd run tells systemd READY=1 and S
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('READY=1 after start, STOPPING=1 on SIGTERM, exit 0', async () => {
+  it('READY=1 after start, STOPPING=1 on SIGTERM, exit 0 after the stop hook ran', async () => {
     // A socket path: abstract sockets belong to a network namespace, paths do not.
     const socket = join(dir, 'notify.sock');
     const listener = await listenNotify(socket);
     try {
       const lvsd = a.spawn(process.execPath, [CLI, 'run', '-c', join(dir, 'lvsd.yaml'), '--log-level', 'info'], { env: { ...process.env, NOTIFY_SOCKET: socket } });
       expect(await listener.waitFor(/READY=1/, 30_000)).toBe('READY=1\nSTATUS=running');
-      await lvsd.waitForOutput(/VRRP instance started/);
+      await lvsd.waitForOutput(/VRRP vi1: backup -> master/, 10_000);
       expect(listener.messages.some((m) => m.includes('STOPPING=1'))).toBe(false);
       lvsd.child.kill('SIGTERM');
       expect(await listener.waitFor(/STOPPING=1/, 10_000)).toMatch(/^STOPPING=1\n/);
       expect(await lvsd.waitForExit(20_000)).toEqual({ code: 0, signal: null });
       expect(listener.messages).toHaveLength(2);
+      expect(readFileSync(record, 'utf8')).toBe('backup\nmaster\nstop\n');
     } finally {
       listener.close();
     }
