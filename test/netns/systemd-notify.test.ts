@@ -1,9 +1,9 @@
 // `lvsd run` under a systemd-like supervisor (issue 10 §6): with NOTIFY_SOCKET set it sends
 // READY=1 once its VRRP instance runs and STOPPING=1 when SIGTERM starts the graceful stop,
 // then exits 0, its `stop` notify hook (spawned from the VRRP worker thread) having run. And
-// every system call it makes (VRRP, notify hooks, track scripts, stop) is
-// inside the unit's SystemCallFilter=@system-service. A VRRP-only config needs no IPVS, so the
-// real daemon runs on the host kernel.
+// every system call it makes (VRRP, notify hooks, track scripts, stop) is inside the unit's
+// SystemCallFilter=@system-service. A VRRP-only config needs no IPVS, so the real daemon runs
+// on the host kernel.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
