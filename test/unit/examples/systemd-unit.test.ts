@@ -55,7 +55,7 @@ describeWith(['systemd-analyze'], 'examples/lvsd.service', () => {
   });
 
   it('keeps what the daemon needs: its capabilities, raw, packet and netlink sockets, its state and run directories', () => {
-    expect(directive('CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE']);
+    expect(directive('CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE CAP_SYS_NICE']);
     expect(directive('RestrictAddressFamilies')[0]?.split(' ').sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET', 'AF_UNIX']);
     expect(directive('RuntimeDirectory')).toEqual(['lvsd']);
     expect(directive('StateDirectory')).toEqual(['lvsd']);

@@ -2,10 +2,11 @@
 // the whole process group killed at the timeout, bounded output to the log, and every way a
 // spawn can fail ending as a failed outcome instead of an exception.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand, startCommand, type ExecLog } from '../../../src/exec/run.js';
+import { describeWith } from '../../support/needs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvsd-exec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,5 +112,19 @@ describe('a command that cannot start is a failed run, never an exception', () =
     }).not.toThrow();
     for (let i = 0; i < 200 && !outcome; i++) await new Promise((res) => setTimeout(res, 5));
     expect(outcome).toMatchObject({ ok: false, error: code });
+  });
+});
+
+describeWith(['root'], 'runCommand from a thread with raised priority (the VRRP thread)', () => {
+  it('runs the command at nice 0', async () => {
+    const before = getPriority();
+    setPriority(-10);
+    try {
+      // Field 19 of /proc/self/stat is the nice value (the command is a one-word name).
+      const r = await runCommand({ argv: ['/bin/sh', '-c', 'cut -d" " -f19 /proc/$$/stat'] }, { timeoutMs: 5000, output: { mode: 'capture' } });
+      expect(r.stdout.trim()).toBe('0');
+    } finally {
+      setPriority(before);
+    }
   });
 });
