@@ -24,6 +24,17 @@ const UNSUPPORTED_CHARS = /[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029\u
 /** Keys the subset accepts: identifiers that resolve to strings in the YAML core schema. */
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const NON_STRING_KEY = /^(?:[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|__proto__)$/;
+/** Keys already found acceptable: a config repeats a few dozen keys thousands of times. */
+const goodKeys = new Set<string>();
+
+function checkKey(key: string): void {
+  if (goodKeys.has(key)) return;
+  if (!KEY.test(key) || NON_STRING_KEY.test(key)) giveUp();
+  if (goodKeys.size < 1000) goodKeys.add(key);
+}
+
+/** Characters that cannot start a plain scalar in the subset (tags, block scalars, reserved, stray flow ends). */
+const NOT_PLAIN_START = '!|>%@`]},';
 // YAML 1.2 core schema resolution of plain scalars (as the `yaml` package's core schema does).
 const NULL = /^(?:~|[Nn]ull|NULL)$/;
 const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
@@ -153,7 +164,7 @@ class Reader {
     const start = this.pos;
     const colon = text.indexOf(':', start);
     const key = text.slice(start, colon);
-    if (!KEY.test(key) || NON_STRING_KEY.test(key)) giveUp();
+    checkKey(key);
     const after = text.charCodeAt(colon + 1);
     if (!(after === SPACE || after === NL || colon + 1 >= text.length)) giveUp();
     this.pos = colon + 1;
@@ -314,7 +325,8 @@ class Reader {
       const colon = text.indexOf(':', this.pos);
       if (colon === -1) giveUp();
       const key = text.slice(this.pos, colon);
-      if (!KEY.test(key) || NON_STRING_KEY.test(key) || Object.hasOwn(map, key)) giveUp();
+      checkKey(key);
+      if (Object.hasOwn(map, key)) giveUp();
       if (text.charCodeAt(colon + 1) !== SPACE) giveUp();
       this.pos = colon + 1;
       this.skipFlowSpaces();
@@ -415,8 +427,11 @@ class Reader {
     const first = text.charCodeAt(start);
     // Indicators that cannot start a plain scalar in the subset: - ? : followed by a space,
     // and ! | > % @ ` ] } , (tags, block scalars, directives, reserved, stray flow ends).
-    if ('!|>%@`]},'.includes(text[start] ?? '')) giveUp();
-    if ((first === DASH || first === 0x3f || first === COLON) && [SPACE, NL, COMMA, Number.NaN].includes(text.charCodeAt(start + 1))) giveUp();
+    if (first !== first || NOT_PLAIN_START.includes(String.fromCharCode(first))) giveUp();
+    if (first === DASH || first === 0x3f || first === COLON) {
+      const next = text.charCodeAt(start + 1);
+      if (next !== next || next === SPACE || next === NL || next === COMMA) giveUp();
+    }
     let p = start;
     let end = start;
     while (p < text.length) {
@@ -441,12 +456,31 @@ class Reader {
 function resolvePlain(raw: string): unknown {
   const c = raw.charCodeAt(0);
   // Only scalars starting with one of - + . ~ 0-9 n N t T f F can be anything but a string.
-  if (!(c === 0x2d || c === 0x2b || c === 0x2e || c === 0x7e || (c >= 0x30 && c <= 0x39) || 'nNtTfF'.includes(raw[0] ?? ''))) return raw;
+  if (c >= 0x30 && c <= 0x39) {
+    if (isDecimal(raw, 0)) return parseInt(raw, 10);
+    // Dotted quads and the like: strings, as long as they are no other kind of number.
+    if (OTHER_NUMBER.test(raw)) giveUp();
+    return raw;
+  }
+  if (c === 0x2d || c === 0x2b) {
+    if (raw.length > 1 && isDecimal(raw, 1)) return parseInt(raw, 10);
+  } else if (!(c === 0x2e || c === 0x7e || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46)) {
+    return raw;
+  }
   if (NULL.test(raw)) return null;
   if (BOOL.test(raw)) return raw[0] === 't' || raw[0] === 'T';
   if (INT.test(raw)) return parseInt(raw, 10);
   if (OTHER_NUMBER.test(raw)) giveUp();
   return raw;
+}
+
+/** Whether raw[from..] is all ASCII digits (and not empty). */
+function isDecimal(raw: string, from: number): boolean {
+  for (let i = from; i < raw.length; i++) {
+    const d = raw.charCodeAt(i);
+    if (d < 0x30 || d > 0x39) return false;
+  }
+  return raw.length > from;
 }
 
 /** The single-character escapes of YAML 1.2 double-quoted scalars (sec. 5.7). */
