@@ -7,19 +7,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand, startCommand, type ExecLog } from '../../../src/exec/run.js';
 import { describeWith } from '../../support/needs.js';
+import { alive } from '../../support/process-alive.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvsd-exec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Running (a killed orphan may linger as a zombie until init reaps it; that counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function logSink(): ExecLog & { lines: Array<{ obj: Record<string, unknown>; msg: string }> } {
   const lines: Array<{ obj: Record<string, unknown>; msg: string }> = [];

@@ -5,22 +5,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execChecker, parseWeight } from '../../../src/health/checkers/exec.js';
 import type { ExecCheck, ProbeTarget } from '../../../src/health/types.js';
+import { alive } from '../../support/process-alive.js';
 
 const target: ProbeTarget = { service: 'web', address: '198.18.1.10', port: 80 };
 const spec = (command: string[], timeout = 2000): ExecCheck => ({ type: 'exec', command, interval: 1000, timeout, rise: 1, fall: 1, warmup: 0, port: 8080 });
 const never = new AbortController().signal;
 const dir = mkdtempSync(join(tmpdir(), 'lvsd-health-exec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Running (a killed orphan may linger as a zombie until init reaps it; that counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('exec checker', () => {
   it('exit 0 is up, and the environment names the real server', async () => {
