@@ -4,7 +4,7 @@
 // by AF + (PROTOCOL, ADDR, PORT) or AF + FWMARK; NEW/SET_SERVICE also need SCHED_NAME, FLAGS,
 // TIMEOUT, NETMASK; NEW/SET_DEST need ADDR, PORT, FWD_METHOD, WEIGHT, U_THRESH, L_THRESH.
 import { formatIp, ipToBytes, type FamilyName } from '../config/address.js';
-import { AttrWriter, attr, nested, parseAttrs, read, str, u16, u32, u8, type AttrMap } from '../netlink/attrs.js';
+import { AttrIndex, AttrWriter, attr, nested, parseAttrs, read, str, u16, u32, u8, type AttrMap } from '../netlink/attrs.js';
 import {
   AF_INET,
   AF_INET6,
@@ -67,28 +67,27 @@ const forwardingByNumber = reverse(forwardingNumber);
 const tunnelTypeByNumber = reverse(tunnelTypeNumber);
 const tunnelChecksumByNumber = reverse(tunnelChecksumNumber);
 
+/**
+ * Bytes of an address, by its text. A bulk apply names each real server address in thousands of
+ * requests and the strict parser (src/config/address.ts) was a fifth of the encoding time; the
+ * addresses are canonical, so equal text means equal bytes.
+ */
+const ipBytesByText = new Map<string, Uint8Array>();
+const IP_BYTES_CACHE = 65536;
+
 function ipBytes(address: string): Uint8Array {
-  const bytes = ipToBytes(address);
+  let bytes = ipBytesByText.get(address);
+  if (bytes) return bytes;
+  bytes = ipToBytes(address);
   if (!bytes) throw new Error(`not an IP address: ${address}`);
+  if (ipBytesByText.size >= IP_BYTES_CACHE) ipBytesByText.clear();
+  ipBytesByText.set(address, bytes);
   return bytes;
 }
 
 /** union nf_inet_addr: 16 bytes, an IPv4 address in the first four. */
 function writeInetAddr(w: AttrWriter, type: number, address: string): void {
   w.bytes(type, ipBytes(address), 16);
-}
-
-function readInetAddr(b: Buffer | undefined, family: FamilyName, what: string): string {
-  const size = family === 'ipv4' ? 4 : 16;
-  if (!b || b.length < size) throw new Error(`netlink attribute ${what} missing or short`);
-  return formatIp(b.subarray(0, size));
-}
-
-function readFamily(b: Buffer | undefined, what: string): FamilyName {
-  const af = read.u16(b, what);
-  const f = familyByNumber.get(af);
-  if (!f) throw new Error(`${what}: unknown address family ${af}`);
-  return f;
 }
 
 /** Bits of IP_VS_SVC_F_SCHED1..3 a set of named flags stands for. */
@@ -130,6 +129,9 @@ function writeServiceId(w: AttrWriter, id: ServiceId): void {
   w.be16(SvcAttr.PORT, id.port);
 }
 
+/** struct ip_vs_flags scratch: the writer copies it, so one serves every message. */
+const serviceFlags = Buffer.alloc(8);
+
 /** A complete service, for IPVS_CMD_NEW_SERVICE and IPVS_CMD_SET_SERVICE. */
 function writeService(w: AttrWriter, s: Service): void {
   writeServiceId(w, s);
@@ -137,10 +139,9 @@ function writeService(w: AttrWriter, s: Service): void {
   if (s.persistenceEngine !== undefined) w.str(SvcAttr.PE_NAME, s.persistenceEngine);
   // struct ip_vs_flags { flags, mask }: every bit is ours to set, so an edit also clears what
   // the new settings leave out.
-  const flags = Buffer.allocUnsafe(8);
-  flags.writeUInt32LE(serviceFlagBits(s), 0);
-  flags.writeUInt32LE(0xffffffff, 4);
-  w.bytes(SvcAttr.FLAGS, flags);
+  serviceFlags.writeUInt32LE(serviceFlagBits(s), 0);
+  serviceFlags.writeUInt32LE(0xffffffff, 4);
+  w.bytes(SvcAttr.FLAGS, serviceFlags);
   w.u32(SvcAttr.TIMEOUT, s.persistence);
   if (serviceFamily(s) === 'ipv4') w.be32(SvcAttr.NETMASK, s.persistencePrefix === 0 ? 0 : (0xffffffff << (32 - s.persistencePrefix)) >>> 0);
   else w.u32(SvcAttr.NETMASK, s.persistencePrefix);
@@ -158,66 +159,115 @@ export function encodeService(s: Service): Buffer[] {
   return [w.finish()];
 }
 
-function decodeStats(b: Buffer | undefined, wide: boolean): Stats {
-  const a = parseAttrs(b ?? Buffer.alloc(0));
-  const counter = (t: number, narrow: 'u32' | 'u64', what: string): bigint => {
-    if (!a.has(t)) return 0n;
-    return wide || narrow === 'u64' ? read.u64(a.get(t), what) : BigInt(read.u32(a.get(t), what));
-  };
-  const rate = (t: number, what: string): number => (!a.has(t) ? 0 : wide ? Number(read.u64(a.get(t), what)) : read.u32(a.get(t), what));
+// Decoding reads straight from the receive buffer through reused AttrIndexes (one per nesting
+// level): a 10,000-service table is 50,000 nests, and a Map plus a Buffer per attribute was most
+// of what a full read allocated.
+const svcIndex = new AttrIndex(SvcAttr.STATS64);
+const destIndex = new AttrIndex(DestAttr.TUN_FLAGS);
+const statsIndex = new AttrIndex(StatsAttr.OUTBPS);
+
+/** Counter `type` of the indexed stats nest; 0n (no allocation) when absent or zero. */
+function counter(a: AttrIndex, type: number, wide: boolean): bigint {
+  const size = a.size(type);
+  if (size < 4) return 0n;
+  const at = a.offset(type, 4, 'IPVS_STATS_ATTR');
+  if (!wide || size < 8) {
+    const v = a.buf.readUInt32LE(at);
+    return v === 0 ? 0n : BigInt(v);
+  }
+  const lo = a.buf.readUInt32LE(at);
+  const hi = a.buf.readUInt32LE(at + 4);
+  if (hi === 0) return lo === 0 ? 0n : BigInt(lo);
+  return a.buf.readBigUInt64LE(at);
+}
+
+/** Rate `type` of the indexed stats nest (a 64-bit rate is far below 2^53). */
+function rate(a: AttrIndex, type: number, wide: boolean): number {
+  const size = a.size(type);
+  if (size < 4) return 0;
+  const at = a.offset(type, 4, 'IPVS_STATS_ATTR');
+  return wide && size >= 8 ? a.buf.readUInt32LE(at) + a.buf.readUInt32LE(at + 4) * 2 ** 32 : a.buf.readUInt32LE(at);
+}
+
+/** The stats nest of an indexed service or destination; prefers the 64-bit counters (kernel 4.2+) over the 32-bit ones that wrap. */
+function statsOf(a: AttrIndex, stats64: number, stats32: number): Stats {
+  const wide = a.has(stats64);
+  const type = wide ? stats64 : stats32;
+  const s = statsIndex;
+  if (a.has(type)) {
+    const at = a.offset(type, 0, 'IPVS_*_ATTR_STATS');
+    s.index(a.buf, at, at + a.size(type));
+  } else {
+    s.index(a.buf, 0, 0);
+  }
   return {
-    conns: counter(StatsAttr.CONNS, 'u32', 'STATS_CONNS'),
-    inPackets: counter(StatsAttr.INPKTS, 'u32', 'STATS_INPKTS'),
-    outPackets: counter(StatsAttr.OUTPKTS, 'u32', 'STATS_OUTPKTS'),
-    inBytes: counter(StatsAttr.INBYTES, 'u64', 'STATS_INBYTES'),
-    outBytes: counter(StatsAttr.OUTBYTES, 'u64', 'STATS_OUTBYTES'),
-    cps: rate(StatsAttr.CPS, 'STATS_CPS'),
-    inPps: rate(StatsAttr.INPPS, 'STATS_INPPS'),
-    outPps: rate(StatsAttr.OUTPPS, 'STATS_OUTPPS'),
-    inBps: rate(StatsAttr.INBPS, 'STATS_INBPS'),
-    outBps: rate(StatsAttr.OUTBPS, 'STATS_OUTBPS'),
+    conns: counter(s, StatsAttr.CONNS, wide),
+    inPackets: counter(s, StatsAttr.INPKTS, wide),
+    outPackets: counter(s, StatsAttr.OUTPKTS, wide),
+    inBytes: counter(s, StatsAttr.INBYTES, true),
+    outBytes: counter(s, StatsAttr.OUTBYTES, true),
+    cps: rate(s, StatsAttr.CPS, wide),
+    inPps: rate(s, StatsAttr.INPPS, wide),
+    outPps: rate(s, StatsAttr.OUTPPS, wide),
+    inBps: rate(s, StatsAttr.INBPS, wide),
+    outBps: rate(s, StatsAttr.OUTBPS, wide),
   };
 }
 
-/** Prefers the 64-bit counters (kernel 4.2+) over the 32-bit ones that wrap. */
-function statsOf(a: AttrMap, stats64: number, stats32: number): Stats {
-  return a.has(stats64) ? decodeStats(a.get(stats64), true) : decodeStats(a.get(stats32), false);
+/** Canonical text of an IPv4 address, by its value: real servers repeat across services. */
+const ipv4Text = new Map<number, string>();
+const IPV4_TEXT_CACHE = 65536;
+
+/** The union nf_inet_addr of an indexed attribute, as canonical text. */
+function inetAddrOf(a: AttrIndex, type: number, family: FamilyName, what: string): string {
+  if (family === 'ipv6') {
+    const at = a.offset(type, 16, what);
+    return formatIp(a.buf.subarray(at, at + 16));
+  }
+  const v = a.buf.readUInt32BE(a.offset(type, 4, what));
+  let text = ipv4Text.get(v);
+  if (text === undefined) {
+    text = `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+    if (ipv4Text.size >= IPV4_TEXT_CACHE) ipv4Text.clear();
+    ipv4Text.set(v, text);
+  }
+  return text;
+}
+
+function familyOf(a: AttrIndex, type: number, what: string): FamilyName {
+  const af = a.u16(type, what);
+  const f = familyByNumber.get(af);
+  if (!f) throw new Error(`${what}: unknown address family ${af}`);
+  return f;
 }
 
 /** The IPVS_CMD_ATTR_SERVICE nest of a GET_SERVICE reply. */
 export function decodeService(nest: Buffer): ServiceEntry {
-  const a = parseAttrs(nest);
-  const family = readFamily(a.get(SvcAttr.AF), 'IPVS_SVC_ATTR_AF');
-  let id: ServiceId;
-  if (a.has(SvcAttr.FWMARK)) {
-    id = { fwmark: read.u32(a.get(SvcAttr.FWMARK), 'IPVS_SVC_ATTR_FWMARK'), family };
-  } else {
-    const p = read.u16(a.get(SvcAttr.PROTOCOL), 'IPVS_SVC_ATTR_PROTOCOL');
-    const protocol = protocolByNumber.get(p);
-    if (!protocol) throw new Error(`IPVS service with unknown protocol ${p}`);
-    id = {
-      protocol,
-      address: readInetAddr(a.get(SvcAttr.ADDR), family, 'IPVS_SVC_ATTR_ADDR'),
-      port: read.be16(a.get(SvcAttr.PORT), 'IPVS_SVC_ATTR_PORT'),
-    };
-  }
-  const scheduler = read.str(a.get(SvcAttr.SCHED_NAME), 'IPVS_SVC_ATTR_SCHED_NAME');
-  const flags = read.u32(a.get(SvcAttr.FLAGS), 'IPVS_SVC_ATTR_FLAGS');
-  const timeout = read.u32(a.get(SvcAttr.TIMEOUT), 'IPVS_SVC_ATTR_TIMEOUT');
-  const persistencePrefix =
-    family === 'ipv4'
-      ? ipv4MaskPrefix(read.be32(a.get(SvcAttr.NETMASK), 'IPVS_SVC_ATTR_NETMASK'))
-      : read.u32(a.get(SvcAttr.NETMASK), 'IPVS_SVC_ATTR_NETMASK');
-  const entry: ServiceEntry = {
-    ...id,
+  const a = svcIndex.index(nest);
+  const family = familyOf(a, SvcAttr.AF, 'IPVS_SVC_ATTR_AF');
+  const scheduler = a.str(SvcAttr.SCHED_NAME, 'IPVS_SVC_ATTR_SCHED_NAME');
+  const flags = a.u32(SvcAttr.FLAGS, 'IPVS_SVC_ATTR_FLAGS');
+  const timeout = a.u32(SvcAttr.TIMEOUT, 'IPVS_SVC_ATTR_TIMEOUT');
+  const settings = {
     scheduler,
     schedulerFlags: schedulerFlagNames(scheduler, flags),
     onePacket: (flags & SvcFlag.ONEPACKET) !== 0,
     persistence: flags & SvcFlag.PERSISTENT ? timeout : 0,
-    persistencePrefix,
-    stats: statsOf(a, SvcAttr.STATS64, SvcAttr.STATS),
+    persistencePrefix: family === 'ipv4' ? ipv4MaskPrefix(a.be32(SvcAttr.NETMASK, 'IPVS_SVC_ATTR_NETMASK')) : a.u32(SvcAttr.NETMASK, 'IPVS_SVC_ATTR_NETMASK'),
   };
-  if (a.has(SvcAttr.PE_NAME)) entry.persistenceEngine = read.str(a.get(SvcAttr.PE_NAME), 'IPVS_SVC_ATTR_PE_NAME');
+  const engine = a.has(SvcAttr.PE_NAME) ? a.str(SvcAttr.PE_NAME, 'IPVS_SVC_ATTR_PE_NAME') : undefined;
+  let entry: ServiceEntry;
+  if (a.has(SvcAttr.FWMARK)) {
+    entry = { fwmark: a.u32(SvcAttr.FWMARK, 'IPVS_SVC_ATTR_FWMARK'), family, ...settings, stats: statsOf(a, SvcAttr.STATS64, SvcAttr.STATS) };
+  } else {
+    const p = a.u16(SvcAttr.PROTOCOL, 'IPVS_SVC_ATTR_PROTOCOL');
+    const protocol = protocolByNumber.get(p);
+    if (!protocol) throw new Error(`IPVS service with unknown protocol ${p}`);
+    const address = inetAddrOf(a, SvcAttr.ADDR, family, 'IPVS_SVC_ATTR_ADDR');
+    const port = a.be16(SvcAttr.PORT, 'IPVS_SVC_ATTR_PORT');
+    entry = { protocol, address, port, ...settings, stats: statsOf(a, SvcAttr.STATS64, SvcAttr.STATS) };
+  }
+  if (engine !== undefined) entry.persistenceEngine = engine;
   return entry;
 }
 
@@ -264,29 +314,29 @@ export function encodeDestinationId(d: DestinationId): Buffer[] {
 
 /** The IPVS_CMD_ATTR_DEST nest of a GET_DEST reply; kernels before 4.x omit ADDR_FAMILY. */
 export function decodeDestination(nest: Buffer, serviceFamilyName: FamilyName): DestinationEntry {
-  const a = parseAttrs(nest);
-  const family = a.has(DestAttr.ADDR_FAMILY) ? readFamily(a.get(DestAttr.ADDR_FAMILY), 'IPVS_DEST_ATTR_ADDR_FAMILY') : serviceFamilyName;
-  const fwd = read.u32(a.get(DestAttr.FWD_METHOD), 'IPVS_DEST_ATTR_FWD_METHOD') & FWD_MASK;
+  const a = destIndex.index(nest);
+  const family = a.has(DestAttr.ADDR_FAMILY) ? familyOf(a, DestAttr.ADDR_FAMILY, 'IPVS_DEST_ATTR_ADDR_FAMILY') : serviceFamilyName;
+  const fwd = a.u32(DestAttr.FWD_METHOD, 'IPVS_DEST_ATTR_FWD_METHOD') & FWD_MASK;
   const forwarding = forwardingByNumber.get(fwd);
   if (!forwarding) throw new Error(`IPVS destination with unknown forwarding method ${fwd}`);
   const d: DestinationEntry = {
-    address: readInetAddr(a.get(DestAttr.ADDR), family, 'IPVS_DEST_ATTR_ADDR'),
-    port: read.be16(a.get(DestAttr.PORT), 'IPVS_DEST_ATTR_PORT'),
+    address: inetAddrOf(a, DestAttr.ADDR, family, 'IPVS_DEST_ATTR_ADDR'),
+    port: a.be16(DestAttr.PORT, 'IPVS_DEST_ATTR_PORT'),
     forwarding,
-    weight: read.u32(a.get(DestAttr.WEIGHT), 'IPVS_DEST_ATTR_WEIGHT'),
-    upperThreshold: read.u32(a.get(DestAttr.U_THRESH), 'IPVS_DEST_ATTR_U_THRESH'),
-    lowerThreshold: read.u32(a.get(DestAttr.L_THRESH), 'IPVS_DEST_ATTR_L_THRESH'),
-    activeConns: read.u32(a.get(DestAttr.ACTIVE_CONNS), 'IPVS_DEST_ATTR_ACTIVE_CONNS'),
-    inactiveConns: read.u32(a.get(DestAttr.INACT_CONNS), 'IPVS_DEST_ATTR_INACT_CONNS'),
-    persistentConns: read.u32(a.get(DestAttr.PERSIST_CONNS), 'IPVS_DEST_ATTR_PERSIST_CONNS'),
+    weight: a.u32(DestAttr.WEIGHT, 'IPVS_DEST_ATTR_WEIGHT'),
+    upperThreshold: a.u32(DestAttr.U_THRESH, 'IPVS_DEST_ATTR_U_THRESH'),
+    lowerThreshold: a.u32(DestAttr.L_THRESH, 'IPVS_DEST_ATTR_L_THRESH'),
+    activeConns: a.u32(DestAttr.ACTIVE_CONNS, 'IPVS_DEST_ATTR_ACTIVE_CONNS'),
+    inactiveConns: a.u32(DestAttr.INACT_CONNS, 'IPVS_DEST_ATTR_INACT_CONNS'),
+    persistentConns: a.u32(DestAttr.PERSIST_CONNS, 'IPVS_DEST_ATTR_PERSIST_CONNS'),
     stats: statsOf(a, DestAttr.STATS64, DestAttr.STATS),
   };
   if (forwarding === 'tun') {
-    const type = a.has(DestAttr.TUN_TYPE) ? read.u8(a.get(DestAttr.TUN_TYPE), 'IPVS_DEST_ATTR_TUN_TYPE') : TunType.IPIP;
-    const flags = a.has(DestAttr.TUN_FLAGS) ? read.u16(a.get(DestAttr.TUN_FLAGS), 'IPVS_DEST_ATTR_TUN_FLAGS') : 0;
+    const type = a.has(DestAttr.TUN_TYPE) ? a.u8(DestAttr.TUN_TYPE, 'IPVS_DEST_ATTR_TUN_TYPE') : TunType.IPIP;
+    const flags = a.has(DestAttr.TUN_FLAGS) ? a.u16(DestAttr.TUN_FLAGS, 'IPVS_DEST_ATTR_TUN_FLAGS') : 0;
     d.tunnel = {
       type: tunnelTypeByNumber.get(type) ?? 'ipip',
-      port: a.has(DestAttr.TUN_PORT) ? read.be16(a.get(DestAttr.TUN_PORT), 'IPVS_DEST_ATTR_TUN_PORT') : 0,
+      port: a.has(DestAttr.TUN_PORT) ? a.be16(DestAttr.TUN_PORT, 'IPVS_DEST_ATTR_TUN_PORT') : 0,
       checksum: tunnelChecksumByNumber.get(flags) ?? 'none',
     };
   }
