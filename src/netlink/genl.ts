@@ -334,7 +334,16 @@ export class GenlSocket {
         const errno = len >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(at) : 0;
         this.settle(seq, errno > 0 ? new NetlinkErrnoError(errno) : undefined);
       } else if (len >= NLMSG_HDRLEN + GENL_HDRLEN) {
-        const message = { cmd: buf.readUInt8(at), version: buf.readUInt8(at + 1), attrs: parseAttrs(buf.subarray(at + GENL_HDRLEN, at + len - NLMSG_HDRLEN)) };
+        let attrs: AttrMap;
+        try {
+          attrs = parseAttrs(buf.subarray(at + GENL_HDRLEN, at + len - NLMSG_HDRLEN));
+        } catch (err) {
+          // A malformed reply fails its request; it must not throw out of the socket's callback.
+          if (req.dump) this.abandonDump(seq);
+          this.settle(seq, err instanceof Error ? err : new Error(String(err)));
+          continue;
+        }
+        const message = { cmd: buf.readUInt8(at), version: buf.readUInt8(at + 1), attrs };
         if (req.parts) req.parts.push(message);
         else req.parts = [message];
         // A dump is alive while its parts keep coming: a big table read in a slow machine may
@@ -385,16 +394,18 @@ export class GenlSocket {
   private socketError(cause: Error): void {
     if (this.closed) return;
     const err = new NetlinkSocketError(cause, this.inFlight.size);
-    for (const [seq, req] of this.inFlight) {
-      if (req.dump && !this.abandonedDump) {
-        // Give the kernel's dump the request timeout to finish; then assume it is gone.
-        const timer = setTimeout(() => this.dumpAbandonedEnded(), this.timeoutMs);
-        timer.unref();
-        this.abandonedDump = { seq, timer };
-      }
-    }
+    for (const [seq, req] of this.inFlight) if (req.dump) this.abandonDump(seq);
     this.failInFlight(err);
     this.onSocketError?.(err);
+  }
+
+  /** Gives up on a running dump; the kernel goes on with it, so the next dump waits for its end. */
+  private abandonDump(seq: number): void {
+    if (this.abandonedDump) return;
+    // Give the kernel's dump the request timeout to finish; then assume it is gone.
+    const timer = setTimeout(() => this.dumpAbandonedEnded(), this.timeoutMs);
+    timer.unref();
+    this.abandonedDump = { seq, timer };
   }
 
   private dumpAbandonedEnded(): void {

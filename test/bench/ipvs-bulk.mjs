@@ -1,18 +1,18 @@
 // IPVS at scale: lvsd against ipvsadm on the same kernel in the same run. Needs root, a kernel with
 // IPVS (run it in the lab VM: `node test/lab/vm.mjs --timeout 1500 -- node test/bench/ipvs-bulk.mjs`)
 // and a build (`npm run build`: it imports dist/).
-//   node test/bench/ipvs-bulk.mjs [services=10000] [destinations-per-service=4] [rounds=1] [--serial]
-// Rows of the table:
-//   bulk apply   lvsd's pipelined read+plan+apply vs `ipvsadm -R` of the same rules;
-//   full read    IpvsClient.read() vs `ipvsadm -Sn` (both on the populated table);
-//   reconcile    the daemon's path for one changed weight: the YAML text of all services is loaded
-//                (parseConfigText), IpvsManager.start() programs it, then one weight is edited and
-//                the time from "text changed" to "kernel updated" is split into YAML parse,
-//                validation, kernel read-back, plan and netlink; beside it, the scoped path (diff
-//                the configs, read back only the changed service) that reload could take;
-//   RSS          of this process while the manager holds every service.
+//   node test/bench/ipvs-bulk.mjs [services=10000] [destinations-per-service=4] [rounds=3] [--serial] [--reload]
+// Rows of the table, each the median of the rounds with the spread (min-max) beside it:
+//   bulk apply     lvsd's pipelined read+plan+apply vs `ipvsadm -R` of the same rules;
+//   full read      IpvsClient.read() vs `ipvsadm -Sn` (both on the populated table);
+//   one weight     the daemon's health/reload path for one changed weight (read back the one
+//                  service, plan, apply) vs `ipvsadm -e` of the same edit, on the populated table;
+//   RSS            of a fresh lvsd process holding the desired state and the kernel's table of
+//                  every service (node --expose-gc, after a full GC), beside ipvsadm -Sn's peak RSS.
+// `--reload` adds the daemon's whole reload path (YAML of every service parsed and validated,
+// IpvsManager.start, one weight edited and reloaded) with its RSS; slow under emulation.
 // Each contender runs in a fresh network namespace (lvsd-bench-<pid>-*, deleted at the end);
-// rounds are interleaved so that a busy machine slows all of them alike; the best time is kept.
+// rounds are interleaved so that a busy machine slows all of them alike.
 // `--serial` adds lvsd with one request in flight (slow at 10,000 services under TCG).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,17 +27,19 @@ if (!existsSync(new URL('daemon/ipvs-manager.js', dist))) {
 const { IpvsClient } = await import(new URL('ipvs/client.js', dist).href);
 const { planChanges } = await import(new URL('ipvs/plan.js', dist).href);
 const { applyPlan } = await import(new URL('ipvs/apply.js', dist).href);
-const { configuredIpvs, serviceIdFromConfig } = await import(new URL('ipvs/desired.js', dist).href);
 const { parseConfigText } = await import(new URL('config/load.js', dist).href);
 const { IpvsManager } = await import(new URL('daemon/ipvs-manager.js', dist).href);
+const { diffServices } = await import(new URL('daemon/reload-decision.js', dist).href);
 const { HealthMonitor } = await import(new URL('health/index.js', dist).href);
 const { createLogger } = await import(new URL('daemon/log.js', dist).href);
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const services = Number(positional[0] ?? 10000);
 const perService = Number(positional[1] ?? 4);
-const rounds = Number(positional[2] ?? 1);
+const rounds = Number(positional[2] ?? 3);
 const withSerial = process.argv.includes('--serial');
+const withReload = process.argv.includes('--reload');
+const holdIn = process.argv.find((a) => a.startsWith('--hold='))?.slice('--hold='.length);
 if (!(services > 0 && services <= 65536 && perService > 0 && perService <= 250 && rounds > 0 && rounds <= 10)) {
   console.error('ipvs-bulk: services 1..65536, destinations per service 1..250, rounds 1..10');
   process.exit(2);
@@ -47,21 +49,20 @@ if (!(services > 0 && services <= 65536 && perService > 0 && perService <= 250 &
 const vip = (i) => `198.18.${4 + (i >> 8)}.${i & 0xff}`;
 const real = (n) => `198.19.${n >> 8}.${(n & 0xff) || 1}`;
 
+// The same table three ways: lvsd's desired state, ipvsadm -R rules and the YAML the daemon reads.
+// A --hold child builds only the desired state, so its RSS is what lvsd holds, not the bench's text.
 const desired = { services: [] };
 const rules = [];
 const yamlServices = [];
 for (let i = 0; i < services; i++) {
   const service = { protocol: 'tcp', address: vip(i), port: 80, scheduler: 'wrr', schedulerFlags: [], onePacket: false, persistence: 0, persistencePrefix: 32 };
-  rules.push(`-A -t ${vip(i)}:80 -s wrr`);
   const destinations = [];
-  const yamlReals = [];
-  for (let d = 1; d <= perService; d++) {
-    const address = real(d);
-    destinations.push({ address, port: 80, forwarding: 'dr', weight: d, upperThreshold: 0, lowerThreshold: 0 });
-    rules.push(`-a -t ${vip(i)}:80 -r ${address}:80 -g -w ${d}`);
-    yamlReals.push(`      - { address: ${address}, port: 80, weight: ${d} }`);
-  }
+  for (let d = 1; d <= perService; d++) destinations.push({ address: real(d), port: 80, forwarding: 'dr', weight: d, upperThreshold: 0, lowerThreshold: 0 });
   desired.services.push({ service, destinations });
+  if (holdIn) continue;
+  rules.push(`-A -t ${vip(i)}:80 -s wrr`);
+  for (let d = 1; d <= perService; d++) rules.push(`-a -t ${vip(i)}:80 -r ${real(d)}:80 -g -w ${d}`);
+  const yamlReals = destinations.map((d) => `      - { address: ${d.address}, port: 80, weight: ${d.weight} }`);
   yamlServices.push(`  - name: s${i}\n    vip: ${vip(i)}\n    port: 80\n    protocol: tcp\n    scheduler: wrr\n    forwarding: dr\n    real_servers:\n${yamlReals.join('\n')}`);
 }
 const total = services * (1 + perService);
@@ -134,7 +135,7 @@ function loadOrThrow(text) {
   return r.config;
 }
 
-/** The daemon's reload path for one changed weight, and the scoped alternative, in one netns. */
+/** The daemon's reload path for one changed weight (--reload), in one netns. */
 async function reconcileOneWeight(name) {
   const raw = await IpvsClient.open({ netns: `/run/netns/${name}` });
   const spent = { read: 0, netlink: 0 };
@@ -157,15 +158,13 @@ async function reconcileOneWeight(name) {
       const t0 = performance.now();
       const config = loadOrThrow(text);
       const loadedMs = performance.now() - t0;
-      const report = await manager.reload(config);
+      const report = await manager.reload(config, diffServices(first.value, config));
       const totalMs = performance.now() - t0;
       const yamlMs = (await elapsed(async () => parseDocument(text, { strict: true, uniqueKeys: true, merge: true }))).ms;
       if (report.result.applied.length !== 1) throw new Error(`reload applied ${report.result.applied.length} operations, want 1`);
       const full = { totalMs, yamlMs, validateMs: Math.max(0, loadedMs - yamlMs), readMs: spent.read, planMs: reconciledMs - spent.netlink, netlinkMs: spent.netlink };
       full.otherMs = totalMs - loadedMs - spent.read - reconciledMs;
-      // The manager's periodic resync shares the socket: stopped, so the scoped path runs alone.
-      await manager.stop();
-      return { firstLoadMs: first.ms, startMs: started.ms, full, scoped: await scopedReload(raw, config, changed), rssMiB: memory.rss / 2 ** 20, heapMiB: memory.heapUsed / 2 ** 20 };
+      return { firstLoadMs: first.ms, startMs: started.ms, full, rssMiB: memory.rss / 2 ** 20, heapMiB: memory.heapUsed / 2 ** 20 };
     } finally {
       await manager.stop();
     }
@@ -175,50 +174,76 @@ async function reconcileOneWeight(name) {
   }
 }
 
-/** Reload as it could be: diff the configs, read back and reconcile only the changed services. */
-async function scopedReload(client, config, changed) {
+/**
+ * The --hold child: lvsd's IPVS side holding every service (the desired state and the kernel's
+ * table as read back), measured after a full GC in a process that did nothing else.
+ */
+async function hold(name) {
+  const client = await IpvsClient.open({ netns: `/run/netns/${name}` });
   try {
-    changed[0] = changed[0].replace('weight: 77 }', 'weight: 78 }');
-    const text2 = configText(changed);
-    const s0 = performance.now();
-    const next = loadOrThrow(text2);
-    const loaded2 = performance.now() - s0;
-    const before = new Map(config.services.map((s) => [s.name, JSON.stringify(s)]));
-    const touched = next.services.filter((s) => before.get(s.name) !== JSON.stringify(s));
-    const diffMs = performance.now() - s0 - loaded2;
-    const r0 = performance.now();
-    const kernel = { services: [] };
-    for (const s of touched) {
-      const id = serviceIdFromConfig(s);
-      const service = await client.service(id);
-      if (service) kernel.services.push({ service, destinations: await client.destinations(id) });
-    }
-    const readMs = performance.now() - r0;
-    const p0 = performance.now();
-    const plan = planChanges(configuredIpvs(touched), kernel, { purgeUnmanaged: false });
-    const planMs = performance.now() - p0;
-    const a0 = performance.now();
-    const applied = await applyPlan(client, plan);
-    const netlinkMs = performance.now() - a0;
-    if (applied.applied.length !== 1) throw new Error(`scoped path applied ${applied.applied.length} operations, want 1`);
-    return { totalMs: performance.now() - s0, loadMs: loaded2, diffMs, readMs, planMs, netlinkMs };
-  } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err) };
+    const kernel = await client.read();
+    if (kernel.services.length !== services) throw new Error(`read ${kernel.services.length} services, want ${services}`);
+    for (let i = 0; i < 3; i++) global.gc?.();
+    const m = process.memoryUsage();
+    console.log(JSON.stringify({ rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, held: [desired.services.length, kernel.services.length] }));
+  } finally {
+    client.close();
   }
 }
 
+/** The path a health change or a one-weight reload takes: read back the one service, plan, apply. */
+async function oneWeight(client, weight) {
+  const row = desired.services[0];
+  const changed = { service: row.service, destinations: row.destinations.map((d, i) => (i === 0 ? { ...d, weight } : d)) };
+  const t0 = performance.now();
+  const service = await client.service(row.service);
+  const kernel = { services: service ? [{ service, destinations: await client.destinations(row.service) }] : [] };
+  const plan = planChanges({ services: [changed] }, kernel, { purgeUnmanaged: false });
+  const applied = await applyPlan(client, plan);
+  const ms = performance.now() - t0;
+  if (applied.applied.length !== 1 || applied.failed.length !== 0) throw new Error(`one-weight reconcile applied ${applied.applied.length}, failed ${applied.failed.length}`);
+  return ms;
+}
+
+function ipvsadmOneWeight(name, weight) {
+  const t0 = performance.now();
+  const r = inNs(name, 'ipvsadm', ['-e', '-t', `${vip(0)}:80`, '-r', `${real(1)}:80`, '-g', '-w', String(weight)]);
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`ipvsadm -e failed: ${r.stderr}`);
+  return ms;
+}
+
+/** Peak RSS of `ipvsadm -Sn` on the populated table (GNU time's %M, KiB), when /usr/bin/time exists. */
+function ipvsadmPeakRssMiB(name) {
+  if (!existsSync('/usr/bin/time')) return undefined;
+  const r = spawnSync('ip', ['netns', 'exec', name, '/usr/bin/time', '-f', '%M', 'ipvsadm', '-Sn'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const kib = Number(r.stderr.trim().split('\n').at(-1));
+  return Number.isFinite(kib) ? kib / 1024 : undefined;
+}
+
 const sortedLines = (text) => text.split('\n').filter(Boolean).sort();
-const best = (xs) => Math.min(...xs);
 const ms = (x) => `${Math.round(x)} ms`;
-const ratio = (ours, theirs) => `${(ours / theirs).toFixed(2)}x`;
+const median = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  const mid = a.length >> 1;
+  return a.length % 2 ? a[mid] : (a[mid - 1] + a[mid]) / 2;
+};
+const spread = (xs) => `${ms(median(xs))} (${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))})`;
+const ratio = (ours, theirs) => `${(median(ours) / median(theirs)).toFixed(2)}x`;
+
+if (holdIn) {
+  await hold(holdIn);
+  process.exit(0);
+}
 
 try {
-  const runs = { pipelined: [], read: [], restore: [], save: [], serial: [] };
+  const runs = { apply: [], read: [], restore: [], save: [], serial: [], oneWeight: [], ipvsadmOneWeight: [] };
   let sameTable = true;
+  let keep;
   for (let r = 0; r < rounds; r++) {
     const a = netns(`lvsd${r}`);
     const lvsd = await lvsdApply(a, undefined);
-    runs.pipelined.push(lvsd.applyMs);
+    runs.apply.push(lvsd.applyMs);
     runs.read.push(lvsd.readMs);
     const b = netns(`ipvsadm${r}`);
     const restored = ipvsadmRestore(b);
@@ -228,27 +253,47 @@ try {
     const ours = sortedLines(inNs(a, 'ipvsadm', ['-Sn']).stdout);
     const theirs = sortedLines(restored.saved);
     sameTable &&= ours.length === theirs.length && ours.every((l, i) => l === theirs[i]);
-    for (const name of namespaces.splice(0)) spawnSync('ip', ['netns', 'delete', name]);
+    keep = { lvsd: a, ipvsadm: b };
+    for (const name of namespaces.splice(0)) if (r < rounds - 1) spawnSync('ip', ['netns', 'delete', name]);
   }
-  const rc = await reconcileOneWeight(netns('reconcile'));
-  const f = rc.full;
-  const s = rc.scoped;
+  namespaces.push(keep.lvsd, keep.ipvsadm);
+  // One weight, on the populated tables, alternating contenders; 5 edits each at least.
+  const client = await IpvsClient.open({ netns: `/run/netns/${keep.lvsd}` });
+  try {
+    for (let k = 0; k < Math.max(5, rounds); k++) {
+      runs.oneWeight.push(await oneWeight(client, 100 + k));
+      runs.ipvsadmOneWeight.push(ipvsadmOneWeight(keep.ipvsadm, 100 + k));
+    }
+  } finally {
+    client.close();
+  }
+  const held = JSON.parse(
+    execFileSync(process.execPath, ['--expose-gc', new URL(import.meta.url).pathname, String(services), String(perService), '1', `--hold=${keep.lvsd}`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }).trim().split('\n').at(-1),
+  );
+  const ipvsadmRss = ipvsadmPeakRssMiB(keep.ipvsadm);
+  const rc = withReload ? await reconcileOneWeight(netns('reconcile')) : undefined;
+  const mib = (x) => `${x.toFixed(0)} MiB`;
   const rows = [
-    [`bulk apply ${services}x${perService} (${total} objects)`, `lvsd ${ms(best(runs.pipelined))}`, `ipvsadm -R ${ms(best(runs.restore))}`, ratio(best(runs.pipelined), best(runs.restore))],
-    ...(withSerial ? [['bulk apply, one request in flight', `lvsd ${ms(best(runs.serial))}`, '', ratio(best(runs.serial), best(runs.restore))]] : []),
-    ['full read', `lvsd read() ${ms(best(runs.read))}`, `ipvsadm -Sn ${ms(best(runs.save))}`, ratio(best(runs.read), best(runs.save))],
-    ['reconcile 1 weight, reload path', `${ms(f.totalMs)}`, `yaml ${ms(f.yamlMs)} + validate ${ms(f.validateMs)} + kernel read ${ms(f.readMs)} + plan ${ms(f.planMs)} + netlink ${ms(f.netlinkMs)} + health targets ${ms(f.otherMs)}`, ''],
-    s.error
-      ? ['reconcile 1 weight, scoped (proposed)', 'FAILED', s.error, '']
-      : ['reconcile 1 weight, scoped (proposed)', `${ms(s.totalMs)}`, `load ${ms(s.loadMs)} + diff ${ms(s.diffMs)} + read 1 service ${ms(s.readMs)} + plan ${ms(s.planMs)} + netlink ${ms(s.netlinkMs)}`, ''],
-    ['daemon start (config load + full apply)', `${ms(rc.firstLoadMs + rc.startMs)}`, `load ${ms(rc.firstLoadMs)} + IpvsManager.start ${ms(rc.startMs)}`, ''],
-    [`RSS holding ${services} services`, `${rc.rssMiB.toFixed(0)} MiB`, `JS heap ${rc.heapMiB.toFixed(0)} MiB`, ''],
+    ['', 'lvsd, median (min-max)', 'ipvsadm, median (min-max)', 'lvsd/ipvsadm'],
+    [`bulk apply ${services}x${perService} (${total} objects)`, spread(runs.apply), `-R ${spread(runs.restore)}`, ratio(runs.apply, runs.restore)],
+    ...(withSerial ? [['bulk apply, one request in flight', spread(runs.serial), '', ratio(runs.serial, runs.restore)]] : []),
+    ['full read', spread(runs.read), `-Sn ${spread(runs.save)}`, ratio(runs.read, runs.save)],
+    ['one-weight reconcile (read 1 service, plan, apply)', spread(runs.oneWeight), `-e ${spread(runs.ipvsadmOneWeight)}`, ratio(runs.oneWeight, runs.ipvsadmOneWeight)],
+    [`RSS holding ${services} services (after GC)`, `${mib(held.rssMiB)} (JS heap ${mib(held.heapMiB)})`, ipvsadmRss === undefined ? '' : `-Sn peak ${mib(ipvsadmRss)}`, ''],
   ];
+  if (rc) {
+    const f = rc.full;
+    rows.push(
+      ['reload path, 1 weight (YAML of every service)', ms(f.totalMs), `yaml ${ms(f.yamlMs)} + validate ${ms(f.validateMs)} + kernel read ${ms(f.readMs)} + plan ${ms(f.planMs)} + netlink ${ms(f.netlinkMs)} + health targets ${ms(f.otherMs)}`, ''],
+      ['daemon start (config load + full apply)', ms(rc.firstLoadMs + rc.startMs), `load ${ms(rc.firstLoadMs)} + IpvsManager.start ${ms(rc.startMs)}`, ''],
+      [`RSS of the bench holding the manager`, mib(rc.rssMiB), `JS heap ${mib(rc.heapMiB)}`, ''],
+    );
+  }
   const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => row[c].length)));
-  console.log(`IPVS, ${services} services x ${perService} destinations, ${rounds} round(s), same kernel, same run`);
+  console.log(`IPVS, ${services} services x ${perService} destinations, ${rounds} rounds, same kernel, same run`);
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join(' | ').trimEnd());
   console.log(`identical tables (lvsd vs ipvsadm -R, by ipvsadm -Sn): ${sameTable}`);
-  console.log(JSON.stringify({ services, destinationsPerService: perService, objects: total, rounds, runsMs: runs, reconcile: rc, sameTable }));
+  console.log(JSON.stringify({ services, destinationsPerService: perService, objects: total, rounds, runsMs: runs, held, ipvsadmRssMiB: ipvsadmRss, reload: rc, sameTable }));
   if (!sameTable) process.exitCode = 1;
 } finally {
   for (const name of namespaces) spawnSync('ip', ['netns', 'delete', name]);

@@ -158,6 +158,20 @@ describe('GenlSocket', () => {
     s.close();
   });
 
+  it('fails a request whose reply is malformed instead of throwing out of the socket callback', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k });
+    const p = s.request(30, 1, 1, []);
+    await tick();
+    const q = k.unanswered[0];
+    if (!q) throw new Error('request expected');
+    const bad = Buffer.alloc(8);
+    bad.writeUInt16LE(64, 0); // an attribute claiming more bytes than the message has
+    expect(() => k.reply(q, [[bad]], { errno: 0 })).not.toThrow();
+    await expect(p).rejects.toThrow(/malformed netlink attribute/);
+    s.close();
+  });
+
   it('times out a request the kernel never answers', async () => {
     const k = new FakeKernel();
     const s = new GenlSocket({ socket: k, timeoutMs: 20 });
