@@ -7,7 +7,7 @@ import { FakeKernel } from './fake-kernel.js';
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('GenlSocket', () => {
-  it('matches replies to requests by sequence number, in any order, and batches one tick into one datagram', async () => {
+  it('batches one tick into one datagram whose last request alone asks for the ACK that settles the others', async () => {
     const k = new FakeKernel();
     const s = new GenlSocket({ socket: k });
     const replies = [1, 2, 3].map((n) => s.request(30, 5, 1, [u32(1, n)]));
@@ -16,10 +16,11 @@ describe('GenlSocket', () => {
     expect(k.datagrams[0]).toHaveLength(3);
     const [a, b, c] = k.datagrams[0] ?? [];
     if (!a || !b || !c) throw new Error('three requests expected');
-    expect(a.flags).toBe(0x5); // NLM_F_REQUEST | NLM_F_ACK
-    k.reply(c, [[u32(9, 300)]], { errno: 0 });
-    k.reply(a, [[u32(9, 100)]], { errno: 0 });
+    expect([a.flags, b.flags, c.flags]).toEqual([0x1, 0x1, 0x5]); // NLM_F_REQUEST, and NLM_F_ACK on the last
+    // What the kernel sends, in processing order: a's data, b's error (sent unasked), c's data and ACK.
+    k.part(a, [[u32(9, 100)]]);
     k.reply(b, [], { errno: 17 });
+    k.reply(c, [[u32(9, 300)]], { errno: 0 });
     const [pa, pb, pc] = replies;
     expect(read.u32((await pa)?.[0]?.attrs.get(9), 'x')).toBe(100);
     expect(read.u32((await pc)?.[0]?.attrs.get(9), 'x')).toBe(300);
@@ -27,6 +28,19 @@ describe('GenlSocket', () => {
     expect(err).toBeInstanceOf(NetlinkErrnoError);
     expect((err as NetlinkErrnoError).errno).toBe(17);
     expect(toKernelError(err, 'add service tcp 198.18.0.1:80').message).toBe('add service tcp 198.18.0.1:80: already exists (EEXIST)');
+    s.close();
+  });
+
+  it('an error reply to the ACKed request still settles the others of its datagram as done', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k });
+    const [first, last] = [1, 2].map((n) => s.request(30, 5, 1, [u32(1, n)]));
+    await tick();
+    const q = k.datagrams[0]?.[1];
+    if (!q) throw new Error('two requests expected');
+    k.reply(q, [], { errno: 2 });
+    await expect(first).resolves.toEqual([]);
+    await expect(last).rejects.toBeInstanceOf(NetlinkErrnoError);
     s.close();
   });
 
