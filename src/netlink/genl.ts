@@ -29,7 +29,7 @@ import { inNetns, native } from './native.js';
 
 const NETLINK_GENERIC = 16;
 /** Receive buffer per datagram; dump datagrams are sized to it (netlink_dump's max_recvmsg_len). */
-const RECV_DATAGRAM_BYTES = 16384;
+const RECV_DATAGRAM_BYTES = 8192;
 const NLMSG_HDRLEN = 16;
 const GENL_HDRLEN = 4;
 const NLMSG_ERROR = 2;

@@ -7,7 +7,7 @@ export async function setLinkUp(ifindex: number, up: boolean, ifname = `#${ifind
   const socket = new RtSocket();
   try {
     // ifi_change masks which flags the request touches, so only IFF_UP changes.
-    await socket.request((o) => socket.rt.setLink({ index: ifindex, flags: up ? { up: true } : {}, change: { up: true } }, undefined, o));
+    await socket.request(() => socket.rt.setLink({ index: ifindex, flags: up ? { up: true } : {}, change: { up: true } }));
   } catch (err) {
     throw toKernelError(err, `set ${ifname} ${up ? 'up' : 'down'}`);
   } finally {

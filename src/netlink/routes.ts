@@ -64,7 +64,7 @@ export async function listDefaultRoutes(): Promise<DefaultRouteEntry[]> {
     for (const [family, af] of [[4, AF_INET], [6, AF_INET6]] as const) {
       let messages: rt.RouteMessage[];
       try {
-        messages = await socket.request((o) => socket.rt.getRoutes({ family: af }, undefined, o));
+        messages = await socket.request(() => socket.rt.getRoutes({ family: af }));
       } catch (err) {
         throw toKernelError(err, `list IPv${family} routes`);
       }

@@ -62,24 +62,33 @@ export class RtSocket {
   }
 
   /**
-   * Runs one request (given the options to pass to netlink@0.3.0). It fails with
-   * NetlinkSocketError when the socket reports an error while it is in flight, and with a timeout
-   * when no reply comes.
+   * Runs one request. It fails with NetlinkSocketError when the socket reports an error while it
+   * is in flight, and with a timeout when no reply comes. The timer is ours, not netlink@0.3.0's
+   * (which is not unref'd and would hold a stopping process for the whole timeout).
    */
-  request<T>(send: (options: { timeout: number }) => Promise<T>): Promise<T> {
+  request<T>(send: () => Promise<T>): Promise<T> {
     if (this.abandoned) return this.abandoned.then(() => this.request(send));
     if (this.closed) return Promise.reject(new Error('rtnetlink socket is closed'));
     return new Promise<T>((resolve, reject) => {
-      const underlying = send({ timeout: RT_REQUEST_TIMEOUT_MS });
+      const underlying = send();
+      const timer = setTimeout(() => reject(new Error(`rtnetlink request timed out after ${RT_REQUEST_TIMEOUT_MS} ms`)), RT_REQUEST_TIMEOUT_MS);
+      timer.unref();
       this.pending.set(reject, underlying);
-      underlying.then(resolve, reject).finally(() => this.pending.delete(reject));
+      underlying.then(resolve, reject).finally(() => {
+        clearTimeout(timer);
+        this.pending.delete(reject);
+      });
     });
   }
 
+  /** Closes the socket; requests still in flight fail (their replies can no longer come). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    const waiting = [...this.pending.keys()];
+    this.pending.clear();
     this.rt.socket.close();
+    for (const fail of waiting) fail(new Error('rtnetlink socket closed'));
   }
 
   /** Handles a socket error as if netlink@0.3.0 had reported it (dropped messages seen by drops()). */
@@ -88,7 +97,10 @@ export class RtSocket {
     const waiting = [...this.pending];
     this.pending.clear();
     if (waiting.length > 0) {
-      const abandoned = Promise.allSettled([this.abandoned, ...waiting.map(([, underlying]) => underlying)]).then(() => {
+      // A lost reply never comes: wait for the others at most as long as a request may take.
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, RT_REQUEST_TIMEOUT_MS).unref());
+      const ended = Promise.allSettled([this.abandoned, ...waiting.map(([, underlying]) => underlying)]);
+      const abandoned = Promise.race([ended, timeout]).then(() => {
         if (this.abandoned === abandoned) this.abandoned = undefined;
       });
       this.abandoned = abandoned;

@@ -132,11 +132,11 @@ export class Rtnl {
 
   /** Throws KernelError ENODEV when there is no such link. */
   async linkByName(ifname: string): Promise<LinkState> {
-    return this.oneLink(`link ${ifname}`, () => this.socket.request((o) => this.socket.rt.getLink({}, { ifname }, o)));
+    return this.oneLink(`link ${ifname}`, () => this.socket.request(() => this.socket.rt.getLink({}, { ifname })));
   }
 
   async linkByIndex(ifindex: number): Promise<LinkState> {
-    return this.oneLink(`link #${ifindex}`, () => this.socket.request((o) => this.socket.rt.getLink({ index: ifindex }, undefined, o)));
+    return this.oneLink(`link #${ifindex}`, () => this.socket.request(() => this.socket.rt.getLink({ index: ifindex })));
   }
 
   async links(): Promise<LinkState[]> {
@@ -159,7 +159,7 @@ export class Rtnl {
     const family = familyOf(vip.address);
     const operation = `add VIP ${vip.address}/${this.prefixOf(vip, family)} on ${ifname ?? `#${vip.ifindex}`}`;
     try {
-      await this.socket.request((o) => this.socket.rt.newAddress(this.header(vip, family), this.attributes(vip, family), { ...o, flags: FlagsNew.CREATE | FlagsNew.EXCL }));
+      await this.socket.request(() => this.socket.rt.newAddress(this.header(vip, family), this.attributes(vip, family), { flags: FlagsNew.CREATE | FlagsNew.EXCL }));
       return 'added';
     } catch (err) {
       const e = toKernelError(err, operation);
@@ -173,7 +173,7 @@ export class Rtnl {
     const family = familyOf(vip.address);
     const operation = `remove VIP ${vip.address}/${this.prefixOf(vip, family)} from ${ifname ?? `#${vip.ifindex}`}`;
     try {
-      await this.socket.request((o) => this.socket.rt.delAddress(this.header(vip, family), this.attributes({ ...vip, label: undefined }, family), o));
+      await this.socket.request(() => this.socket.rt.delAddress(this.header(vip, family), this.attributes({ ...vip, label: undefined }, family)));
       return 'removed';
     } catch (err) {
       const e = toKernelError(err, operation);
@@ -216,7 +216,7 @@ export class Rtnl {
 
 async function dumpLinks(socket: RtSocket): Promise<LinkState[]> {
   try {
-    return (await socket.request((o) => socket.rt.getLinks(undefined, undefined, o))).map(linkStateOf);
+    return (await socket.request(() => socket.rt.getLinks())).map(linkStateOf);
   } catch (err) {
     throw toKernelError(err, 'list links');
   }
@@ -226,7 +226,7 @@ async function dumpAddresses(socket: RtSocket, family?: 4 | 6): Promise<AddressE
   const af = family === 4 ? AF_INET : family === 6 ? AF_INET6 : 0;
   let messages: rt.AddressMessage[];
   try {
-    messages = await socket.request((o) => socket.rt.getAddresses({ family: af }, undefined, o));
+    messages = await socket.request(() => socket.rt.getAddresses({ family: af }));
   } catch (err) {
     throw toKernelError(err, 'list addresses');
   }
