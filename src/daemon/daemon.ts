@@ -127,6 +127,7 @@ export class Daemon {
           advertsSent: s.counters.advertsSent,
           advertsReceived: s.counters.advertsReceived,
           drops: s.counters.drops,
+          notifyHooks: s.notifyHooks,
         })),
       loopDelay: async (): Promise<LoopDelayView[]> => [
         { loop: 'main', delay: this.mainLoopDelay.read(true) },

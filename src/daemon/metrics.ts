@@ -22,6 +22,8 @@ export interface VrrpMetricsView {
   advertsReceived: number;
   /** Dropped adverts by reason (ttl, checksum, version, …). */
   drops: Record<string, number>;
+  /** Notify hook runs: exit 0, or failed (non-zero, killed, refused, could not start). */
+  notifyHooks: { ok: number; failed: number };
 }
 
 export interface RealServerMetricsView {
@@ -161,6 +163,9 @@ export class DaemonMetrics {
     mirroredCounter(r, 'lvsd_vrrp_transitions_total', 'VRRP state transitions', ['instance'], () => vrrpEach((v) => v.transitions));
     mirroredCounter(r, 'lvsd_vrrp_adverts_sent_total', 'VRRP advertisements sent', ['instance'], () => vrrpEach((v) => v.advertsSent));
     mirroredCounter(r, 'lvsd_vrrp_adverts_received_total', 'VRRP advertisements received and accepted', ['instance'], () => vrrpEach((v) => v.advertsReceived));
+    mirroredCounter(r, 'lvsd_vrrp_notify_hooks_total', 'Notify hooks run for each instance, by result (failed: non-zero exit, killed, refused or not started)', ['instance', 'result'], async () =>
+      (await vrrp()).flatMap((v): Array<[Labels, number]> => [[{ instance: v.instance, result: 'ok' }, v.notifyHooks.ok], [{ instance: v.instance, result: 'failed' }, v.notifyHooks.failed]]),
+    );
     mirroredCounter(r, 'lvsd_vrrp_adverts_dropped_total', 'VRRP packets dropped, by reason', ['instance', 'reason'], async () =>
       (await vrrp()).flatMap((v) => Object.entries(v.drops).map(([reason, n]): [Labels, number] => [{ instance: v.instance, reason }, n])),
     );

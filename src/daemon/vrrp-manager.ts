@@ -21,7 +21,7 @@ import type { DropReason } from '../vrrp/drop-reasons.js';
 import { advertSource, instancePlan, notifySettings, vipSpecs, type InstancePlan } from '../vrrp/from-config.js';
 import type { FailoverMode, InstanceAction, PeerStatus, TransitionReason, VrrpState } from '../vrrp/instance.js';
 import { instanceNotifyEvent, notifyState, type NotifyEvent } from '../vrrp/notify.js';
-import { NotifyRunner } from '../vrrp/notify-spawn.js';
+import { NotifyRunner, type NotifyRuns } from '../vrrp/notify-spawn.js';
 import { VrrpReceiver } from '../vrrp/receiver.js';
 import { VrrpRunner, type RunnerStatus } from '../vrrp/runner.js';
 import type { NotifySettings, VipSpec } from '../vrrp/settings.js';
@@ -64,6 +64,8 @@ export interface VrrpPeerView extends PeerStatus {
 
 /** The runner's status (`priority` is the advertised one) plus what the manager knows. */
 export interface VrrpInstanceView extends RunnerStatus {
+  /** Its notify hooks that ran (or failed to) so far. */
+  notifyHooks: NotifyRuns;
   interface: string;
   family: 4 | 6;
   vrid: number;
@@ -581,6 +583,7 @@ export class VrrpManager {
     const currentMaster = s.state === 'master' ? { address: settings.primaryAddress, priority: s.priority } : s.master;
     return {
       ...s,
+      notifyHooks: this.notify.runsOf({ kind: 'instance', name: settings.name }),
       interface: settings.interface,
       family: settings.family,
       vrid: settings.vrid,

@@ -17,8 +17,15 @@ export interface NotifyRunnerOptions {
   maxWaiting: number;
 }
 
+/** Finished hook runs of one instance or group: exit 0, or anything else (including never started). */
+export interface NotifyRuns {
+  ok: number;
+  failed: number;
+}
+
 export class NotifyRunner {
   private readonly queue: ExecQueue;
+  private readonly runs = new Map<string, NotifyRuns>();
 
   constructor(
     private readonly log: ExecLog,
@@ -28,7 +35,14 @@ export class NotifyRunner {
       concurrency: options.concurrency,
       maxWaitingPerKey: options.maxWaiting,
       onOutcome: (key, command, outcome) => {
-        if (!outcome.ok) this.log.warn({ hook: key, argv: command.argv, error: outcome.error }, `notify hook failed: ${outcome.detail}`);
+        let runs = this.runs.get(key);
+        if (!runs) this.runs.set(key, (runs = { ok: 0, failed: 0 }));
+        if (outcome.ok) {
+          runs.ok++;
+          return;
+        }
+        runs.failed++;
+        this.log.warn({ hook: key, argv: command.argv, error: outcome.error }, `notify hook failed: ${outcome.detail}`);
       },
     });
   }
@@ -39,6 +53,11 @@ export class NotifyRunner {
     for (const command of notifyCommands(hooks, event)) {
       this.queue.push(key, command, { timeoutMs: this.options.timeoutMs, output: { mode: 'log', log: this.log }, context: { hook: key } });
     }
+  }
+
+  /** Counts for the metrics (lvsd_vrrp_notify_hooks_total). */
+  runsOf(owner: Pick<NotifyEvent, 'kind' | 'name'>): NotifyRuns {
+    return { ...(this.runs.get(notifyKey(owner)) ?? { ok: 0, failed: 0 }) };
   }
 
   stats(): ExecQueueStats {

@@ -9,7 +9,7 @@ const source = (): MetricsSource & { dumps: number; vrrpReads: number } => {
     vrrp: async () => {
       s.vrrpReads++;
       return [
-      { instance: 'web', state: 'master' as const, priority: 150, effectivePriority: 140, transitions: 3, advertsSent: 42, advertsReceived: 7, drops: { ttl: 2, checksum: 1 } },
+      { instance: 'web', state: 'master' as const, priority: 150, effectivePriority: 140, transitions: 3, advertsSent: 42, advertsReceived: 7, drops: { ttl: 2, checksum: 1 }, notifyHooks: { ok: 4, failed: 1 } },
       ];
     },
     loopDelay: async () => [
@@ -46,6 +46,7 @@ describe('metrics', () => {
     expect(text).toContain('lvsd_vrrp_state{instance="web",state="backup"} 0');
     expect(text).toContain('lvsd_vrrp_adverts_dropped_total{instance="web",reason="ttl"} 2');
     expect(text).toContain('lvsd_vrrp_effective_priority{instance="web"} 140');
+    expect(text).toContain('lvsd_vrrp_notify_hooks_total{instance="web",result="failed"} 1');
     expect(text).toContain('lvsd_realserver_up{service="web",server="198.18.1.12:80"} 0');
     expect(text).toContain('lvsd_ipvs_connections_total{service="web",server=""} 10');
     expect(text).toContain('lvsd_ipvs_active_connections{service="web",server="198.18.1.11:80"} 2');

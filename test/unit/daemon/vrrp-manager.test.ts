@@ -139,5 +139,6 @@ describe('VrrpManager notify hooks', () => {
     await until('the VIP', () => kernel.vips.has('eth0 198.18.0.100'));
     await until('two failures logged', () => lines.filter((l) => l.includes('notify hook failed')).length === 2);
     expect(lines.filter((l) => l.includes('notify hook failed')).map((l) => (JSON.parse(l) as { error: string }).error)).toEqual(['ERR_INVALID_ARG_VALUE', 'E2BIG']);
+    expect(manager.status()[0]?.notifyHooks).toEqual({ ok: 0, failed: 2 });
   });
 });
