@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, one after the other, each under a header, with a summary of
 // how each ended. Not part of `npm test`: together they take about a quarter of an hour.
-//   node test/bench/run.mjs [name ...]      names: ipvs, vrrp, health-tcp, health-scheduler, config
+//   node test/bench/run.mjs [name ...]      names: ipvs, vrrp, vrrp-reload, health-tcp, health-scheduler, config
 // ipvs runs inside the lab VM (Debian's kernel has IPVS, this host's may not); vrrp and health-tcp
 // use network namespaces on the host. A benchmark whose prerequisites are missing is skipped with
 // the reason printed, and the summary says so: a skip is never reported as a result.
@@ -33,6 +33,13 @@ const benches = [
     title: 'VRRP failover: lvsd vs keepalived (host netns, 3 runs per case)',
     command: ['node', 'test/bench/vrrp-failover.mjs', '3'],
     needs: ['root', 'keepalived', 'ping', 'tcpdump'],
+    timeoutS: 900,
+  },
+  {
+    name: 'vrrp-reload',
+    title: 'VRRP under load: false failovers at 20 ms adverts with busy cores and 10,000-service reloads, lvsd vs keepalived (host netns, 6 min)',
+    command: ['node', 'test/bench/vrrp-reload-stress.mjs', '360'],
+    needs: ['root', 'keepalived', 'tcpdump', 'stress-ng'],
     timeoutS: 900,
   },
   {
