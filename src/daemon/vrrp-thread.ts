@@ -66,7 +66,7 @@ export class VrrpThread {
   /** Starts the VRRP worker thread. `workerUrl` is for tests that wrap the worker. */
   static spawn(log: Logger, workerUrl: URL = WORKER_URL): VrrpThread {
     const workerData: VrrpWorkerData = { logLevel: log.level };
-    const worker = new Worker(workerUrl, { workerData, stdout: false, stderr: false });
+    const worker = new Worker(workerUrl, { workerData });
     const thread = new VrrpThread(worker, log, worker);
     worker.on('error', (err) => log.fatal({ err }, 'VRRP thread failed'));
     worker.on('exit', (code) => thread.onWorkerExit(code));

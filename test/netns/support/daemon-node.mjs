@@ -13,7 +13,6 @@
 //           | {"id","cmd":"throw"} | {"id","cmd":"stop"}
 import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { MessageChannel } from 'node:worker_threads';
 import { exitOnCrash } from '../../../dist/daemon/crash-exit.js';
 import { Daemon } from '../../../dist/daemon/daemon.js';
@@ -21,8 +20,8 @@ import { createLogger } from '../../../dist/daemon/log.js';
 import { relayedLogger, VrrpThreadHost } from '../../../dist/daemon/vrrp-thread-host.js';
 import { VrrpThread } from '../../../dist/daemon/vrrp-thread.js';
 import { MemoryIpvs } from './memory-ipvs.mjs';
+import { print, serveCommands } from './stdio-commands.mjs';
 
-const print = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const [configPath, mode = 'thread'] = process.argv.slice(2);
 const log = createLogger({ level: process.env.LVSD_TEST_LOG_LEVEL ?? 'info', pretty: false });
 if (mode.startsWith('crash')) exitOnCrash(log);
@@ -78,14 +77,4 @@ const commands = {
   stop: () => stop(),
 };
 
-createInterface({ input: process.stdin }).on('line', async (line) => {
-  const c = JSON.parse(line);
-  try {
-    const handler = commands[c.cmd];
-    if (!handler) throw new Error(`unknown command ${c.cmd}`);
-    print({ id: c.id, result: (await handler(c)) ?? null });
-  } catch (err) {
-    print({ id: c.id, error: String(err?.stack ?? err) });
-  }
-});
-print({ event: 'ready' });
+serveCommands(commands);

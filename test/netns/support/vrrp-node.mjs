@@ -6,12 +6,11 @@
 //   stdout: {"event":"ready"} | {"event":"state","instance","state","reason","at"} | {"id","result"} | {"id","error"}
 //   stdin:  {"id","cmd":"status"} | {"id","cmd":"reload","path"} | {"id","cmd":"failover","instance","mode","holdMs"}
 //           | {"id","cmd":"busy","busyMs","everyMs","forMs"} | {"id","cmd":"stop"}
-import { createInterface } from 'node:readline';
 import { loadConfigFile, formatIssue } from '../../../dist/config/load.js';
 import { createLogger } from '../../../dist/daemon/log.js';
 import { VrrpManager } from '../../../dist/daemon/vrrp-manager.js';
+import { print, serveCommands } from './stdio-commands.mjs';
 
-const print = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 
 async function load(path) {
   const loaded = await loadConfigFile(path);
@@ -57,14 +56,4 @@ const commands = {
   stop: () => stop(),
 };
 
-createInterface({ input: process.stdin }).on('line', async (line) => {
-  const c = JSON.parse(line);
-  try {
-    const handler = commands[c.cmd];
-    if (!handler) throw new Error(`unknown command ${c.cmd}`);
-    print({ id: c.id, result: (await handler(c)) ?? null });
-  } catch (err) {
-    print({ id: c.id, error: String(err?.stack ?? err) });
-  }
-});
-print({ event: 'ready' });
+serveCommands(commands);
