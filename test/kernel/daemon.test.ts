@@ -40,7 +40,7 @@ services:
 `;
 }
 
-describeWith(['root', 'ipvs', 'ipvsadm', 'netns'], 'lvsd daemon pair on a real IPVS kernel', () => {
+describeWith(['root', 'ipvs', 'ipvsadm', 'netns', 'busybox'], 'lvsd daemon pair on a real IPVS kernel', () => {
   const lab = new NetnsLab('daemon');
   const procs: NetnsProcess[] = [];
   let dir: string;

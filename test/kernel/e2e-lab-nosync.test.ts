@@ -8,7 +8,7 @@ import { sleep } from '../lab/netns.mjs';
 import { SERVICES } from '../lab/plan.mjs';
 import { Lab } from '../lab/topology.mjs';
 
-describeWith(['root', 'netns', 'ipvs', 'ipvsadm'], 'E2E lab without connection sync', () => {
+describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'tcpdump'], 'E2E lab without connection sync', () => {
   let lab: Lab | undefined;
   const log = (line: string): void => console.log(`[e2e-lab-nosync] ${line}`);
 

@@ -16,7 +16,7 @@ const common: CheckCommon = { interval: 1000, timeout: 500, rise: 1, fall: 1, wa
 const never = new AbortController().signal;
 const ports = { tcp: 8001, http: 8080, https: 8443, udp: 5353, closed: 9 };
 
-describeWith(['root', 'netns', 'dnsmasq'], 'health checkers against real listeners', () => {
+describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'health checkers against real listeners', () => {
   let lab: HealthLab;
   let servers: NetnsProcess;
   let dnsmasq: NetnsProcess;

@@ -19,7 +19,7 @@ const detectionBound = timing.fall * timing.interval + timing.timeout + margin;
 /** The probe in flight when the link returns may already have lost its packet: one round more. */
 const recoveryBound = (timing.rise + 1) * timing.interval + timing.timeout + margin;
 
-describeWith(['root', 'netns', 'dnsmasq'], 'health monitor end to end', () => {
+describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'health monitor end to end', () => {
   let lab: HealthLab;
   let servers: NetnsProcess;
   let monitor: HealthMonitor;

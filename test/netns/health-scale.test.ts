@@ -16,7 +16,7 @@ const check: TcpCheck = { type: 'tcp', interval: 1000, timeout: 500, rise: 1, fa
 /** Room for event-loop lag with 2,000 probes a second; CPU starvation is measured and added. */
 const slack = 1000;
 
-describeWith(['root', 'netns'], 'health monitor at scale', () => {
+describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'health monitor at scale', () => {
   let lab: HealthLab;
   let servers: NetnsProcess;
   let monitor: HealthMonitor;

@@ -92,7 +92,7 @@ describeWith(['root', 'netns', 'python3'], 'lvsd run tells systemd READY=1 and S
   });
 });
 
-describeWith(['root', 'netns', 'strace', 'systemd-analyze'], 'lvsd under SystemCallFilter=@system-service', () => {
+describeWith(['root', 'netns', 'strace', 'systemd-analyze', 'pgrep'], 'lvsd under SystemCallFilter=@system-service', () => {
   const lab = new NetnsLab('syscalls');
   const dir = mkdtempSync(join(tmpdir(), 'lvsd-syscalls-'));
   let a: Netns;

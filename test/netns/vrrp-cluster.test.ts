@@ -16,7 +16,7 @@ const ADDR = { a: '198.18.0.1', b: '198.18.0.2', c: '198.18.0.3', client: '198.1
 
 type NodeName = 'a' | 'b' | 'c';
 
-describeWith(['root', 'netns'], 'VRRP manager on raw sockets: three nodes on a bridge', () => {
+describeWith(['root', 'netns', 'ping'], 'VRRP manager on raw sockets: three nodes on a bridge', () => {
   const lab = new NetnsLab('vrrpmgr');
   const procs = new VrrpProcesses();
   const ns = {} as Record<NodeName | 'client' | 'sw', Netns>;

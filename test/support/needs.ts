@@ -1,11 +1,37 @@
 // Tests that need root, network namespaces, QEMU, keepalived or kernel IPVS declare it here.
 // Under CI=true an unmet need fails the suite loudly; elsewhere it is skipped with the reason
 // printed. It never passes silently.
+//
+// Every program a suite starts is covered by a need (test/unit/support-needs.test.ts scans the
+// suites for it): `toolNeeds` says which programs a need stands for and which Debian package
+// brings them, and that package is in .ci/setup's list, so the README's setup is the one tested.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 
-export type Need = 'root' | 'netns' | 'keepalived' | 'ipvs' | 'ipvsadm' | 'dnsmasq' | 'tcpdump' | 'qemu' | 'asan' | 'arping' | 'systemd-analyze' | 'python3' | 'strace';
+/** Needs that are a program on PATH: the programs and the Debian package that ships them. */
+export const toolNeeds = {
+  // Network namespaces are driven with ip (and bridge for VLAN-aware bridges), sysctl per namespace.
+  netns: { programs: ['ip', 'bridge', 'sysctl'], pkg: 'iproute2 procps' },
+  keepalived: { programs: ['keepalived'], pkg: 'keepalived' },
+  ipvsadm: { programs: ['ipvsadm'], pkg: 'ipvsadm' },
+  dnsmasq: { programs: ['dnsmasq'], pkg: 'dnsmasq' },
+  tcpdump: { programs: ['tcpdump'], pkg: 'tcpdump' },
+  qemu: { programs: ['qemu-system-x86_64'], pkg: 'qemu-system-x86' },
+  arping: { programs: ['arping'], pkg: 'iputils-arping' },
+  ping: { programs: ['ping'], pkg: 'iputils-ping' },
+  busybox: { programs: ['busybox'], pkg: 'busybox-static' },
+  pgrep: { programs: ['pgrep'], pkg: 'procps' },
+  'systemd-analyze': { programs: ['systemd-analyze'], pkg: 'systemd' },
+  python3: { programs: ['python3'], pkg: 'python3' },
+  strace: { programs: ['strace'], pkg: 'strace' },
+  'dpkg-deb': { programs: ['dpkg-deb', 'dpkg'], pkg: 'dpkg' },
+  lintian: { programs: ['lintian'], pkg: 'lintian' },
+  openssl: { programs: ['openssl'], pkg: 'openssl' },
+} as const satisfies Record<string, { programs: readonly string[]; pkg: string }>;
+
+export type ToolNeed = keyof typeof toolNeeds;
+export type Need = ToolNeed | 'root' | 'ipvs' | 'asan';
 
 const onPath = (bin: string): boolean => {
   try {
@@ -16,26 +42,14 @@ const onPath = (bin: string): boolean => {
   }
 };
 
-const checks: Record<Need, () => string | undefined> = {
+function toolCheck(need: ToolNeed): string | undefined {
+  const { programs, pkg } = toolNeeds[need];
+  const missing = programs.filter((p) => !onPath(p));
+  return missing.length === 0 ? undefined : `needs ${missing.join(', ')} (apt-get install ${pkg})`;
+}
+
+const checks: Record<Exclude<Need, ToolNeed>, () => string | undefined> = {
   root: () => (process.getuid?.() === 0 ? undefined : 'needs root'),
-  netns: () => {
-    if (!onPath('ip')) return 'needs iproute2 (ip)';
-    try {
-      execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-      return undefined;
-    } catch {
-      return 'cannot use network namespaces (ip netns list failed)';
-    }
-  },
-  keepalived: () => (onPath('keepalived') ? undefined : 'needs keepalived (apt-get install keepalived)'),
-  ipvsadm: () => (onPath('ipvsadm') ? undefined : 'needs ipvsadm (apt-get install ipvsadm)'),
-  dnsmasq: () => (onPath('dnsmasq') ? undefined : 'needs dnsmasq (apt-get install dnsmasq)'),
-  tcpdump: () => (onPath('tcpdump') ? undefined : 'needs tcpdump (apt-get install tcpdump)'),
-  qemu: () => (onPath('qemu-system-x86_64') ? undefined : 'needs qemu-system-x86 (apt-get install qemu-system-x86)'),
-  arping: () => (onPath('arping') ? undefined : 'needs arping (apt-get install iputils-arping)'),
-  'systemd-analyze': () => (onPath('systemd-analyze') ? undefined : 'needs systemd-analyze (apt-get install systemd)'),
-  python3: () => (onPath('python3') ? undefined : 'needs python3 (apt-get install python3)'),
-  strace: () => (onPath('strace') ? undefined : 'needs strace (apt-get install strace)'),
   asan: () => {
     // A C++ compiler with AddressSanitizer, to build the native addon instrumented.
     if (!onPath('g++')) return 'needs g++ (apt-get install g++)';
@@ -49,10 +63,24 @@ const checks: Record<Need, () => string | undefined> = {
   ipvs: () => (existsSync('/proc/net/ip_vs') ? undefined : 'needs a kernel with IPVS (run inside the lab VM: npm run test:kernel)'),
 };
 
+function check(need: Need): string | undefined {
+  if (need in toolNeeds) {
+    const why = toolCheck(need as ToolNeed);
+    if (why || need !== 'netns') return why;
+    try {
+      execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
+      return undefined;
+    } catch {
+      return 'cannot use network namespaces (ip netns list failed)';
+    }
+  }
+  return checks[need as Exclude<Need, ToolNeed>]();
+}
+
 /** The first unmet need as a sentence, or undefined when all are met. */
 export function unmet(needs: readonly Need[]): string | undefined {
   for (const n of needs) {
-    const why = checks[n]();
+    const why = check(n);
     if (why) return why;
   }
   return undefined;
