@@ -74,6 +74,8 @@ export function parseConfigText(text: string, fileName: string): LoadResult {
 export class ConfigLoader {
   private previous: ServiceCache = new Map();
   private stats: LoadStats = { validated: 0, reused: 0 };
+  /** The last file that loaded, and what it gave: the same text again costs a comparison. */
+  private last: { text: string; fileName: string; result: LoadResult } | undefined;
 
   /** What the last load did with the services. */
   get lastStats(): LoadStats {
@@ -86,9 +88,16 @@ export class ConfigLoader {
   }
 
   parse(text: string, fileName: string): LoadResult {
+    if (this.last && this.last.text === text && this.last.fileName === fileName) {
+      this.stats = { validated: 0, reused: this.last.result.ok ? this.last.result.config.services.length : 0 };
+      return this.last.result;
+    }
     const { result, services, stats } = parseGuarded(text, fileName, this.previous);
     this.stats = stats;
-    if (result.ok) this.previous = services ?? new Map();
+    if (result.ok) {
+      this.previous = services ?? new Map();
+      this.last = { text, fileName, result };
+    }
     return result;
   }
 }

@@ -3,9 +3,10 @@
 // Both files hold the same content: one VRRP instance floating the VIPs, N virtual services with
 // an HTTP check each and 4 real servers (keepalived has the check in each real server, as its
 // syntax wants). Addresses are in 198.18.0.0/15 only. Each tool runs `runs` times, alternating,
-// as a child of a small python3 wrapper that reports the child's wall time and peak RSS
-// (getrusage(RUSAGE_CHILDREN).ru_maxrss, so no GNU time is needed). A second table times the
-// daemon's reload path in-process: a cold load, then the same file with one weight changed.
+// as a child of a small python3 wrapper that reports the child's wall time, CPU time and peak RSS
+// (getrusage(RUSAGE_CHILDREN), so no GNU time is needed). On a shared machine the CPU column is
+// the steadier one: wall time also counts the time the scheduler gave to others. A second table
+// times the daemon's reload path in-process: a cold load, then the file with one weight changed.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,17 +67,17 @@ import resource, subprocess, sys, time
 t = time.perf_counter()
 r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 wall = time.perf_counter() - t
-rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(r.returncode, wall, rss_kib)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(r.returncode, wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 sys.stderr.write(r.stderr.decode(errors='replace')[-2000:])
 `;
 
-/** One run of a command: wall seconds and peak RSS (MiB) of the child. */
+/** One run of a command: wall seconds, CPU seconds (user + system) and peak RSS (MiB) of the child. */
 function measure(command) {
   const r = spawnSync('python3', ['-c', WRAPPER, ...command], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  const [code, wall, rss] = (r.stdout ?? '').trim().split(' ').map(Number);
+  const [code, wall, rss, cpu] = (r.stdout ?? '').trim().split(' ').map(Number);
   if (r.status !== 0 || code !== 0) throw new Error(`${command.join(' ')} failed (exit ${code ?? r.status}): ${(r.stderr ?? '').slice(-500)}`);
-  return { wall, rssMiB: rss / 1024 };
+  return { wall, cpu, rssMiB: rss / 1024 };
 }
 
 const median = (xs) => {
@@ -114,15 +115,16 @@ try {
     for (const [tool, ms] of Object.entries(results)) {
       const wall = stats(ms.map((m) => m.wall));
       const rss = stats(ms.map((m) => m.rssMiB));
+      const cpu = stats(ms.map((m) => m.cpu));
       rows.push([
-        `${services} x ${PER_SERVICE}`, tool, wall.median.toFixed(3), wall.min.toFixed(3), wall.max.toFixed(3),
+        `${services} x ${PER_SERVICE}`, tool, wall.median.toFixed(3), wall.min.toFixed(3), wall.max.toFixed(3), cpu.median.toFixed(3),
         rss.median.toFixed(0), rss.max.toFixed(0), tool === 'keepalived -t' ? `${(lvsdMedian / wall.median).toFixed(2)}x` : '',
       ]);
     }
     reloadRows.push(reloadTimes(services, lvsdFile));
   }
   console.log('');
-  table(['services', 'tool', 'wall s (median)', 'min', 'max', 'peak RSS MiB (median)', 'max', 'lvsd / keepalived'], rows);
+  table(['services', 'tool', 'wall s (median)', 'min', 'max', 'cpu s (median)', 'peak RSS MiB (median)', 'max', 'lvsd / keepalived (wall)'], rows);
   console.log('\nreload path in-process (ConfigLoader), ms: a cold load, then the file with one weight changed');
   table(['services', 'step', 'median', 'min', 'max', 'validated', 'reused'], reloadRows.flat());
 } finally {
