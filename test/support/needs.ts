@@ -25,7 +25,7 @@ export const toolNeeds = {
   'systemd-analyze': { programs: ['systemd-analyze'], pkg: 'systemd' },
   python3: { programs: ['python3'], pkg: 'python3' },
   strace: { programs: ['strace'], pkg: 'strace' },
-  'dpkg-deb': { programs: ['dpkg-deb', 'dpkg'], pkg: 'dpkg' },
+  'dpkg-deb': { programs: ['dpkg-deb', 'dpkg', 'dpkg-query'], pkg: 'dpkg' },
   lintian: { programs: ['lintian'], pkg: 'lintian' },
   openssl: { programs: ['openssl'], pkg: 'openssl' },
 } as const satisfies Record<string, { programs: readonly string[]; pkg: string }>;
