@@ -9,7 +9,7 @@ const run = promisify(execFile);
 
 /**
  * @typedef {{ flags: string, long: string[], takesValue: boolean, text: string }} Option
- * @typedef {{ path: string[], usage: string, description: string, options: Option[], examples: string[], commands: Command[] }} Command
+ * @typedef {{ path: string[], usage: string, summary: string, description: string, options: Option[], examples: string[], commands: Command[] }} Command
  */
 
 /** Splits commander's help into its sections: the text before the first heading, then heading → lines. */
@@ -38,7 +38,7 @@ function entries(lines) {
   return out;
 }
 
-async function describe(cli, path) {
+async function describe(cli, path, summary = '') {
   const { stdout } = await run(process.execPath, [cli, ...path, '--help'], { env: { ...process.env, COLUMNS: '80', NO_COLOR: '1' } });
   const s = sections(stdout);
   const intro = s.intro.join('\n').trim();
@@ -50,12 +50,12 @@ async function describe(cli, path) {
     takesValue: /[<[]/.test(left),
     text,
   }));
-  const names = entries(s.Commands)
-    .map(({ left }) => left.split(' ')[0])
-    .filter((n) => n !== 'help');
-  const commands = await Promise.all(names.map((n) => describe(cli, [...path, n])));
+  const listed = entries(s.Commands)
+    .map(({ left, text }) => ({ name: left.split(' ')[0], text }))
+    .filter(({ name }) => name !== 'help');
+  const commands = await Promise.all(listed.map(({ name, text }) => describe(cli, [...path, name], text)));
   const examples = s.Examples.filter((l) => l.trim()).map((l) => l.trim());
-  return { path, usage, description, options, examples, commands };
+  return { path, usage, summary, description, options, examples, commands };
 }
 
 /** The whole tree, from the built CLI (dist/cli/main.js). */

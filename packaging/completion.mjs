@@ -41,7 +41,7 @@ export function zshCompletion(tree) {
       .filter((o) => o.long.length > 0)
       .map((o) => `    '${o.long[0]}[${zq(o.text)}]${o.takesValue ? `:value:${/config|file|out/.test(o.flags) ? '_files' : ' '}` : ''}'`);
     if (c.commands.length === 0) return `${fn(c)}() {\n  _arguments \\\n${[...opts, "    '*:file:_files'"].join(' \\\n')}\n}`;
-    const subs = c.commands.map((s) => `    '${s.path.at(-1)}:${zq(s.description.split('. ')[0] ?? '')}'`);
+    const subs = c.commands.map((s) => `    '${s.path.at(-1)}:${zq(s.summary)}'`);
     const dispatch = c.commands.map((s) => `    ${s.path.at(-1)}) ${fn(s)} ;;`).join('\n');
     return `${fn(c)}() {
   local -a subcommands
