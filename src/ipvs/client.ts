@@ -21,7 +21,17 @@ import type {
   Timeouts,
 } from './types.js';
 
-export type IpvsClientOptions = Pick<GenlSocketOptions, 'netns' | 'window' | 'timeoutMs' | 'recvBufferSize' | 'socket' | 'onSocketError'>;
+export type IpvsClientOptions = Pick<GenlSocketOptions, 'netns' | 'window' | 'timeoutMs' | 'recvBufferSize' | 'socket' | 'onSocketError'> & {
+  /**
+   * Sockets of their own for the destination dumps of a full read (default 4; none when `socket`
+   * is given). The kernel runs one dump at a time per socket, and each dump is a round trip
+   * through the event loop: several sockets share those trips, and writes never queue behind a
+   * read.
+   */
+  readSockets?: number;
+};
+
+const READ_SOCKETS = 4;
 
 /** Full reads attempted when a socket error (ENOBUFS) cuts one short. */
 const READ_ATTEMPTS = 3;
@@ -86,16 +96,21 @@ export class IpvsClient {
   private constructor(
     private readonly sock: GenlSocket,
     private readonly family: number,
+    /** Where a full read's destination dumps go, round robin; empty = on `sock`. */
+    private readonly readers: readonly GenlSocket[],
   ) {}
 
   /** Opens a socket and resolves the IPVS family; fails with a sentence when the kernel has no IPVS. */
   static async open(opts: IpvsClientOptions = {}): Promise<IpvsClient> {
     const sock = new GenlSocket(opts);
+    const readers: GenlSocket[] = [];
     try {
       const family = await sock.resolveFamily(IPVS_GENL_NAME);
       if (!family) throw new Error('kernel has no IPVS (modprobe ip_vs?)');
-      return new IpvsClient(sock, family.id);
+      if (!opts.socket) for (let i = 0; i < (opts.readSockets ?? READ_SOCKETS); i++) readers.push(new GenlSocket(opts));
+      return new IpvsClient(sock, family.id, readers);
     } catch (err) {
+      for (const r of readers) r.close();
       sock.close();
       throw toKernelError(err, 'open IPVS');
     }
@@ -103,6 +118,7 @@ export class IpvsClient {
 
   close(): void {
     this.sock.close();
+    for (const r of this.readers) r.close();
   }
 
   private async call(cmd: number, attrs: Buffer[], operation: string, describe?: Describe): Promise<GenlMessage[]> {
@@ -127,9 +143,9 @@ export class IpvsClient {
     }
   }
 
-  private async dump(cmd: number, attrs: Buffer[], operation: string, describe?: Describe): Promise<GenlMessage[]> {
+  private async dump(cmd: number, attrs: Buffer[], operation: string, describe?: Describe, on = this.sock): Promise<GenlMessage[]> {
     try {
-      return await this.sock.dump(this.family, cmd, IPVS_GENL_VERSION, attrs);
+      return await on.dump(this.family, cmd, IPVS_GENL_VERSION, attrs);
     } catch (err) {
       throw toKernelError(err, operation, describe);
     }
@@ -175,7 +191,11 @@ export class IpvsClient {
   }
 
   async destinations(id: ServiceId): Promise<DestinationEntry[]> {
-    const replies = await this.dump(Cmd.GET_DEST, request.serviceId(id), `list real servers of ${serviceName(id)}`, describeService(id));
+    return this.destinationsOn(this.sock, id);
+  }
+
+  private async destinationsOn(on: GenlSocket, id: ServiceId): Promise<DestinationEntry[]> {
+    const replies = await this.dump(Cmd.GET_DEST, request.serviceId(id), `list real servers of ${serviceName(id)}`, describeService(id), on);
     const family = serviceFamily(id);
     return replies.flatMap((m) => {
       const nest = m.attrs.get(CmdAttr.DEST);
@@ -211,7 +231,7 @@ export class IpvsClient {
 
   private async readOnce(): Promise<KernelIpvs> {
     const services = await this.services();
-    const destinations = await Promise.all(services.map((s) => this.destinations(s)));
+    const destinations = await Promise.all(services.map((s, i) => this.destinationsOn(this.readers[i % this.readers.length] ?? this.sock, s)));
     return { services: services.map((service, i) => ({ service, destinations: destinations[i] ?? [] })) };
   }
 
