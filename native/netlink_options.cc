@@ -17,16 +17,35 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "syscall_error.h"
 
 namespace lvsd {
 namespace {
 
+bool IsNetlinkPort(int fd, uint32_t port) {
+  sockaddr_nl addr{};
+  socklen_t len = sizeof(addr);
+  return getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 && addr.nl_family == AF_NETLINK && addr.nl_pid == port;
+}
+
+// Where each port was last found. The drop count is read every second (from the VRRP thread too),
+// and scanning every descriptor of a process with thousands of health-check sockets each time
+// would cost that thread; a cached descriptor is checked with one getsockname before it is used.
+std::mutex cache_mutex;
+std::unordered_map<uint32_t, int> fd_of_port;
+
 // The descriptor of this process's AF_NETLINK socket bound to `port`, or -1. netlink@0.3.0 keeps
 // its descriptor to itself; its port ids are unique within the process (pid in the low bits).
 int FindNetlinkSocket(uint32_t port) {
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    auto cached = fd_of_port.find(port);
+    if (cached != fd_of_port.end() && IsNetlinkPort(cached->second, port)) return cached->second;
+  }
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) return -1;
   int found = -1;
@@ -34,15 +53,16 @@ int FindNetlinkSocket(uint32_t port) {
     char* end = nullptr;
     long fd = std::strtol(entry->d_name, &end, 10);
     if (end == entry->d_name || *end != '\0' || fd == dirfd(dir)) continue;
-    sockaddr_nl addr{};
-    socklen_t len = sizeof(addr);
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&addr), &len) == 0 && addr.nl_family == AF_NETLINK &&
-        addr.nl_pid == port) {
+    if (IsNetlinkPort(static_cast<int>(fd), port)) {
       found = static_cast<int>(fd);
       break;
     }
   }
   closedir(dir);
+  if (found >= 0) {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    fd_of_port[port] = found;
+  }
   return found;
 }
 
