@@ -214,6 +214,18 @@ const garpSchema = mapping(
   'gratuitous ARP / unsolicited neighbour advertisement',
 );
 
+/** keepalived's `authentication` block: VRRPv2 only, rules/vrrp.ts says why AH and v3 are refused. */
+const authenticationSchema = mapping(
+  {
+    type: oneOf(['pass', 'ah'], 'pass = simple text password (RFC 2338, keepalived auth_type PASS); ah is refused (RFC 3768 removed it)'),
+    password: z
+      .string({ error: `${EXPECTED}1-8 printable ASCII characters` })
+      .regex(/^[\x21-\x7e]{1,8}$/, { error: `${EXPECTED}1-8 printable ASCII characters (keepalived uses only the first 8)` })
+      .describe('the same on every node; it travels in clear'),
+  },
+  'VRRPv2 authentication, only to pair with keepalived nodes that use it (it is no security: RFC 3768 removed it)',
+);
+
 const instanceSchema = mapping(
   {
     name: name('instance name, unique'),
@@ -229,6 +241,7 @@ const instanceSchema = mapping(
     unicast_source: ipAddress('source address for unicast adverts').optional(),
     unicast_peers: list(ipAddress('peer address'), 'send adverts to these peers instead of multicast').default([]),
     unicast_min_ttl: intIn(1, 255, 'a TTL').default(255).describe('lowest TTL / hop limit accepted from unicast_peers; 255 = on the link only (RFC 5798); lower only for peers behind routers'),
+    authentication: authenticationSchema.optional(),
     vips: list(vipSchema, 'the virtual addresses this instance floats', 'a list of addresses').min(1, { error: `${EXPECTED}at least one VIP` }),
     allow_link_local: bool('allow link-local VIPs (169.254/16, fe80::/10) in this instance').default(false),
     track: trackSchema.prefault({}),

@@ -194,6 +194,8 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
   let advertMs: number | undefined;
   let state: Token | undefined;
   let nopreempt: Statement | undefined;
+  let authentication: Block | undefined;
+  let authAt: Statement | undefined;
   const address = (x: Statement, t: Token | undefined): string | undefined => {
     if (t === undefined) return undefined;
     const ip = parseIp(t.text);
@@ -267,7 +269,7 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
         track.files.push({ path: def.path, weight: weightOf(ctx, x, line.args) ?? def.weight });
       }
     },
-    authentication: (x) => mapAuthentication(ctx, x),
+    authentication: (x) => { authentication = mapAuthentication(ctx, x); authAt = x; },
   }, (x) => {
     if (mapNotify(ctx, x, notify) || mapGarp(ctx, x, garp, '')) return;
     ctx.unsupported(x, INSTANCE_UNSUPPORTED[x.keyword.text] ?? 'not a vrrp_instance setting lvsd knows');
@@ -305,6 +307,10 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
     else inst.preempt = false;
   }
   if (unicastPeers.length > 0) inst.unicast_peers = unicastPeers;
+  if (authentication && authAt) {
+    if (v === 2) inst.authentication = authentication;
+    else ctx.findings.approximate(authAt.keyword, 'authentication', 'VRRPv3 carries no authentication and keepalived ignores it there too; left out');
+  }
   inst.vips = vips;
   const trackOut: Block = {};
   for (const [k, list] of Object.entries(track)) if (list.length > 0) trackOut[k] = list;
@@ -315,7 +321,7 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
   return ctx.from(orderKeys(inst, INSTANCE_KEY_ORDER), s);
 }
 
-const INSTANCE_KEY_ORDER = ['name', 'interface', 'vrid', 'priority', 'version', 'advert_interval', 'preempt', 'preempt_delay', 'accept', 'unicast_source', 'unicast_peers', 'vips', 'track', 'notify', 'garp'];
+const INSTANCE_KEY_ORDER = ['name', 'interface', 'vrid', 'priority', 'version', 'advert_interval', 'preempt', 'preempt_delay', 'accept', 'unicast_source', 'unicast_peers', 'authentication', 'vips', 'track', 'notify', 'garp'];
 
 export function orderKeys(block: Block, order: readonly string[]): Block {
   const out: Block = {};
@@ -338,11 +344,32 @@ function trackScript(ctx: MapContext, at: Token, def: ScriptDef, weight: number 
   return out;
 }
 
-/** VRRPv2 authentication: lvsd sends none, so a mixed pair would not agree. */
-function mapAuthentication(ctx: MapContext, x: Statement): void {
-  const type = x.block?.find((l) => l.keyword.text === 'auth_type')?.args[0]?.text;
-  if (type === 'AH') ctx.unsupported(x, 'IPsec AH authentication is not supported (RFC 3768 removed it), expected it removed on every node');
-  else ctx.unsupported(x, 'lvsd does not send or check VRRPv2 PASS authentication yet, expected it removed from the keepalived nodes before lvsd joins the pair (the two sides drop each other\'s adverts otherwise)');
+/**
+ * `authentication { auth_type PASS|AH; auth_pass P }`: PASS is carried over (keepalived, like
+ * lvsd, uses the first 8 characters); AH is refused, as lvsd refuses it.
+ */
+function mapAuthentication(ctx: MapContext, x: Statement): Block | undefined {
+  let type: string | undefined;
+  let password: Token | undefined;
+  dispatch(x.block, {
+    auth_type: (l) => { type = l.args[0]?.text; },
+    auth_pass: (l) => { password = ctx.arg(l, 'a password'); },
+  }, (l) => ctx.unsupported(l, 'not an authentication setting, expected auth_type and auth_pass'));
+  if (type === 'AH') {
+    ctx.unsupported(x, 'IPsec AH authentication is not supported (RFC 3768 removed it), expected it removed on every node or auth_type PASS');
+    return undefined;
+  }
+  if (type !== 'PASS' || password === undefined) {
+    ctx.unsupported(x, 'expected auth_type PASS with an auth_pass');
+    return undefined;
+  }
+  const text = password.text.slice(0, 8);
+  if (!/^[\x21-\x7e]{1,8}$/.test(text)) {
+    ctx.findings.drop(password, 'auth_pass', 'lvsd takes passwords of printable ASCII without spaces, expected such a password on every node');
+    return undefined;
+  }
+  if (password.text.length > 8) ctx.findings.approximate(password, 'auth_pass', `written as its first 8 characters, ${text}, which is all keepalived sends`);
+  return { type: 'pass', password: text };
 }
 
 export function mapSyncGroup(ctx: MapContext, s: Statement, tables: VrrpTables): Block | undefined {

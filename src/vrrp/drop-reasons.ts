@@ -29,7 +29,7 @@ export const DROP_REASONS = [
   'version-mismatch',
   /** VRRPv2 Adver Int differs from the configured interval (RFC 3768 7.1). */
   'interval-mismatch',
-  /** VRRPv2 Auth Type is not 0: authentication was removed by RFC 3768 and lvsd does not do it. */
+  /** VRRPv2 Auth Type or password differs from ours (none, or the instance's password; auth.ts). */
   'auth-mismatch',
   /** Our own advert looped back to us (source is our primary address). */
   'own-advert',

@@ -105,6 +105,7 @@ export function instancePlan(inst: VrrpInstanceConfig, source: string | undefine
     primaryAddress: source,
     unicastPeers: inst.unicast_peers,
     unicastMinTtl: inst.unicast_min_ttl,
+    ...(inst.authentication?.type === 'pass' ? { authPassword: inst.authentication.password } : {}),
     vips: vipSpecs(inst),
     garp: { repeat: inst.garp.repeat, delayMs: inst.garp.delay, refreshMs: inst.garp.refresh, refreshRepeat: inst.garp.repeat_refresh },
   };

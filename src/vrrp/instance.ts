@@ -5,6 +5,7 @@
 // actions into real timers and feeds `timer` events back, and a timer event that arrives before
 // its current deadline (because an advert moved it) is answered by re-arming, never acted on.
 import { VRRP_MULTICAST_IPV4, VRRP_MULTICAST_IPV6, type ChecksumVariant } from './checksum.js';
+import { advertAuth, authMatches } from './auth.js';
 import { emptyCounters, type InstanceCounters, type VrrpState } from './counters.js';
 import type { DropReason } from './drop-reasons.js';
 import { advertIntervalMs, type VrrpAdvert } from './packet.js';
@@ -266,7 +267,7 @@ export class VrrpInstance {
     const addresses = s.vips.map((v) => v.address);
     const advert: VrrpAdvert =
       s.version === 2
-        ? { version: 2, vrid: s.vrid, priority, authType: 0, advertIntervalSec: s.advertIntervalMs / 1000, addresses }
+        ? { version: 2, vrid: s.vrid, priority, ...advertAuth(s.authPassword), advertIntervalSec: s.advertIntervalMs / 1000, addresses }
         : { version: 3, vrid: s.vrid, priority, maxAdvertIntervalCs: s.advertIntervalMs / 10, addresses };
     return { type: 'send-advert', advert, checksum: this.sendChecksum() };
   }
@@ -395,7 +396,7 @@ export class VrrpInstance {
     if (!unicast && r.dst !== (s.family === 4 ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6)) return 'wrong-destination';
     if (a.version !== s.version) return 'version-mismatch';
     if (a.version === 2) {
-      if (a.authType !== 0) return 'auth-mismatch';
+      if (!authMatches(a, s.authPassword)) return 'auth-mismatch';
       if (a.advertIntervalSec * 1000 !== s.advertIntervalMs) return 'interval-mismatch';
     }
     if (r.src === s.primaryAddress) return 'own-advert';

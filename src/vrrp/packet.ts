@@ -11,6 +11,9 @@ export const VRRP_TYPE_ADVERTISEMENT = 1;
 export const VRRP_HEADER_LENGTH = 8;
 /** VRRPv2 Authentication Data (RFC 3768 5.3.10): two 32-bit words, zero with Auth Type 0. */
 export const VRRP_V2_AUTH_DATA_LENGTH = 8;
+/** VRRPv2 Auth Type (RFC 2338 5.3.6): 0 = none, 1 = simple text password (keepalived's PASS), 2 = IP AH. */
+export const VRRP_V2_AUTH_NONE = 0;
+export const VRRP_V2_AUTH_PASS = 1;
 /** Largest VRRPv3 Max Adver Int: 12 bits of centiseconds (40.95 s). */
 export const VRRP_V3_MAX_INTERVAL_CS = 0xfff;
 
@@ -29,8 +32,13 @@ interface AdvertCommon {
 /** RFC 3768 5.1. Version (4 bits) = 2, Type (4 bits) = 1. IPv4 only. */
 export interface VrrpV2Advert extends AdvertCommon {
   version: 2;
-  /** Auth Type (8 bits): 0 = none; 1 and 2 are reserved since RFC 3768. */
+  /** Auth Type (8 bits): 0 = none; 1 (simple text password) and 2 (AH) from RFC 2338, reserved since RFC 3768. */
   authType: number;
+  /**
+   * Authentication Data (8 bytes) when Auth Type is not 0: with Auth Type 1 the password, padded
+   * with zeros (RFC 2338 5.3.10). Absent = eight zero bytes, as RFC 3768 sends.
+   */
+  authData?: Uint8Array;
   /** Adver Int (8 bits): seconds between adverts, 1-255. */
   advertIntervalSec: number;
 }
@@ -75,6 +83,10 @@ export function encodeAdvert(advert: VrrpAdvert, variant: ChecksumVariant, addrs
     checkByte('advert interval (s)', advert.advertIntervalSec, 1);
     buf[4] = advert.authType;
     buf[5] = advert.advertIntervalSec;
+    if (advert.authData !== undefined) {
+      if (advert.authData.length !== VRRP_V2_AUTH_DATA_LENGTH) throw new RangeError(`authentication data is ${advert.authData.length} bytes, not ${VRRP_V2_AUTH_DATA_LENGTH}`);
+      buf.set(advert.authData, buf.length - VRRP_V2_AUTH_DATA_LENGTH);
+    }
   } else {
     const cs = advert.maxAdvertIntervalCs;
     if (!Number.isInteger(cs) || cs < 1 || cs > VRRP_V3_MAX_INTERVAL_CS) throw new RangeError(`max advert interval ${cs} cs is outside 1-4095`);
@@ -124,9 +136,14 @@ export function decodeAdvert(buf: Uint8Array, addrs: ChecksumAddresses): DecodeR
   const addresses: string[] = [];
   for (let off = VRRP_HEADER_LENGTH; off < body; off += addrLength) addresses.push(formatIp(buf.subarray(off, off + addrLength)));
   const common = { vrid: buf[1] as number, priority: buf[2] as number, addresses };
-  const advert: VrrpAdvert =
-    version === 2
-      ? { version: 2, ...common, authType: buf[4] as number, advertIntervalSec: interval }
-      : { version: 3, ...common, maxAdvertIntervalCs: interval };
+  let advert: VrrpAdvert;
+  if (version === 2) {
+    const authType = buf[4] as number;
+    advert = { version: 2, ...common, authType, advertIntervalSec: interval };
+    // Only authenticated adverts carry data worth keeping; the short RFC 2338 form has none (zeros).
+    if (authType !== VRRP_V2_AUTH_NONE) advert.authData = buf.length > body ? Uint8Array.from(buf.subarray(body)) : new Uint8Array(VRRP_V2_AUTH_DATA_LENGTH);
+  } else {
+    advert = { version: 3, ...common, maxAdvertIntervalCs: interval };
+  }
   return { ok: true, advert, checksumVariant: variant };
 }

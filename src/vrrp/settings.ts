@@ -2,6 +2,7 @@
 // Mirrors the `vrrp.instances[]` config vocabulary; the mapping from the loaded config lives with
 // the daemon, which also resolves runtime facts such as the interface's primary address.
 import { isIpv6LinkLocal } from '../config/address.js';
+import { MAX_PASSWORD_LENGTH } from './auth.js';
 
 /** A virtual address the master holds. */
 export interface VipSpec {
@@ -42,6 +43,8 @@ export interface InstanceSettings {
    */
   accept: boolean;
   checksum: ChecksumMode;
+  /** VRRPv2 simple-text password (auth.ts), 1-8 characters; absent = no authentication. */
+  authPassword?: string;
   /**
    * Source of our adverts and our side of the equal-priority tie-break: the interface's primary
    * IPv4 address (or unicast_source), or its IPv6 link-local address.
@@ -113,12 +116,16 @@ export function settingsProblems(s: InstanceSettings): string[] {
   if (!Number.isInteger(s.priority) || s.priority < 1 || s.priority > 255) problems.push(`${where}: priority ${s.priority} is outside 1-255`);
   if (s.version === 2) {
     if (s.family !== 4) problems.push(`${where}: VRRPv2 is IPv4 only; use version 3 for IPv6`);
+    if (s.authPassword !== undefined && (s.authPassword.length < 1 || s.authPassword.length > MAX_PASSWORD_LENGTH)) {
+      problems.push(`${where}: the VRRPv2 password must be 1-${MAX_PASSWORD_LENGTH} characters`);
+    }
     if (!Number.isInteger(s.advertIntervalMs / 1000) || s.advertIntervalMs < 1000 || s.advertIntervalMs > 255_000) {
       problems.push(`${where}: VRRPv2 advert_interval must be whole seconds from 1s to 255s, not ${s.advertIntervalMs}ms`);
     }
   } else if (!Number.isInteger(s.advertIntervalMs / 10) || s.advertIntervalMs < 10 || s.advertIntervalMs > V3_MAX_INTERVAL_MS) {
     problems.push(`${where}: VRRPv3 advert_interval must be a multiple of 10ms from 10ms to 40.95s, not ${s.advertIntervalMs}ms`);
   }
+  if (s.version === 3 && s.authPassword !== undefined) problems.push(`${where}: VRRPv3 has no authentication (RFC 5798); use version 2 with a password`);
   if (s.vips.length < 1 || s.vips.length > 255) problems.push(`${where}: needs 1-255 vips, has ${s.vips.length}`);
   const wrongFamily = s.vips.filter((v) => v.address.includes(':') !== (s.family === 6));
   if (wrongFamily.length > 0) problems.push(`${where}: vips ${wrongFamily.map((v) => v.address).join(', ')} are not IPv${s.family}`);

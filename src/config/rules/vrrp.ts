@@ -87,6 +87,17 @@ const unicastMatchesFamily: Rule = (ctx) => {
   });
 };
 
+/** RFC 5798 has no authentication field; AH (RFC 2338) was removed by RFC 3768 and no peer speaks it. */
+const authenticationOnlyPassOnV2: Rule = (ctx) => {
+  ctx.config.vrrp.instances.forEach((inst, i) => {
+    const auth = inst.authentication;
+    if (auth === undefined) return;
+    const path = [...instancePath(i), 'authentication'];
+    if (auth.type === 'ah') ctx.error([...path, 'type'], 'IPsec AH authentication is not supported (RFC 3768 removed it), expected type: pass or no authentication');
+    else if (inst.version !== 2) ctx.error(path, 'VRRPv3 has no authentication (RFC 5798), expected version: 2 or no authentication');
+  });
+};
+
 /** The checksum variants differ only for VRRPv3 over IPv4 (RFC 9568 sec. 5.1.2.7 vs RFC 5798). */
 const checksumOnlyForV3Ipv4: Rule = (ctx) => {
   ctx.config.vrrp.instances.forEach((inst, i) => {
@@ -217,6 +228,7 @@ export const vrrpRules: readonly Rule[] = [
   advertIntervalFitsVersion,
   unicastMatchesFamily,
   checksumOnlyForV3Ipv4,
+  authenticationOnlyPassOnV2,
   vipsFloatOnce,
   vipsAreUnicast,
   peersAreNotVips,

@@ -11,7 +11,7 @@ const addrsOf = (label: string) => {
 describe('keepalived golden adverts', () => {
   it('has every captured variant', () => {
     expect(goldenAdverts.map((g) => g.label).sort()).toEqual([
-      'v2-ipv4', 'v2-ipv4-shutdown', 'v3-ipv4', 'v3-ipv4-shutdown', 'v3-ipv4-unicast', 'v3-ipv4-unicast-old-checksum',
+      'v2-ipv4', 'v2-ipv4-pass', 'v2-ipv4-pass-shutdown', 'v2-ipv4-shutdown', 'v3-ipv4', 'v3-ipv4-shutdown', 'v3-ipv4-unicast', 'v3-ipv4-unicast-old-checksum',
       'v3-ipv4-unicast-old-checksum-shutdown', 'v3-ipv4-unicast-shutdown', 'v3-ipv6', 'v3-ipv6-shutdown',
     ]);
   });
@@ -19,6 +19,9 @@ describe('keepalived golden adverts', () => {
   const cases: Array<[string, VrrpAdvert, string]> = [
     ['v2-ipv4', { version: 2, vrid: 51, priority: 150, authType: 0, advertIntervalSec: 1, addresses: ['198.18.0.100', '198.18.0.101'] }, 'plain'],
     ['v2-ipv4-shutdown', { version: 2, vrid: 51, priority: 0, authType: 0, advertIntervalSec: 1, addresses: ['198.18.0.100', '198.18.0.101'] }, 'plain'],
+    // auth_type PASS, auth_pass pw: Auth Type 1, "pw" zero-padded to 8 bytes.
+    ['v2-ipv4-pass', { version: 2, vrid: 56, priority: 110, authType: 1, authData: Uint8Array.from(Buffer.from('7077000000000000', 'hex')), advertIntervalSec: 1, addresses: ['198.18.0.106'] }, 'plain'],
+    ['v2-ipv4-pass-shutdown', { version: 2, vrid: 56, priority: 0, authType: 1, authData: Uint8Array.from(Buffer.from('7077000000000000', 'hex')), advertIntervalSec: 1, addresses: ['198.18.0.106'] }, 'plain'],
     ['v3-ipv4', { version: 3, vrid: 52, priority: 200, maxAdvertIntervalCs: 50, addresses: ['198.18.0.102'] }, 'pseudo-header'],
     ['v3-ipv4-shutdown', { version: 3, vrid: 52, priority: 0, maxAdvertIntervalCs: 50, addresses: ['198.18.0.102'] }, 'pseudo-header'],
     ['v3-ipv6', { version: 3, vrid: 53, priority: 120, maxAdvertIntervalCs: 100, addresses: ['2001:2::100'] }, 'pseudo-header'],
