@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, one after the other, each under a header, with a summary of
 // how each ended. Not part of `npm test`: together they take about a quarter of an hour.
-//   node test/bench/run.mjs [name ...]      names: ipvs, vrrp, vrrp-reload, health-tcp, health-scheduler, config
+//   node test/bench/run.mjs [name ...]      names: ipvs, vrrp, vrrp-reload, vrrp-soak, health-tcp, health-scheduler, config
 // ipvs runs inside the lab VM (Debian's kernel has IPVS, this host's may not); vrrp and health-tcp
 // use network namespaces on the host. A benchmark whose prerequisites are missing is skipped with
 // the reason printed, and the summary says so: a skip is never reported as a result.
@@ -41,6 +41,13 @@ const benches = [
     command: ['node', 'test/bench/vrrp-reload-stress.mjs', '360'],
     needs: ['root', 'keepalived', 'tcpdump', 'stress-ng'],
     timeoutS: 900,
+  },
+  {
+    name: 'vrrp-soak',
+    title: 'VRRP flood soak: 100,000 forged and random adverts/s for 10 s at a master, lvsd vs keepalived (host netns)',
+    command: ['node', 'test/bench/vrrp-soak.mjs', '3', '10', '100000'],
+    needs: ['root'],
+    timeoutS: 300,
   },
   {
     name: 'health-tcp',

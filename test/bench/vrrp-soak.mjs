@@ -1,0 +1,317 @@
+// VRRP flood soak: a third host on the LAN sends a master 100,000 forged and random adverts a
+// second for 10 s; lvsd and keepalived in turn, same flood, same timers (VRRPv3, 100 ms, priority
+// 200), in network namespaces on the host kernel (root; keepalived optional).
+//   npm run build && node test/bench/vrrp-soak.mjs [runs=3] [seconds=10] [rate=100000] [lvsd,keepalived]
+//
+// The flood (test/netns/support/vrrp-forge.mjs): half the forgeries of issue 10 (unicast TTL 64
+// priority 255 with a 40.95 s interval, multicast TTL 1 priority 255), half random: adverts below
+// the master's priority with any TTL and either checksum, priority-255 adverts with a forged TTL
+// or destination, and random bytes behind a valid IP header, from random 198.18.128.0/17 sources.
+// None of it may move the master. Per run it reports what the forger really sent, whether the
+// VIP ever left the master (sampled every 100 ms), the master process's CPU while flooded and
+// idle (utime + stime from /proc), its RSS before, during and after, and how many log lines it
+// wrote. Medians with min-max over the runs, one row per implementation.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const runs = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[3] ?? 10);
+const rate = Number(process.argv[4] ?? 100_000);
+const onPath = (cmd) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const impls = (process.argv[5] ?? (onPath('keepalived') ? 'lvsd,keepalived' : 'lvsd')).split(',');
+
+const VIP = '198.18.4.100';
+const ADDR = { m: '198.18.4.1', c: '198.18.4.3' };
+const PRIORITY = 200;
+const VRID = 44;
+const INTERVAL_MS = 100;
+const CLK_TCK = 100;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const lvsdMain = path.join(root, 'dist', 'cli', 'main.js');
+const FORGE = path.join(root, 'test', 'netns', 'support', 'vrrp-forge.mjs');
+const { callDaemon } = await import(path.join(root, 'dist', 'cli', 'control-client.js'));
+
+const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
+const nsName = (label) => `lvsd-vrrpsoak-${tag}-${label}`;
+const work = mkdtempSync(path.join(tmpdir(), 'lvsd-vrrp-soak-'));
+const children = new Set();
+const namespaces = [];
+
+const sh = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+const ip = (ns, ...args) => sh('ip', ['-n', ns, ...args]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function cleanup() {
+  for (const child of children) {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const ns of namespaces) {
+    try {
+      sh('ip', ['netns', 'delete', ns]);
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+function setUpLan() {
+  const ns = { sw: nsName('sw'), m: nsName('m'), c: nsName('c') };
+  for (const n of Object.values(ns)) {
+    sh('ip', ['netns', 'add', n]);
+    namespaces.push(n);
+    ip(n, 'link', 'set', 'lo', 'up');
+  }
+  ip(ns.sw, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
+  ip(ns.sw, 'link', 'set', 'br0', 'up');
+  for (const member of ['m', 'c']) {
+    ip(ns[member], 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `p-${member}`, 'netns', ns.sw);
+    ip(ns[member], 'addr', 'add', `${ADDR[member]}/24`, 'dev', 'eth0');
+    ip(ns[member], 'link', 'set', 'eth0', 'up');
+    ip(ns.sw, 'link', 'set', `p-${member}`, 'master', 'br0');
+    ip(ns.sw, 'link', 'set', `p-${member}`, 'up');
+  }
+  return ns;
+}
+
+function hasVip(ns) {
+  const parsed = JSON.parse(ip(ns, '-j', 'addr', 'show', 'dev', 'eth0'));
+  return (parsed[0]?.addr_info ?? []).some((a) => a.local === VIP);
+}
+
+function spawnIn(ns, cmd, args) {
+  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  children.add(child);
+  exited.then(() => children.delete(child));
+  return { child, exited, output: () => output };
+}
+
+async function waitFor(what, probe, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The master daemon; `pid()` is the process that does VRRP (keepalived's VRRP child). */
+function startMaster(impl, ns) {
+  const dir = mkdtempSync(path.join(work, `${impl}-`));
+  if (impl === 'lvsd') {
+    const config = path.join(dir, 'lvsd.yaml');
+    const socket = path.join(dir, 'lvsd.sock');
+    writeFileSync(
+      config,
+      [
+        'node: { name: m }',
+        `control: { socket: ${socket} }`,
+        'logging: { level: info }',
+        'vrrp:',
+        '  instances:',
+        '    - name: soak',
+        '      interface: eth0',
+        `      vrid: ${VRID}`,
+        `      priority: ${PRIORITY}`,
+        `      advert_interval: ${INTERVAL_MS}ms`,
+        '      garp: { delay: 0s }',
+        `      vips: [${VIP}/24]`,
+        '',
+      ].join('\n'),
+    );
+    const proc = spawnIn(ns, process.execPath, [lvsdMain, 'run', '-c', config]);
+    return { ...proc, pid: () => proc.child.pid, socket };
+  }
+  const config = path.join(dir, 'keepalived.conf');
+  writeFileSync(
+    config,
+    [
+      'global_defs {',
+      '  router_id m',
+      '  vrrp_garp_master_delay 0',
+      '}',
+      'vrrp_instance soak {',
+      '  state BACKUP',
+      '  interface eth0',
+      `  virtual_router_id ${VRID}`,
+      `  priority ${PRIORITY}`,
+      '  version 3',
+      `  advert_int ${INTERVAL_MS / 1000}`,
+      `  virtual_ipaddress { ${VIP}/24 dev eth0 }`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const vrrpPid = path.join(dir, 'vrrp.pid');
+  const proc = spawnIn(ns, 'keepalived', ['-P', '-n', '-l', '-f', config, '-p', path.join(dir, 'keepalived.pid'), '-r', vrrpPid]);
+  return { ...proc, pid: () => Number(readFileSync(vrrpPid, 'utf8').trim()) };
+}
+
+async function stopMaster(d) {
+  if (d.child.exitCode !== null || d.child.signalCode !== null) return;
+  try {
+    process.kill(d.child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  await Promise.race([d.exited, sleep(5_000)]);
+  if (d.child.exitCode === null && d.child.signalCode === null) process.kill(d.child.pid, 'SIGKILL');
+}
+
+/** utime + stime of a process, seconds. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function rssMb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** CPU use of `pid` over `ms`, percent of one core. */
+async function cpuOver(pid, ms) {
+  const c0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  await sleep(ms);
+  return ((cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000)) * 100;
+}
+
+async function oneRun(ns, impl, run) {
+  try {
+    ip(ns.m, 'addr', 'del', `${VIP}/24`, 'dev', 'eth0');
+  } catch {
+    // not there
+  }
+  const master = startMaster(impl, ns.m);
+  try {
+    let since;
+    await waitFor('the VIP on the master', () => {
+      if (!hasVip(ns.m)) since = undefined;
+      else since ??= Date.now();
+      return since !== undefined && Date.now() - since >= 1000;
+    }, 10_000);
+    const pid = master.pid();
+    const idleCpu = await cpuOver(pid, 2000);
+    const rssBefore = rssMb(pid);
+    const logBefore = master.output().split('\n').length;
+
+    const mMac = JSON.parse(ip(ns.m, '-j', 'link', 'show', 'dev', 'eth0'))[0].address;
+    const forged = { family: 4, vrid: VRID, priority: 255, intervalCs: 4095, addresses: [VIP] };
+    const spec = path.join(work, `forge-${impl}-${run}.json`);
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        ifname: 'eth0',
+        rate,
+        seconds,
+        random: 0.5,
+        randomPool: { vrid: VRID, maxPriority: PRIORITY, dstMac: mMac, unicastDst: ADDR.m, addresses: [VIP] },
+        frames: [
+          { ...forged, dstMac: mMac, src: ADDR.c, dst: ADDR.m, ttl: 64 },
+          { ...forged, dstMac: '01:00:5e:00:00:12', src: ADDR.c, dst: '224.0.0.18', ttl: 1 },
+        ],
+      }),
+    );
+    const c0 = cpuSeconds(pid);
+    const t0 = performance.now();
+    const forger = spawnIn(ns.c, process.execPath, [FORGE, spec]);
+    let samples = 0;
+    let missing = 0;
+    let rssMid = NaN;
+    while (forger.child.exitCode === null && forger.child.signalCode === null) {
+      samples++;
+      if (!hasVip(ns.m)) missing++;
+      if (samples === Math.round((seconds * 10) / 2)) rssMid = rssMb(pid);
+      await sleep(100);
+    }
+    const floodCpu = ((cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000)) * 100;
+    const rssAfter = rssMb(pid);
+    const sent = JSON.parse(forger.output().trim().split('\n').at(-1));
+    const logLines = master.output().split('\n').length - logBefore;
+    let drops = '';
+    if (impl === 'lvsd') {
+      const status = await callDaemon(master.socket, 'status');
+      const view = status.vrrp?.[0];
+      const counters = view?.counters;
+      if (counters) {
+        const dropped = Object.values(counters.drops).reduce((a, b) => a + b, 0);
+        drops = `${counters.advertsReceived} accepted, ${dropped} dropped, ${counters.repliesSuppressed} replies suppressed, state ${view.state}`;
+      }
+    }
+    return {
+      pps: sent.sent / sent.seconds,
+      missing,
+      samples,
+      floodCpu,
+      idleCpu,
+      rssBefore,
+      rssMid,
+      rssAfter,
+      logLines,
+      forgerCpu: (sent.cpuMs / 1000 / sent.seconds) * 100,
+      drops,
+    };
+  } finally {
+    await stopMaster(master);
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const stat = (xs, digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+
+const ns = setUpLan();
+console.log(`VRRP flood soak: ${runs} runs x ${seconds} s at ${rate} frames/s per implementation (${impls.join(', ')}); VRRPv3 ${INTERVAL_MS} ms, priority ${PRIORITY}`);
+const results = {};
+for (const impl of impls) {
+  results[impl] = [];
+  for (let r = 1; r <= runs; r++) {
+    const res = await oneRun(ns, impl, r);
+    results[impl].push(res);
+    console.log(
+      `${impl} run ${r}: ${Math.round(res.pps)} frames/s sent (forger ${res.forgerCpu.toFixed(0)}% CPU); VIP missing in ${res.missing}/${res.samples} samples; ` +
+        `CPU ${res.floodCpu.toFixed(1)}% flooded, ${res.idleCpu.toFixed(1)}% idle; RSS ${res.rssBefore.toFixed(1)} -> ${res.rssMid.toFixed(1)} -> ${res.rssAfter.toFixed(1)} MB; ` +
+        `${res.logLines} log lines${res.drops ? `; ${res.drops}` : ''}`,
+    );
+  }
+}
+
+console.log('\nimplementation | frames/s sent | VIP kept (samples) | CPU % flooded | CPU % idle | RSS MB before | RSS MB after | log lines');
+console.log('--- | --- | --- | --- | --- | --- | --- | ---');
+for (const impl of impls) {
+  const rs = results[impl];
+  const kept = rs.every((r) => r.missing === 0) ? 'yes, every run' : `NO: ${rs.map((r) => r.missing).join('/')} missing`;
+  console.log(
+    `${impl} | ${stat(rs.map((r) => r.pps))} | ${kept} | ${stat(rs.map((r) => r.floodCpu), 1)} | ${stat(rs.map((r) => r.idleCpu), 1)} | ` +
+      `${stat(rs.map((r) => r.rssBefore), 1)} | ${stat(rs.map((r) => r.rssAfter), 1)} | ${stat(rs.map((r) => r.logLines))}`,
+  );
+}
+console.log('median (min-max) over the runs; CPU in % of one core, the master process only (keepalived: its VRRP child)');
+if (Object.values(results).some((rs) => rs.some((r) => r.missing > 0))) process.exitCode = 1;
