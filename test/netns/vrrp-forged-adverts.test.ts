@@ -2,7 +2,8 @@
 // with TTL 64 and priority 255 (which deposed the master for two minutes before), multicast with
 // TTL 1, priority 255 sent to the master's own address, a stranger and a spoofed peer in
 // unicast mode, and priority-1 adverts with the other checksum variant. The master stays master,
-// keeps its checksum, re-announces its VIPs once and logs its drops throttled. The control: a
+// keeps its checksum, re-announces its VIPs once and logs its drops throttled; a short flood of
+// random adverts (the soak in test/bench/vrrp-soak.mjs, bounded) changes nothing. The control: a
 // valid advert (TTL 255 to 224.0.0.18, priority 255) still moves it, and it preempts back when
 // the forger stops. Frames are written whole and sent over AF_PACKET (support/vrrp-forge.mjs).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,6 +63,11 @@ describeWith(['root', 'netns'], 'VRRP: forged adverts from a third host on the L
     [nodes.a, nodes.b] = started as [VrrpNode, VrrpNode];
     await waitForVipOn([ns.a, ns.b], 'eth0', VIP.mc, ns.a);
     await waitForVipOn([ns.a, ns.b], 'eth0', VIP.uni, ns.a);
+    // The answers come after the state events on the node's stdout: every event so far is in.
+    for (const name of ['mc', 'uni']) {
+      await waitForState(nodes.a, name, 'master');
+      await waitForState(nodes.b, name, 'backup');
+    }
   });
 
   afterAll(async () => {
@@ -89,7 +95,6 @@ describeWith(['root', 'netns'], 'VRRP: forged adverts from a third host on the L
     const eventsBefore = { a: nodes.a.events.length, b: nodes.b.events.length };
     const result = await forge({ rate: 600, frames }, 3);
     expect(result.sent).toBeGreaterThan(1000);
-
     expect(nodes.a.events.slice(eventsBefore.a)).toEqual([]);
     expect(nodes.b.events.slice(eventsBefore.b)).toEqual([]);
     const mc = await nodes.a.instance('mc');
@@ -111,6 +116,26 @@ describeWith(['root', 'netns'], 'VRRP: forged adverts from a third host on the L
     expect(badTtlLines.length).toBeLessThanOrEqual(5);
     await waitForVipOn([ns.a, ns.b], 'eth0', VIP.mc, ns.a, 1_000);
     await waitForVipOn([ns.a, ns.b], 'eth0', VIP.uni, ns.a, 1_000);
+  });
+
+  it('a short flood of random and forged adverts (5,000 a second) changes nothing either', async () => {
+    const aMac = ns.a.link('eth0').mac;
+    const eventsBefore = { a: nodes.a.events.length, b: nodes.b.events.length };
+    const result = await forge(
+      {
+        rate: 5000,
+        random: 1,
+        randomPool: { vrid: 40, maxPriority: 150, dstMac: aMac, unicastDst: ADDR.a, addresses: [VIP.mc] },
+      },
+      2,
+    );
+    expect(result.sent).toBeGreaterThan(2000);
+    expect(nodes.a.events.slice(eventsBefore.a)).toEqual([]);
+    expect(nodes.b.events.slice(eventsBefore.b)).toEqual([]);
+    const mc = await nodes.a.instance('mc');
+    expect(mc.state).toBe('master');
+    expect(mc.sendChecksum).toBe('pseudo-header');
+    await waitForVipOn([ns.a, ns.b], 'eth0', VIP.mc, ns.a, 1_000);
   });
 
   it('control: a valid TTL-255 advert of priority 255 to the group still moves the master, which preempts back afterwards', async () => {

@@ -6,8 +6,8 @@
 //   spec: { ifname, rate (frames/s), seconds, frames: [Frame...], random?: fraction of random frames,
 //           randomPool?: { vrid, maxPriority, dstMac, unicastDst } }
 //   Frame: { family: 4|6, dstMac, src, dst, ttl, vrid, priority, intervalCs, addresses, checksum? }
-//   stdout (one JSON line at the end): { sent, errors, seconds, cpuMs }
-// Frames are sent round-robin, `rate / 100` every 10 ms. Random frames (for the soak) are
+//   stdout (one JSON line at the end): { sent, errors (sendmsg refused, e.g. ENOBUFS), seconds, cpuMs }
+// Frames are sent round-robin, paced to `rate` (in steps of `rate / 100`). Random frames (for the soak) are
 // adverts that must never win: priorities below maxPriority with any TTL, or TTL / destination
 // forgeries of priority 255, or random bytes behind a valid IP header.
 import { readFileSync } from 'node:fs';
@@ -129,8 +129,10 @@ await new Promise((resolve) => {
       resolve();
       return;
     }
-    // Catch up on ticks the loop was late for, so the average rate holds.
-    const due = Math.min(perTick * 20, Math.round(((now - t0) / 1000) * spec.rate) - sent - errors);
+    // Catch up on ticks the loop was late for, so the average rate holds; when behind, go on
+    // at once instead of waiting for the next tick.
+    const behind = Math.round(((now - t0) / 1000) * spec.rate) - sent - errors;
+    const due = Math.min(perTick, behind);
     for (let i = 0; i < due; i++) {
       try {
         addon.sendFrame(spec.ifname, pick());
@@ -139,7 +141,8 @@ await new Promise((resolve) => {
         errors++;
       }
     }
-    setTimeout(tick, 10);
+    if (behind > due) setImmediate(tick);
+    else setTimeout(tick, 5);
   };
   tick();
 });
