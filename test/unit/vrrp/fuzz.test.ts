@@ -156,8 +156,10 @@ describe('fuzz: receive path and state machine', () => {
     expect(received).toBe(PACKETS);
     expect(accepted + dropped).toBe(received);
     // The mix must actually reach the state machine, and the common drop reasons must all occur.
-    expect(accepted).toBeGreaterThan(10_000);
-    for (const r of ['too-short', 'bad-version', 'bad-type', 'bad-length', 'bad-checksum', 'bad-ttl', 'unknown-vrid', 'version-mismatch'] as const) {
+    // (About 8,500 with this seed: multicast instances drop adverts not sent to the group, and
+    // some goldens name VRIDs no instance here has.)
+    expect(accepted).toBeGreaterThan(5_000);
+    for (const r of ['too-short', 'bad-version', 'bad-type', 'bad-length', 'bad-checksum', 'bad-ttl', 'wrong-destination', 'unknown-vrid', 'version-mismatch'] as const) {
       expect(byReason[r], r).toBeGreaterThan(0);
     }
   }, 120_000);
