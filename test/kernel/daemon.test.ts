@@ -16,6 +16,8 @@ function config(node: string, priority: number, dir: string, weight2 = 50): stri
   return `node: { name: ${node} }
 control: { socket: ${dir}/${node}.sock }
 metrics: { listen: 127.0.0.1:9810 }
+# Two nodes share this VM's file system: each keeps its own record of managed services.
+ipvs: { state_dir: ${dir}/${node}-state }
 vrrp:
   instances:
     - name: web

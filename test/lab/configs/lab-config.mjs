@@ -44,6 +44,8 @@ export function labConfig({ name, socket, syncDaemon = true }) {
     'ipvs:',
     // The lab starts from empty namespaces; what lvsd programs it also removes on a clean stop.
     '  remove_on_exit: true',
+    // lb1 and lb2 share one file system in the VM: each keeps its own record of managed services.
+    `  state_dir: /run/lvsd-lab/${name}`,
     `  sync_daemon: { enabled: ${syncDaemon}, interface: eth0, sync_id: ${IPVS_SYNC_ID} }`,
     'vrrp:',
     '  instances:',
