@@ -157,7 +157,6 @@ const INSTANCE_UNSUPPORTED: Record<string, string> = {
   notify_priority_changes: 'lvsd has no notify FIFO, expected the Prometheus metrics (vrrp priority)',
   strict_mode: 'lvsd has no strict mode; it already drops malformed adverts and counts them',
   skip_check_adv_addr: 'lvsd does not compare the address list in adverts',
-  check_unicast_src: 'lvsd does not filter adverts by source, expected a firewall rule',
   unicast_fault_no_peer: 'lvsd refuses a unicast source without peers when loading instead',
   unicast_ttl: 'lvsd sends adverts with TTL 255 as RFC 5798 requires',
   old_unicast_checksum: 'lvsd accepts both VRRPv3 checksums (checksum: auto)',
@@ -195,6 +194,7 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
   let state: Token | undefined;
   let nopreempt: Statement | undefined;
   let authentication: Block | undefined;
+  let minTtl: number | undefined;
   let authAt: Statement | undefined;
   const address = (x: Statement, t: Token | undefined): string | undefined => {
     if (t === undefined) return undefined;
@@ -214,6 +214,8 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
     advert_int: (x) => { advertMs = ctx.seconds(x, 255_000) ?? advertMs; },
     version: (x) => { const n = ctx.int(x, 2, 3); if (n === 2 || n === 3) version = n; },
     native_ipv6: () => undefined,
+    // lvsd always drops unicast adverts from addresses that are not configured peers.
+    check_unicast_src: () => undefined,
     nopreempt: (x) => { nopreempt = x; },
     preempt: () => undefined,
     preempt_delay: (x) => { const ms = ctx.seconds(x, HOUR); if (ms !== undefined) inst.preempt_delay = duration(ms); },
@@ -224,7 +226,16 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
       for (const line of x.block ?? []) {
         const a = address(x, line.keyword);
         if (a) unicastPeers.push(a);
-        if (line.args.length > 0) ctx.findings.drop(line.args[0] as Token, 'unicast_peer', 'lvsd does not check the TTL of unicast adverts (min_ttl, max_ttl), expected a firewall rule');
+        for (let i = 0; i < line.args.length; i += 2) {
+          const option = line.args[i] as Token;
+          if (option.text === 'min_ttl') {
+            // lvsd has one minimum for all peers: the lowest one keeps every configured peer heard.
+            const ttl = ctx.int(line, 1, 255, line.args[i + 1]);
+            if (ttl !== undefined) minTtl = Math.min(minTtl ?? 255, ttl);
+          } else {
+            ctx.findings.drop(option, `unicast_peer ${option.text}`, 'lvsd checks a minimum TTL only (unicast_min_ttl), expected a firewall rule for the rest');
+          }
+        }
       }
     },
     virtual_ipaddress: (x) => {
@@ -307,6 +318,7 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
     else inst.preempt = false;
   }
   if (unicastPeers.length > 0) inst.unicast_peers = unicastPeers;
+  if (minTtl !== undefined) inst.unicast_min_ttl = minTtl;
   if (authentication && authAt) {
     if (v === 2) inst.authentication = authentication;
     else ctx.findings.approximate(authAt.keyword, 'authentication', 'VRRPv3 carries no authentication and keepalived ignores it there too; left out');
@@ -321,7 +333,7 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
   return ctx.from(orderKeys(inst, INSTANCE_KEY_ORDER), s);
 }
 
-const INSTANCE_KEY_ORDER = ['name', 'interface', 'vrid', 'priority', 'version', 'advert_interval', 'preempt', 'preempt_delay', 'accept', 'unicast_source', 'unicast_peers', 'authentication', 'vips', 'track', 'notify', 'garp'];
+const INSTANCE_KEY_ORDER = ['name', 'interface', 'vrid', 'priority', 'version', 'advert_interval', 'preempt', 'preempt_delay', 'accept', 'unicast_source', 'unicast_peers', 'unicast_min_ttl', 'authentication', 'vips', 'track', 'notify', 'garp'];
 
 export function orderKeys(block: Block, order: readonly string[]): Block {
   const out: Block = {};

@@ -1,6 +1,6 @@
 // VRRPv2 simple-text authentication (auth_type PASS) against keepalived with a wrong password:
 // each side drops the other's adverts, so both become master; lvsd counts the drops as
-// auth-mismatch. (The matching-password case, in both roles, is the round trip of
+// auth-mismatch and logs it (throttled: one line per reason per second). (The matching-password case, in both roles, is the round trip of
 // import-keepalived.test.ts, whose slow2 instance uses PASS.)
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
@@ -72,6 +72,7 @@ describeWith(['root', 'netns', 'keepalived'], 'VRRPv2 PASS authentication: a wro
     }, { timeoutMs: 10_000, intervalMs: 100 });
     expect(view.state).toBe('master');
     expect(view.counters.advertsReceived).toBe(0);
+    expect(lvsd.log).toContain('dropped 1 advert(s): auth-mismatch');
     await waitFor('keepalived to log the wrong password', () => /passw|auth/i.test(keepalived?.log ?? ''), { timeoutMs: 5_000 });
   });
 });
