@@ -66,6 +66,9 @@ function timingFields(ctx: MapContext, s: Statement, t: CheckTiming, defaultRetr
     timeout = fitted;
   }
   const retry = t.retry ?? defaultRetry;
+  if (retry > 0 && t.delay_before_retry !== undefined && t.delay_before_retry !== interval) {
+    ctx.findings.approximate(s.keyword, `${s.keyword.text} delay_before_retry`, `lvsd retries at the interval (${duration(interval)}), not after ${duration(t.delay_before_retry)}: a failed server is marked down after fall x interval`);
+  }
   const out: Block = { interval: duration(interval), timeout: duration(timeout), rise: 1, fall: Math.min(100, retry + 1) };
   if (t.warmup !== undefined) out.warmup = duration(t.warmup);
   return out;

@@ -159,7 +159,6 @@ const INSTANCE_UNSUPPORTED: Record<string, string> = {
   skip_check_adv_addr: 'lvsd does not compare the address list in adverts',
   unicast_fault_no_peer: 'lvsd refuses a unicast source without peers when loading instead',
   unicast_ttl: 'lvsd sends adverts with TTL 255 as RFC 5798 requires',
-  old_unicast_checksum: 'lvsd accepts both VRRPv3 checksums (checksum: auto)',
   down_timer_adverts: 'lvsd uses the RFC master down interval (3 adverts plus skew)',
   lower_prio_no_advert: 'lvsd follows RFC 5798 here',
   higher_prio_send_advert: 'lvsd has no such option',
@@ -216,6 +215,8 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
     native_ipv6: () => undefined,
     // lvsd always drops unicast adverts from addresses that are not configured peers.
     check_unicast_src: () => undefined,
+    // checksum: auto (the default) accepts keepalived's old unicast checksum and answers in kind.
+    old_unicast_checksum: () => undefined,
     nopreempt: (x) => { nopreempt = x; },
     preempt: () => undefined,
     preempt_delay: (x) => { const ms = ctx.seconds(x, HOUR); if (ms !== undefined) inst.preempt_delay = duration(ms); },
