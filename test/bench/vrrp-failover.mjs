@@ -19,12 +19,8 @@
 // from the last advert.
 // Prints one row per implementation, timers and event: median/min/max of both against the RFC's
 // Master_Down_Interval (3 x interval + Skew_Time) or Skew_Time for the backup's priority.
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BenchLab, hasVip as vipOn, ip, root, sh, sleep, stopProcess as stopDaemon, waitFor } from './vrrp-lab.mjs';
 
 const runs = Number(process.argv[2] ?? 5);
 const impls = (process.argv[3] ?? 'lvsd,keepalived').split(',');
@@ -38,161 +34,17 @@ const BACKUP_PRIORITY = 100;
 const MASTER_PRIORITY = 150;
 const VIP = '198.18.2.100';
 const ADDR = { m: '198.18.2.1', b: '198.18.2.2', client: '198.18.2.10' };
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const lvsdMain = path.join(root, 'dist', 'cli', 'main.js');
 const { callDaemon } = await import(path.join(root, 'dist', 'cli', 'control-client.js'));
-
-const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
-const nsName = (label) => `lvsd-vrrpbench-${tag}-${label}`;
-const work = mkdtempSync(path.join(tmpdir(), 'lvsd-vrrp-bench-'));
-const children = new Set();
-const namespaces = [];
-
-const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-const ip = (ns, ...args) => sh('ip', ['-n', ns, ...args]);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function cleanup() {
-  for (const child of children) {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  for (const ns of namespaces) {
-    try {
-      sh('ip', ['netns', 'delete', ns]);
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-
-function setUpLan() {
-  const ns = { sw: nsName('sw'), m: nsName('m'), b: nsName('b'), client: nsName('client') };
-  for (const n of Object.values(ns)) {
-    sh('ip', ['netns', 'add', n]);
-    namespaces.push(n);
-    ip(n, 'link', 'set', 'lo', 'up');
-  }
-  ip(ns.sw, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
-  ip(ns.sw, 'link', 'set', 'br0', 'up');
-  for (const member of ['m', 'b', 'client']) {
-    ip(ns[member], 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `p-${member}`, 'netns', ns.sw);
-    ip(ns[member], 'addr', 'add', `${ADDR[member]}/24`, 'dev', 'eth0');
-    ip(ns[member], 'link', 'set', 'eth0', 'up');
-    ip(ns.sw, 'link', 'set', `p-${member}`, 'master', 'br0');
-    ip(ns.sw, 'link', 'set', `p-${member}`, 'up');
-  }
-  return ns;
-}
+const lab = new BenchLab('vrrpbench');
 
 /** Bridge port state: 3 forwarding, 0 disabled (the node is cut off, its link stays up). */
 function setPort(ns, member, state) {
   sh('ip', ['netns', 'exec', ns.sw, 'bridge', 'link', 'set', 'dev', `p-${member}`, 'state', String(state)]);
 }
 
-function hasVip(ns) {
-  const parsed = JSON.parse(ip(ns, '-j', 'addr', 'show', 'dev', 'eth0'));
-  return (parsed[0]?.addr_info ?? []).some((a) => a.local === VIP);
-}
-
-function spawnIn(ns, cmd, args) {
-  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  children.add(child);
-  exited.then(() => children.delete(child));
-  return { child, exited, output: () => output };
-}
-
-async function waitFor(what, probe, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** One daemon in one namespace: start, stop gracefully, or crash. */
-function startDaemon(impl, ns, label, priority, timers) {
-  const dir = mkdtempSync(path.join(work, `${impl}-${label}-`));
-  if (impl === 'lvsd') {
-    const config = path.join(dir, 'lvsd.yaml');
-    writeFileSync(
-      config,
-      [
-        `node: { name: ${label} }`,
-        `control: { socket: ${path.join(dir, 'lvsd.sock')} }`,
-        'logging: { level: warn }',
-        'vrrp:',
-        '  instances:',
-        '    - name: bench',
-        '      interface: eth0',
-        '      vrid: 42',
-        `      priority: ${priority}`,
-        `      version: ${timers.version}`,
-        `      advert_interval: ${timers.intervalMs}ms`,
-        '      garp: { delay: 0s }',
-        `      vips: [${VIP}/24]`,
-        '',
-      ].join('\n'),
-    );
-    const proc = spawnIn(ns, process.execPath, [lvsdMain, 'run', '-c', config]);
-    return { ...proc, crashPids: () => [proc.child.pid], socket: path.join(dir, 'lvsd.sock') };
-  }
-  const config = path.join(dir, 'keepalived.conf');
-  writeFileSync(
-    config,
-    [
-      'global_defs {',
-      `  router_id ${label}`,
-      '  vrrp_garp_master_delay 0',
-      '}',
-      'vrrp_instance bench {',
-      '  state BACKUP',
-      '  interface eth0',
-      '  virtual_router_id 42',
-      `  priority ${priority}`,
-      `  version ${timers.version}`,
-      `  advert_int ${timers.intervalMs / 1000}`,
-      `  virtual_ipaddress { ${VIP}/24 dev eth0 }`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const vrrpPid = path.join(dir, 'vrrp.pid');
-  const proc = spawnIn(ns, 'keepalived', ['-P', '-n', '-l', '-f', config, '-p', path.join(dir, 'keepalived.pid'), '-r', vrrpPid]);
-  // The VRRP child and the parent together: the parent alone would respawn the child.
-  const crashPids = () => {
-    const pids = [proc.child.pid];
-    try {
-      pids.unshift(Number(readFileSync(vrrpPid, 'utf8').trim()));
-    } catch {
-      // no child yet
-    }
-    return pids;
-  };
-  return { ...proc, crashPids };
-}
-
-async function stopDaemon(d, signal = 'SIGTERM') {
-  if (d.child.exitCode !== null || d.child.signalCode !== null) return;
-  try {
-    process.kill(d.child.pid, signal);
-  } catch {
-    return;
-  }
-  await Promise.race([d.exited, sleep(5_000)]);
-}
+const hasVip = (ns) => vipOn(ns, VIP);
+const startDaemon = (impl, ns, label, priority, timers) => lab.startDaemon(impl, ns, { label, priority, ...timers, vrid: 42, vip: VIP });
+const spawnIn = (ns, cmd, args) => lab.spawnIn(ns, cmd, args);
 
 /** Packet timestamps (epoch ms) from `tcpdump -tt` output. */
 function packetTimes(output) {
@@ -255,7 +107,7 @@ async function oneRun(ns, impl, timers, event) {
     const eventAt = Date.now();
     if (event === 'crash') {
       setPort(ns, 'm', 0);
-      for (const pid of master.crashPids()) {
+      for (const pid of master.vrrpPids()) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -301,7 +153,7 @@ const median = (xs) => {
 
 async function main() {
   if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, raw sockets)');
-  const ns = setUpLan();
+  const ns = lab.setUpLan(ADDR);
   const rows = [];
   for (const timerName of timerSets) {
     const timers = TIMERS[timerName];

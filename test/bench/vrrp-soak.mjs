@@ -11,12 +11,10 @@
 // VIP ever left the master (sampled every 100 ms), the master process's CPU while flooded and
 // idle (utime + stime from /proc), its RSS before, during and after, and how many log lines it
 // wrote. Medians with min-max over the runs, one row per implementation.
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BenchLab, hasVip as vipOn, ip, root, sleep, stopProcess, waitFor } from './vrrp-lab.mjs';
 
 const runs = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 10);
@@ -37,148 +35,10 @@ const PRIORITY = 200;
 const VRID = 44;
 const INTERVAL_MS = 100;
 const CLK_TCK = 100;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const lvsdMain = path.join(root, 'dist', 'cli', 'main.js');
 const FORGE = path.join(root, 'test', 'netns', 'support', 'vrrp-forge.mjs');
 const { callDaemon } = await import(path.join(root, 'dist', 'cli', 'control-client.js'));
-
-const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
-const nsName = (label) => `lvsd-vrrpsoak-${tag}-${label}`;
-const work = mkdtempSync(path.join(tmpdir(), 'lvsd-vrrp-soak-'));
-const children = new Set();
-const namespaces = [];
-
-const sh = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
-const ip = (ns, ...args) => sh('ip', ['-n', ns, ...args]);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function cleanup() {
-  for (const child of children) {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  for (const ns of namespaces) {
-    try {
-      sh('ip', ['netns', 'delete', ns]);
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-
-function setUpLan() {
-  const ns = { sw: nsName('sw'), m: nsName('m'), c: nsName('c') };
-  for (const n of Object.values(ns)) {
-    sh('ip', ['netns', 'add', n]);
-    namespaces.push(n);
-    ip(n, 'link', 'set', 'lo', 'up');
-  }
-  ip(ns.sw, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
-  ip(ns.sw, 'link', 'set', 'br0', 'up');
-  for (const member of ['m', 'c']) {
-    ip(ns[member], 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `p-${member}`, 'netns', ns.sw);
-    ip(ns[member], 'addr', 'add', `${ADDR[member]}/24`, 'dev', 'eth0');
-    ip(ns[member], 'link', 'set', 'eth0', 'up');
-    ip(ns.sw, 'link', 'set', `p-${member}`, 'master', 'br0');
-    ip(ns.sw, 'link', 'set', `p-${member}`, 'up');
-  }
-  return ns;
-}
-
-function hasVip(ns) {
-  const parsed = JSON.parse(ip(ns, '-j', 'addr', 'show', 'dev', 'eth0'));
-  return (parsed[0]?.addr_info ?? []).some((a) => a.local === VIP);
-}
-
-function spawnIn(ns, cmd, args) {
-  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  children.add(child);
-  exited.then(() => children.delete(child));
-  return { child, exited, output: () => output };
-}
-
-async function waitFor(what, probe, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** The master daemon; `pid()` is the process that does VRRP (keepalived's VRRP child). */
-function startMaster(impl, ns) {
-  const dir = mkdtempSync(path.join(work, `${impl}-`));
-  if (impl === 'lvsd') {
-    const config = path.join(dir, 'lvsd.yaml');
-    const socket = path.join(dir, 'lvsd.sock');
-    writeFileSync(
-      config,
-      [
-        'node: { name: m }',
-        `control: { socket: ${socket} }`,
-        'logging: { level: info }',
-        'vrrp:',
-        '  instances:',
-        '    - name: soak',
-        '      interface: eth0',
-        `      vrid: ${VRID}`,
-        `      priority: ${PRIORITY}`,
-        `      advert_interval: ${INTERVAL_MS}ms`,
-        '      garp: { delay: 0s }',
-        `      vips: [${VIP}/24]`,
-        '',
-      ].join('\n'),
-    );
-    const proc = spawnIn(ns, process.execPath, [lvsdMain, 'run', '-c', config]);
-    return { ...proc, pid: () => proc.child.pid, socket };
-  }
-  const config = path.join(dir, 'keepalived.conf');
-  writeFileSync(
-    config,
-    [
-      'global_defs {',
-      '  router_id m',
-      '  vrrp_garp_master_delay 0',
-      '}',
-      'vrrp_instance soak {',
-      '  state BACKUP',
-      '  interface eth0',
-      `  virtual_router_id ${VRID}`,
-      `  priority ${PRIORITY}`,
-      '  version 3',
-      `  advert_int ${INTERVAL_MS / 1000}`,
-      `  virtual_ipaddress { ${VIP}/24 dev eth0 }`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const vrrpPid = path.join(dir, 'vrrp.pid');
-  const proc = spawnIn(ns, 'keepalived', ['-P', '-n', '-l', '-f', config, '-p', path.join(dir, 'keepalived.pid'), '-r', vrrpPid]);
-  return { ...proc, pid: () => Number(readFileSync(vrrpPid, 'utf8').trim()) };
-}
-
-async function stopMaster(d) {
-  if (d.child.exitCode !== null || d.child.signalCode !== null) return;
-  try {
-    process.kill(d.child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  await Promise.race([d.exited, sleep(5_000)]);
-  if (d.child.exitCode === null && d.child.signalCode === null) process.kill(d.child.pid, 'SIGKILL');
-}
+const lab = new BenchLab('vrrpsoak');
+const hasVip = (ns) => vipOn(ns, VIP);
 
 /** utime + stime of a process, seconds. */
 function cpuSeconds(pid) {
@@ -206,7 +66,7 @@ async function oneRun(ns, impl, run) {
   } catch {
     // not there
   }
-  const master = startMaster(impl, ns.m);
+  const master = lab.startDaemon(impl, ns.m, { label: 'm', priority: PRIORITY, version: 3, intervalMs: INTERVAL_MS, vrid: VRID, vip: VIP, logLevel: 'info' });
   try {
     let since;
     await waitFor('the VIP on the master', () => {
@@ -214,14 +74,14 @@ async function oneRun(ns, impl, run) {
       else since ??= Date.now();
       return since !== undefined && Date.now() - since >= 1000;
     }, 10_000);
-    const pid = master.pid();
+    const [pid] = master.vrrpPids();
     const idleCpu = await cpuOver(pid, 2000);
     const rssBefore = rssMb(pid);
     const logBefore = master.output().split('\n').length;
 
     const mMac = JSON.parse(ip(ns.m, '-j', 'link', 'show', 'dev', 'eth0'))[0].address;
     const forged = { family: 4, vrid: VRID, priority: 255, intervalCs: 4095, addresses: [VIP] };
-    const spec = path.join(work, `forge-${impl}-${run}.json`);
+    const spec = path.join(lab.work, `forge-${impl}-${run}.json`);
     writeFileSync(
       spec,
       JSON.stringify({
@@ -238,7 +98,7 @@ async function oneRun(ns, impl, run) {
     );
     const c0 = cpuSeconds(pid);
     const t0 = performance.now();
-    const forger = spawnIn(ns.c, process.execPath, [FORGE, spec]);
+    const forger = lab.spawnIn(ns.c, process.execPath, [FORGE, spec]);
     let samples = 0;
     let missing = 0;
     let rssMid = NaN;
@@ -278,7 +138,8 @@ async function oneRun(ns, impl, run) {
       drops,
     };
   } finally {
-    await stopMaster(master);
+    await stopProcess(master);
+    if (master.child.exitCode === null && master.child.signalCode === null) await stopProcess(master, 'SIGKILL');
   }
 }
 
@@ -289,7 +150,7 @@ const median = (xs) => {
 };
 const stat = (xs, digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
 
-const ns = setUpLan();
+const ns = lab.setUpLan(ADDR);
 console.log(`VRRP flood soak: ${runs} runs x ${seconds} s at ${rate} frames/s per implementation (${impls.join(', ')}); VRRPv3 ${INTERVAL_MS} ms, priority ${PRIORITY}`);
 const results = {};
 for (const impl of impls) {
