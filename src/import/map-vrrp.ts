@@ -122,7 +122,7 @@ function mapNotify(ctx: MapContext, x: Statement, notify: Block): boolean {
   const argv = notifyArgv(ctx, x);
   if (argv) notify[hook] = argv;
   if (hook === 'any') {
-    ctx.findings.approximate(x.keyword, x.keyword.text, 'keepalived passes TYPE NAME STATE PRIORITY as arguments, lvsd passes them in the environment (LVSD_VRRP_KIND, _NAME, _STATE, _PRIORITY), expected the script to read those');
+    ctx.findings.approximate(x.keyword, x.keyword.text, 'keepalived passes TYPE NAME STATE PRIORITY as arguments, lvsd appends only NAME STATE and passes all four in the environment (LVSD_VRRP_KIND, _NAME, _STATE, _PRIORITY), expected the script to read TYPE and PRIORITY from there');
   }
   return true;
 }
