@@ -567,11 +567,11 @@ export class VrrpManager {
     for (const d of changes.checksumDifferences) {
       this.log.warn(
         { instance: name, peer: d.peer, peerChecksum: d.peerChecksum, ourChecksum: d.ourChecksum },
-        `VRRP ${name}: peer ${d.peer} uses the ${d.peerChecksum} checksum and we send ${d.ourChecksum}; a peer that rejects ours will not see us (set checksum: auto)`,
+        `VRRP ${name}: peer ${d.peer} uses the ${d.peerChecksum} checksum and we send ${d.ourChecksum}; a peer that rejects ours will not see us (set checksum to its variant: auto follows only the master we back up, and a unicast peer that ignores our answers)`,
       );
     }
     for (const s of changes.splitBrainStarted) {
-      const hint = s.checksumDiffers ? 'it uses another VRRPv3 checksum variant and likely rejects ours (set checksum: auto)' : 'it does not hear our adverts (firewall, one-way link, VRID clash?)';
+      const hint = s.checksumDiffers ? 'it uses another VRRPv3 checksum variant and likely rejects ours (set checksum to its variant)' : 'it does not hear our adverts (firewall, one-way link, VRID clash?)';
       this.log.error({ instance: name, peer: s.peer, peerPriority: s.peerPriority, checksumDiffers: s.checksumDiffers }, `VRRP ${name}: split brain: ${s.peer} keeps advertising while we are master; ${hint}`);
     }
     for (const peer of changes.splitBrainEnded) this.log.info({ instance: name, peer }, `VRRP ${name}: split brain with ${peer} ended`);
