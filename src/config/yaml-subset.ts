@@ -24,13 +24,23 @@ const UNSUPPORTED_CHARS = /[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029\u
 /** Keys the subset accepts: identifiers that resolve to strings in the YAML core schema. */
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const NON_STRING_KEY = /^(?:[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|__proto__)$/;
-/** Keys already found acceptable: a config repeats a few dozen keys thousands of times. */
-const goodKeys = new Set<string>();
+/**
+ * Keys already found acceptable, by length and first character. A config repeats a few dozen
+ * keys hundreds of thousands of times: comparing one in place spares cutting a new string out of
+ * the text, checking it and hashing it as a property name each time. Bounded: a key is at most
+ * 128 characters and starts with one of 53.
+ */
+const knownKeys = new Map<number, string>();
 
-function checkKey(key: string): void {
-  if (goodKeys.has(key)) return;
+/** The key text[start, end), or give up when it is not a plain identifier-like string key. */
+function keyAt(text: string, start: number, end: number): string {
+  const slot = (end - start) * 0x10000 + text.charCodeAt(start);
+  const known = knownKeys.get(slot);
+  if (known !== undefined && text.startsWith(known, start)) return known;
+  const key = text.slice(start, end);
   if (!KEY.test(key) || NON_STRING_KEY.test(key)) giveUp();
-  if (goodKeys.size < 1000) goodKeys.add(key);
+  knownKeys.set(slot, key);
+  return key;
 }
 
 /** Characters that cannot start a plain scalar in the subset (tags, block scalars, reserved, stray flow ends). */
@@ -163,8 +173,7 @@ class Reader {
     const { text } = this;
     const start = this.pos;
     const colon = text.indexOf(':', start);
-    const key = text.slice(start, colon);
-    checkKey(key);
+    const key = keyAt(text, start, colon);
     const after = text.charCodeAt(colon + 1);
     if (!(after === SPACE || after === NL || colon + 1 >= text.length)) giveUp();
     this.pos = colon + 1;
@@ -324,8 +333,7 @@ class Reader {
       if (text.charCodeAt(this.pos) === 0x7d) break;
       const colon = text.indexOf(':', this.pos);
       if (colon === -1) giveUp();
-      const key = text.slice(this.pos, colon);
-      checkKey(key);
+      const key = keyAt(text, this.pos, colon);
       if (Object.hasOwn(map, key)) giveUp();
       if (text.charCodeAt(colon + 1) !== SPACE) giveUp();
       this.pos = colon + 1;
