@@ -511,8 +511,9 @@ const SERVICE_RESHAPED_KEYS: ReadonlySet<string> = new Set(['vip', 'port', 'prot
  * a field (rules, planning, the daemon) was slow, and the classes alone took tens of MB.
  */
 function copyFields(from: object, except?: ReadonlySet<string>): Record<string, unknown> {
+  const source = from as Record<string, unknown>;
   const to: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(from)) if (!except?.has(key)) to[key] = value;
+  for (const key of Object.keys(source)) if (!except?.has(key)) to[key] = source[key];
   return to;
 }
 
