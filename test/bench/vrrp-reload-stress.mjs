@@ -107,15 +107,27 @@ function startKeepalived(ns, priority) {
   return { proc, vrrpPidFile };
 }
 
-/** A request to the daemon-node.mjs host over its stdin; resolves with the result. */
+/** Answers of the daemon-node.mjs host by id, read from its stdout alone (its logs go to stderr). */
+function hostAnswers(host) {
+  const answers = new Map();
+  let partial = '';
+  host.child.stdout.on('data', (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const msg = line.startsWith('{') ? JSON.parse(line) : {};
+      if (msg.id !== undefined) answers.set(msg.id, msg);
+    }
+  });
+  return answers;
+}
+
+/** A request to the daemon-node.mjs host over its stdin; resolves with the answer. */
 let nextId = 1;
-function hostRequest(host, cmd, args = {}) {
+function hostRequest(host, answers, cmd, args = {}) {
   const id = nextId++;
   host.child.stdin.write(`${JSON.stringify({ id, cmd, ...args })}\n`);
-  return waitFor(`${cmd} (id ${id})`, () => {
-    const m = host.output.match(new RegExp(`^\\{"id":${id},(.*)\\}$`, 'm'));
-    return m ? JSON.parse(`{${m[1]}}`) : undefined;
-  }, { timeoutMs: 300_000, intervalMs: 100 });
+  return waitFor(`${cmd} (id ${id})`, () => answers.get(id), { timeoutMs: 300_000, intervalMs: 100 });
 }
 
 /** Adverts from a tcpdump -tt capture: { t (ms), src, vrid, prio }. */
@@ -147,7 +159,8 @@ const lvsdBackup = lb.spawn(process.execPath, [lvsdMain, 'run', '-c', lvsdConfig
 const kaBackup = startKeepalived(kb, 100);
 const kaMaster = startKeepalived(km, 150);
 const lvsdMasterConfig = lvsdConfig('lm', 150, true);
-const lvsdMaster = lm.spawn(process.execPath, [daemonNode, lvsdMasterConfig, 'thread'], { stdin: 'pipe' });
+const lvsdMaster = lm.spawn(process.execPath, [daemonNode, lvsdMasterConfig, 'thread'], { stdin: 'pipe', env: { ...process.env, LVSD_TEST_LOG_LEVEL: 'warn' } });
+const lvsdAnswers = hostAnswers(lvsdMaster);
 await lvsdMaster.waitForOutput(/"event":"ready"/, 300_000);
 const hasVip = (ns, vip) => ns.ip('-o', 'addr', 'show', 'dev', 'eth0').includes(`${vip}/`);
 await waitFor('both masters to hold their VIPs', () => hasVip(lm, PAIRS.lvsd.vip) && hasVip(km, PAIRS.keepalived.vip) && !hasVip(lb, PAIRS.lvsd.vip) && !hasVip(kb, PAIRS.keepalived.vip), { timeoutMs: 30_000 });
@@ -168,7 +181,7 @@ const end = Date.now() + seconds * 1000;
 for (let weight = 101; Date.now() < end; weight++) {
   const started = Date.now();
   const file = lvsdConfig('lm', 150, true, weight);
-  const result = await hostRequest(lvsdMaster, 'reload', { path: file });
+  const result = await hostRequest(lvsdMaster, lvsdAnswers, 'reload', { path: file });
   reloads.push({ ok: result.result?.ok === true, ms: Date.now() - started });
   kaMaster.proc.child.kill('SIGHUP');
   rmSync(file, { force: true });
