@@ -489,12 +489,13 @@ const serviceSchema = serviceInputSchema.transform((s, ctx): NormalizedService =
   const out = copyFields(s, SERVICE_RESHAPED_KEYS);
   Object.assign(out, match);
   out.family = family;
-  out.real_servers = s.real_servers.map((rs) => {
-    const server = copyFields(rs);
-    server.port = rs.port ?? servicePort;
-    server.forwarding = rs.forwarding ?? s.forwarding;
-    return server;
-  });
+  // The real servers zod just built are this parse's own: completed in place, an omitted port
+  // or forwarding added last as a copy would have it.
+  for (const rs of s.real_servers as { port?: number; forwarding?: Forwarding }[]) {
+    rs.port ??= servicePort;
+    rs.forwarding ??= s.forwarding;
+  }
+  out.real_servers = s.real_servers;
   if (netmask !== undefined) out.persistence_netmask = netmask;
   const sorry = s.sorry_server;
   if (sorry) out.sorry_server = { address: sorry.address, port: sorry.port ?? servicePort, forwarding: sorry.forwarding ?? s.forwarding };
@@ -510,10 +511,10 @@ const SERVICE_RESHAPED_KEYS: ReadonlySet<string> = new Set(['vip', 'port', 'prot
  * 10,000 services and each of their real servers a hidden class of its own: every later read of
  * a field (rules, planning, the daemon) was slow, and the classes alone took tens of MB.
  */
-function copyFields(from: object, except?: ReadonlySet<string>): Record<string, unknown> {
+function copyFields(from: object, except: ReadonlySet<string>): Record<string, unknown> {
   const source = from as Record<string, unknown>;
   const to: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) if (!except?.has(key)) to[key] = source[key];
+  for (const key of Object.keys(source)) if (!except.has(key)) to[key] = source[key];
   return to;
 }
 
