@@ -4,22 +4,8 @@
 // Each refusal comes with its nearest accepted neighbour. The corpus (test/fixtures/config/
 // invalid/60-83) pins the exact file:line:col messages.
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { parseConfigText } from '../../../src/config/load.js';
+import { check, instance, service, withInstances, type Obj } from './builders.js';
 
-type Obj = Record<string, unknown>;
-
-function check(config: Obj): { errors: string[]; warnings: string[] } {
-  const result = parseConfigText(stringify(config), 'b.yaml');
-  return {
-    errors: result.ok ? [] : result.errors.map((e) => e.message),
-    warnings: result.warnings.map((w) => w.message),
-  };
-}
-
-const instance = (over: Obj = {}): Obj => ({ name: 'web', interface: 'eth0', vrid: 51, vips: ['198.18.0.100/24'], ...over });
-const withInstances = (...instances: Obj[]): Obj => ({ node: { name: 'lb1' }, vrrp: { instances } });
-const service = (over: Obj = {}): Obj => ({ name: 'web', vip: '198.18.0.100', port: 80, ...over });
 const withServices = (...services: Obj[]): Obj => ({ node: { name: 'lb1' }, vrrp: { instances: [instance()] }, services });
 const withTop = (over: Obj): Obj => ({ node: { name: 'lb1' }, ...over });
 

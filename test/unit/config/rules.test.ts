@@ -1,22 +1,8 @@
 // One block per cross-field rule: the failing case names the right path, and the nearest valid
 // case passes. Configs are built as objects and serialized, so the YAML is always well formed.
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { parseConfigText } from '../../../src/config/load.js';
+import { check, instance, service, withInstances, type Obj } from './builders.js';
 
-type Obj = Record<string, unknown>;
-
-function check(config: Obj): { errors: string[]; warnings: string[] } {
-  const result = parseConfigText(stringify(config), 'r.yaml');
-  return {
-    errors: result.ok ? [] : result.errors.map((e) => e.message),
-    warnings: result.warnings.map((w) => w.message),
-  };
-}
-
-const instance = (over: Obj = {}): Obj => ({ name: 'web', interface: 'eth0', vrid: 51, vips: ['198.18.0.100/24'], ...over });
-const withInstances = (...instances: Obj[]): Obj => ({ node: { name: 'lb1' }, vrrp: { instances } });
-const service = (over: Obj = {}): Obj => ({ name: 'web', vip: '198.18.0.100', port: 80, ...over });
 /** Services whose VIP is floated, so the "not floated" warning stays out of the way. */
 const withServices = (...services: Obj[]): Obj => ({
   node: { name: 'lb1' },
