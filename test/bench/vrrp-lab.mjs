@@ -129,25 +129,7 @@ export class BenchLab {
       return { ...proc, vrrpPids: () => [proc.child.pid], socket };
     }
     const config = path.join(dir, 'keepalived.conf');
-    writeFileSync(
-      config,
-      [
-        'global_defs {',
-        `  router_id ${label}`,
-        '  vrrp_garp_master_delay 0',
-        '}',
-        'vrrp_instance bench {',
-        '  state BACKUP',
-        '  interface eth0',
-        `  virtual_router_id ${vrid}`,
-        `  priority ${priority}`,
-        `  version ${version}`,
-        `  advert_int ${intervalMs / 1000}`,
-        `  virtual_ipaddress { ${vip}/24 dev eth0 }`,
-        '}',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(config, keepalivedBenchConfig({ routerId: label, vrid, priority, version, intervalMs, vip }));
     const vrrpPid = path.join(dir, 'vrrp.pid');
     const proc = this.spawnIn(ns, 'keepalived', ['-P', '-n', '-l', '-f', config, '-p', path.join(dir, 'keepalived.pid'), '-r', vrrpPid]);
     const vrrpPids = () => {
@@ -172,4 +154,24 @@ export async function stopProcess(d, signal = 'SIGTERM') {
     return;
   }
   await Promise.race([d.exited, sleep(5_000)]);
+}
+
+/** The keepalived.conf of one bench node: one VRRP instance floating `vip` on eth0. */
+export function keepalivedBenchConfig({ routerId, vrid, priority, version, intervalMs, vip }) {
+  return [
+    'global_defs {',
+    `  router_id ${routerId}`,
+    '  vrrp_garp_master_delay 0',
+    '}',
+    'vrrp_instance bench {',
+    '  state BACKUP',
+    '  interface eth0',
+    `  virtual_router_id ${vrid}`,
+    `  priority ${priority}`,
+    `  version ${version}`,
+    `  advert_int ${intervalMs / 1000}`,
+    `  virtual_ipaddress { ${vip}/24 dev eth0 }`,
+    '}',
+    '',
+  ].join('\n');
 }

@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { keepalivedBenchConfig } from './vrrp-lab.mjs';
 import { deleteAllNow, LabNetns, newRunId, sleep, sweepStaleNamespaces, waitFor } from '../lab/netns.mjs';
 
 const seconds = Number(process.argv[2] ?? 360);
@@ -78,25 +79,7 @@ function lvsdConfig(name, priority, services, weight = 100) {
 function keepalivedConfig(name, priority) {
   const { vrid, vip } = PAIRS.keepalived;
   const file = path.join(work, `${name}.conf`);
-  writeFileSync(
-    file,
-    [
-      'global_defs {',
-      `  router_id ${name}`,
-      '  vrrp_garp_master_delay 0',
-      '}',
-      'vrrp_instance bench {',
-      '  state BACKUP',
-      '  interface eth0',
-      `  virtual_router_id ${vrid}`,
-      `  priority ${priority}`,
-      '  version 3',
-      `  advert_int ${ADVERT_MS / 1000}`,
-      `  virtual_ipaddress { ${vip}/24 dev eth0 }`,
-      '}',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(file, keepalivedBenchConfig({ routerId: name, vrid, priority, version: 3, intervalMs: ADVERT_MS, vip }));
   return file;
 }
 
