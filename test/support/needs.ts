@@ -28,6 +28,8 @@ export const toolNeeds = {
   'dpkg-deb': { programs: ['dpkg-deb', 'dpkg', 'dpkg-query'], pkg: 'dpkg' },
   lintian: { programs: ['lintian'], pkg: 'lintian' },
   openssl: { programs: ['openssl'], pkg: 'openssl' },
+  chromium: { programs: ['chromium'], pkg: 'chromium' },
+  bird: { programs: ['bird', 'birdc'], pkg: 'bird2' },
 } as const satisfies Record<string, { programs: readonly string[]; pkg: string }>;
 
 export type ToolNeed = keyof typeof toolNeeds;
