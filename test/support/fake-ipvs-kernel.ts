@@ -169,9 +169,10 @@ export class FakeIpvsKernel implements IpvsKernel {
     this.calls.length = 0;
   }
 
-  /** "tcp/198.18.0.100/80 wrr 198.18.1.11:80w100,…" per service, sorted: what a test compares. */
+  /** "tcp/198.18.0.100/80 wrr 198.18.1.11:80w100,…" per service, both sorted: what a test compares. */
   summary(): string[] {
-    return [...this.table.entries()].map(([key, r]) => `${key} ${r.service.scheduler} ${[...r.dests.values()].map(({ dest: d }) => `${destName(d)}w${d.weight}`).join(',')}`).sort();
+    const dests = (r: ServiceRow): string => [...r.dests.values()].map(({ dest: d }) => `${destName(d)}w${d.weight}`).sort().join(',');
+    return [...this.table.entries()].map(([key, r]) => `${key} ${r.service.scheduler} ${dests(r)}`).sort();
   }
 
   /** The weight of one real server in the kernel, undefined when it is not there. */
