@@ -36,7 +36,7 @@ import { IpvsManager } from './ipvs-manager.js';
 import type { Logger } from './log.js';
 import { LoopDelayMonitor } from './loop-delay.js';
 import { readManagedState, writeManagedState } from './managed-state.js';
-import { DaemonMetrics, serveMetrics, type IpvsStatsView, type LoopDelayView } from './metrics.js';
+import { DaemonMetrics, serveMetrics, type IpvsStatsView, type LoopDelayView, type RealServerMetricsView } from './metrics.js';
 import { decideReload, decideStart, diffServices, managedServices, type ServiceDiff } from './reload-decision.js';
 import { statusReport, type StatusReport } from './status.js';
 import { SyncFollower } from './sync-follower.js';
@@ -366,12 +366,13 @@ export class Daemon {
     });
   }
 
-  private realServerViews(): { service: string; server: string; up: boolean; weight: number }[] {
+  private realServerViews(): RealServerMetricsView[] {
     const health = new Map(this.health.status().map((h) => [`${h.service}|${h.realServer}`, h.state.up]));
     return this.loaded.config.services.flatMap((svc) =>
       svc.real_servers.map((rs) => {
         const server = destName(rs);
-        return { service: svc.name, server, up: health.get(`${svc.name}|${server}`) ?? (rs.check ?? svc.check ? false : true), weight: rs.weight };
+        const up = health.get(`${svc.name}|${server}`) ?? (rs.check ?? svc.check ? false : true);
+        return { service: svc.name, server, up, weight: this.ipvs?.programmedWeight(svc.name, server) ?? 0, configuredWeight: rs.weight };
       }),
     );
   }

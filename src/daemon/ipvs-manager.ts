@@ -14,8 +14,8 @@ import { checkTargets, effectiveDestinations, realServerKey, type HealthMonitor,
 import { applyPlan, describeOperation, type ApplyResult } from '../ipvs/apply.js';
 import type { IpvsKernel } from './ipvs-kernel.js';
 import { destinationFromConfig, serviceFromConfig, serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
-import { destName, serviceName } from '../ipvs/names.js';
-import { planChanges, type Plan, type Retirement } from '../ipvs/plan.js';
+import { destName, serviceKey, serviceName } from '../ipvs/names.js';
+import { planChanges, type Operation, type Plan, type Retirement } from '../ipvs/plan.js';
 import type { DesiredIpvs, KernelIpvs, ServiceId, ServiceWithDestinations } from '../ipvs/types.js';
 import type { Logger } from './log.js';
 import type { ServiceDiff } from './reload-decision.js';
@@ -53,6 +53,8 @@ export class IpvsManager {
   /** Services the operator disabled: all their real servers are drained. */
   private readonly disabled = new Set<string>();
   private readonly quorumMet = new Map<string, boolean>();
+  /** Real-server weights in the kernel after the last reconcile, by service name then destName. */
+  private readonly programmed = new Map<string, Map<string, number>>();
   private readonly dirty = new Set<string>();
   private fullPending = false;
   private timer: NodeJS.Timeout | undefined;
@@ -144,6 +146,11 @@ export class IpvsManager {
 
   quorumState(service: string): boolean | undefined {
     return this.quorumMet.get(service);
+  }
+
+  /** The weight IPVS has for a real server after lvsd's last reconcile of its service; 0 when absent. */
+  programmedWeight(service: string, server: string): number {
+    return this.programmed.get(service)?.get(server) ?? 0;
   }
 
   /** Waits until every requested change has reached the kernel. */
@@ -295,6 +302,7 @@ export class IpvsManager {
     const only = scope === 'all' ? undefined : new Set(scope);
     const plan = planChanges(this.desired(this.config, only), kernel, { purgeUnmanaged: scope === 'all' && this.config.ipvs.purge_unmanaged, retire });
     const result = await applyPlan(this.deps.client, plan);
+    this.recordProgrammed(only, kernel, result.applied);
     const seconds = (performance.now() - started) / 1000;
     for (const op of result.applied) this.deps.log.info({ operation: op.kind }, describeOperation(op));
     for (const f of result.failed) this.deps.log.error({ operation: f.operation.kind, err: f.error.message }, `failed: ${describeOperation(f.operation)}`);
@@ -303,5 +311,24 @@ export class IpvsManager {
     const report = { scope, plan, result };
     this.deps.onReconciled?.(report, seconds);
     return report;
+  }
+
+  /** What the kernel holds now for the reconciled services: what was read, changed by what went through. */
+  private recordProgrammed(only: ReadonlySet<string> | undefined, kernel: KernelIpvs, applied: readonly Operation[]): void {
+    const read = new Map(kernel.services.map((row) => [serviceKey(row.service), row.destinations]));
+    const weights = new Map<string, Map<string, number>>();
+    const services = this.config.services.filter((s) => !only || only.has(s.name));
+    for (const s of services) {
+      const key = serviceKey(serviceIdFromConfig(s));
+      weights.set(key, new Map((read.get(key) ?? []).map((d) => [destName(d), d.weight])));
+    }
+    for (const op of applied) {
+      const w = weights.get(serviceKey(op.service));
+      if (op.kind === 'add-dest' || op.kind === 'edit-dest') w?.set(destName(op.dest), op.dest.weight);
+      else if (op.kind === 'delete-dest') w?.delete(destName(op.dest));
+      else if (op.kind === 'delete-service') w?.clear();
+    }
+    if (!only) this.programmed.clear();
+    for (const s of services) this.programmed.set(s.name, weights.get(serviceKey(serviceIdFromConfig(s))) ?? new Map());
   }
 }

@@ -31,8 +31,10 @@ export interface RealServerMetricsView {
   /** address:port as the operator wrote it. */
   server: string;
   up: boolean;
-  /** The weight currently programmed in the kernel (0 when drained or removed). */
+  /** The weight IPVS has for it now: 0 while drained, failed or removed (the sorry server's turn included). */
   weight: number;
+  /** The weight the config gives it. */
+  configuredWeight: number;
 }
 
 export interface IpvsStatsView {
@@ -184,8 +186,11 @@ export class DaemonMetrics {
     mirroredGauge(r, 'lvsd_realserver_up', 'Health of each real server: 1 up, 0 down', ['service', 'server'], () =>
       source.realServers().map((s) => [{ service: s.service, server: s.server }, s.up ? 1 : 0]),
     );
-    mirroredGauge(r, 'lvsd_realserver_weight', 'Weight programmed in IPVS for each real server', ['service', 'server'], () =>
+    mirroredGauge(r, 'lvsd_realserver_weight', 'Weight IPVS has for each real server now: 0 while drained, failed or removed', ['service', 'server'], () =>
       source.realServers().map((s) => [{ service: s.service, server: s.server }, s.weight]),
+    );
+    mirroredGauge(r, 'lvsd_realserver_configured_weight', 'Weight the config gives each real server (lvsd_realserver_weight is what IPVS has)', ['service', 'server'], () =>
+      source.realServers().map((s) => [{ service: s.service, server: s.server }, s.configuredWeight]),
     );
     // One cached snapshot, shared by every IPVS family below.
     const ipvs = async (pick: (s: IpvsStatsView) => number | undefined): Promise<Array<[Labels, number]>> => {

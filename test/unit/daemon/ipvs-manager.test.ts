@@ -190,6 +190,7 @@ describe('IpvsManager quorum and sorry server', () => {
       'deleteDestination tcp 198.18.0.100:80 198.18.1.12:80',
     ]);
     expect(h.messages(WARN)).toContain('quorum lost');
+    expect(['198.18.1.11:80', '198.18.1.99:80'].map((s) => h.manager.programmedWeight('web', s))).toEqual([0, 1]);
     h.kernel.clearCalls();
     h.answers.delete('198.18.1.12:80');
     await h.round();
@@ -197,6 +198,7 @@ describe('IpvsManager quorum and sorry server', () => {
     expect(h.kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w100,198.18.1.12:80w50']);
     expect(h.kernel.writes().at(-1)).toBe('deleteDestination tcp 198.18.0.100:80 198.18.1.99:80');
     expect(h.messages(WARN)).toContain('quorum regained');
+    expect(['198.18.1.11:80', '198.18.1.12:80', '198.18.1.99:80'].map((s) => h.manager.programmedWeight('web', s))).toEqual([100, 50, 0]);
   });
 
   it('with hysteresis a farm at the edge does not flap', async () => {

@@ -17,8 +17,8 @@ const source = (): MetricsSource & { dumps: number; vrrpReads: number } => {
       { loop: 'vrrp' as const, delay: { p50: 0, p99: 0.5, max: 2, windowSeconds: 15 } },
     ],
     realServers: () => [
-      { service: 'web', server: '198.18.1.11:80', up: true, weight: 100 },
-      { service: 'web', server: '198.18.1.12:80', up: false, weight: 0 },
+      { service: 'web', server: '198.18.1.11:80', up: true, weight: 100, configuredWeight: 100 },
+      { service: 'web', server: '198.18.1.12:80', up: false, weight: 0, configuredWeight: 50 },
     ],
     ipvsStats: async () => {
       s.dumps++;
@@ -48,6 +48,8 @@ describe('metrics', () => {
     expect(text).toContain('lvsd_vrrp_effective_priority{instance="web"} 140');
     expect(text).toContain('lvsd_vrrp_notify_hooks_total{instance="web",result="failed"} 1');
     expect(text).toContain('lvsd_realserver_up{service="web",server="198.18.1.12:80"} 0');
+    expect(text).toContain('lvsd_realserver_weight{service="web",server="198.18.1.12:80"} 0');
+    expect(text).toContain('lvsd_realserver_configured_weight{service="web",server="198.18.1.12:80"} 50');
     expect(text).toContain('lvsd_ipvs_connections_total{service="web",server=""} 10');
     expect(text).toContain('lvsd_ipvs_active_connections{service="web",server="198.18.1.11:80"} 2');
     expect(text).toContain('lvsd_reconcile_total{result="success"} 1');
