@@ -313,7 +313,10 @@ export class Daemon {
       const { failed } = (await this.ipvs.reload(config, diff)).result;
       if (failed.length > 0) {
         const first = failed[0] as (typeof failed)[number];
-        throw new Error(`${failed.length} IPVS change(s) failed, first: ${describeOperation(first.operation)}: ${first.error.message}`);
+        // A kernel refusal already names the operation ("edit service …: scheduler … (ENOENT)").
+        const what = describeOperation(first.operation);
+        const why = first.error.message.startsWith(what) ? first.error.message : `${what}: ${first.error.message}`;
+        throw new Error(`${failed.length} IPVS change(s) failed, first: ${why}`);
       }
     } else if (this.needsIpvs(config)) {
       await this.startIpvs(config);
