@@ -8,6 +8,7 @@ import {
   EXPECTED, addressLabel, argv, bool, cidr, duration, filePath, hostName, httpPath, intIn, interfaceName, ipAddress, list,
   mapping, name, oneOf, port, text,
 } from './primitives.js';
+import { bgpSchema } from './schema-bgp.js';
 
 export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
 export const SCHEDULER_FLAGS = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'] as const;
@@ -535,6 +536,7 @@ export const configSchema = mapping(
     ipvs: ipvsSchema.prefault({}),
     vrrp: vrrpSchema.prefault({}),
     services: list(serviceSchema, 'virtual services').default([]),
+    bgp: bgpSchema.optional(),
   },
   'lvsd configuration',
 );

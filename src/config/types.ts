@@ -25,3 +25,5 @@ export type CheckConfig = z.output<typeof checkSchema>;
 export type CheckType = CheckConfig['type'];
 export type ForwardingMethod = ServiceConfig['forwarding'];
 export type Scheduler = ServiceConfig['scheduler'];
+export type BgpConfig = NonNullable<Config['bgp']>;
+export type BgpPeerConfig = BgpConfig['peers'][number];

@@ -2,11 +2,12 @@
 import type { ConfigPath } from '../issues.js';
 import type { Config } from '../types.js';
 import { runRules, type RuleFindings } from './context.js';
+import { bgpRules } from './bgp.js';
 import { daemonRules } from './daemon.js';
 import { ipvsRules } from './ipvs.js';
 import { serviceRules } from './services.js';
 import { vrrpRules } from './vrrp.js';
 
 export function checkConfigRules(config: Config, has: (path: ConfigPath) => boolean): RuleFindings {
-  return runRules([...daemonRules, ...ipvsRules, ...vrrpRules, ...serviceRules], config, has);
+  return runRules([...daemonRules, ...ipvsRules, ...vrrpRules, ...serviceRules, ...bgpRules], config, has);
 }
