@@ -2,7 +2,7 @@
 // Pure: config in, text out; test/unit/bgp/bird-config.test.ts runs `bird -p` on the result.
 //
 // What it sets up (README "BGP mode" has the picture):
-//  - per family, a BIRD table `lvsd_v4` / `lvsd_v6` fed by a kernel protocol that learns the
+//  - per family, a BIRD table `lvsd_vips4` / `lvsd_vips6` fed by a kernel protocol that learns the
 //    routes of kernel table `bgp.table` (`learn`: BIRD imports routes it did not write), and
 //    only those with lvsd's protocol number (krt_source), so nothing else in that table leaks;
 //    BIRD never writes to the kernel (export none);
@@ -18,8 +18,9 @@ import { parseCommunity } from '../config/schema-bgp.js';
 import { LVSD_ROUTE_PROTOCOL } from './types.js';
 
 /** Names of what the fragment defines, for the status reader and the docs. */
-export const BIRD_TABLE = { 4: 'lvsd_v4', 6: 'lvsd_v6' } as const;
-export const birdPeerProtocol = (peerName: string): string => `lvsd_${peerName}`;
+export const BIRD_TABLE = { 4: 'lvsd_vips4', 6: 'lvsd_vips6' } as const;
+/** Peers get a prefix of their own, so no peer name can collide with the fragment's other symbols. */
+export const birdPeerProtocol = (peerName: string): string => `lvsd_peer_${peerName}`;
 
 const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
 const channel = (family: 4 | 6): string => (family === 4 ? 'ipv4' : 'ipv6');
@@ -55,7 +56,7 @@ export function birdConfig(bgp: BgpConfig, opts: BirdConfigOptions): string {
     out.push(
       '',
       `${channel(f)} table ${BIRD_TABLE[f]};`,
-      `protocol kernel lvsd_kernel_v${f} {`,
+      `protocol kernel lvsd_kernel${f} {`,
       `  kernel table ${bgp.table};`,
       '  learn;',
       `  ${channel(f)} {`,
@@ -88,6 +89,9 @@ export function birdConfig(bgp: BgpConfig, opts: BirdConfigOptions): string {
       `  local${peer.source_address ? ` ${peer.source_address}` : ''} as ${bgp.local_as};`,
       `  neighbor ${peer.address} as ${peer.as};`,
       `  hold time ${bgp.hold_time / 1000};`,
+      // BIRD takes an iBGP peer as multihop unless told otherwise (and multihop BFD needs a
+      // fixed source): the router beside a director is on the shared network either way.
+      ...(peer.as === bgp.local_as ? ['  direct;'] : []),
       '  graceful restart off;',
       ...(peer.bfd ? ['  bfd on;'] : []),
       ...(peer.password !== undefined ? [`  password "${peer.password}";`] : []),

@@ -41,7 +41,7 @@ const bfdSchema = mapping(
 
 const peerSchema = mapping(
   {
-    name: name('peer name, unique; the BIRD protocol is named lvsd_<name>'),
+    name: name('peer name, unique; the BIRD protocol is named lvsd_peer_<name>'),
     address: ipAddress('the router\'s address'),
     as: asNumber('the router\'s AS number'),
     source_address: ipAddress('our address on the session; default chosen by the kernel').optional(),
