@@ -39,6 +39,8 @@ export interface BgpSession {
 /** What `lvsd status` shows for BGP. */
 export interface BgpStatus {
   table: number;
+  /** The VIPs this director may announce (the bgp section's, or every service VIP). */
+  vips: string[];
   /** VIPs whose routes are in the kernel table (and so exported by BIRD). */
   announced: string[];
   /** VIPs lvsd would announce now but could not yet (a kernel error, retried). */

@@ -1,5 +1,5 @@
 // `lvsd status` for people: VRRP instances, then each service with its real servers in the
-// layout operators know from `ipvsadm -Ln --rate`.
+// layout operators know from `ipvsadm -Ln --rate`, then BGP (announced VIPs, BIRD's sessions).
 import type { StatusReport } from '../daemon/status.js';
 
 function table(rows: string[][], indent = ''): string[] {
@@ -74,5 +74,15 @@ export function formatStatus(r: StatusReport): string {
     );
   }
   if (r.unmanaged.length > 0) out.push('', `unmanaged kernel services (left alone): ${r.unmanaged.join(', ')}`);
+  if (r.bgp) out.push('', ...formatBgp(r.bgp));
   return out.join('\n');
+}
+
+function formatBgp(b: NonNullable<StatusReport['bgp']>): string[] {
+  const out = [`BGP (kernel table ${b.table})`];
+  const state = (vip: string): string => (b.announced.includes(vip) ? 'announced' : b.pending.includes(vip) ? 'PENDING (kernel error, retrying)' : 'withdrawn');
+  out.push(...table([['VIP', 'STATE'], ...b.vips.map((vip) => [vip, state(vip)])], '  '));
+  if (b.sessionsError) out.push(`  sessions: cannot ask BIRD: ${b.sessionsError}`);
+  else out.push(...table([['PEER', 'STATE', 'SINCE', 'INFO'], ...b.sessions.map((s) => [s.peer, s.state, s.since, s.info])], '  '));
+  return out;
 }

@@ -2,6 +2,7 @@
 // The one lvsd executable. Each subcommand lives in src/cli/commands/ and registers itself here.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerBgpConfigCommand } from './commands/bgp-config.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerRealServerCommand } from './commands/realserver.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerPlanCommands(program);
   registerRealServerCommand(program);
   registerImportCommand(program);
+  registerBgpConfigCommand(program);
   return program;
 }
 

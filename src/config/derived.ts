@@ -1,6 +1,6 @@
 // Facts derived from a loaded config that several subsystems need.
 import type { IpFamily } from './address.js';
-import type { ServiceConfig, VrrpInstanceConfig } from './types.js';
+import type { BgpConfig, ServiceConfig, VrrpInstanceConfig } from './types.js';
 
 /** The family of an address taken from a loaded config (already validated and canonical). */
 export function addressFamily(address: string): IpFamily {
@@ -16,4 +16,9 @@ export function instanceFamily(instance: VrrpInstanceConfig): IpFamily {
 export function describeServiceMatch(svc: ServiceConfig): string {
   if (svc.fwmark !== undefined) return `fwmark ${svc.fwmark} (${svc.family})`;
   return `${svc.protocol} ${svc.family === 'ipv6' ? `[${svc.vip}]` : svc.vip}:${svc.port}`;
+}
+
+/** The VIPs a bgp section announces: those it lists, or every service VIP. */
+export function announcedVipsOf(services: readonly ServiceConfig[], bgp: BgpConfig): string[] {
+  return [...new Set(bgp.vips ?? services.flatMap((s) => (s.vip === undefined ? [] : [s.vip])))];
 }

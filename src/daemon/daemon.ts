@@ -8,18 +8,22 @@
 //  4. IPVS: the kernel's services are adopted (never flushed) and reconciled, health checks start
 //     with the real servers that are already serving counted as up: a restart keeps connections;
 //  5. VRRP: instances start as backup; a node becomes master only after its services are ready;
-//  6. metrics endpoint.
+//  6. BGP mode (bgp section): VIPs announced through BIRD once their services are up (src/bgp);
+//  7. metrics endpoint.
 // A SIGTERM during start (opts.signal) ends the start after the step in progress and stops
 // cleanly; a reload requested during start waits for the start to finish.
 // A reload is a transaction (decided by reload-decision.ts): the new config, and its hash, become
 // current only when IPVS and VRRP have taken it; a failure is logged, IPVS is put back to the
 // running config, and the same file can be tried again.
-// Shutdown (SIGTERM/SIGINT) runs the other way: VRRP first (a master sends priority 0 so the
+// Shutdown (SIGTERM/SIGINT) runs the other way: BGP withdraws first (the router stops sending
+// new flows before anything else goes), then VRRP (a master sends priority 0 so the
 // peer takes over after Skew_Time, and removes its VIPs), then checks stop; IPVS rules are kept
 // unless ipvs.remove_on_exit, so a restart does not drop live connections.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { BgpMode } from '../bgp/mode.js';
+import { LVSD_ROUTE_PROTOCOL } from '../bgp/types.js';
 import { ConfigLoader, formatIssue, type ConfigIssue } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
@@ -32,6 +36,7 @@ import { ControlServer } from './control-server.js';
 import { releaseOnCrash } from './crash-exit.js';
 import { openKernelIpvs, type IpvsKernel } from './ipvs-kernel.js';
 import type { NetlinkSocketError } from '../netlink/errors.js';
+import { HostRouteTable } from '../netlink/routes.js';
 import { IpvsManager } from './ipvs-manager.js';
 import type { Logger } from './log.js';
 import { LoopDelayMonitor } from './loop-delay.js';
@@ -96,6 +101,7 @@ export class Daemon {
   private ipvs: IpvsManager | undefined;
   private ipvsClient: IpvsKernel | undefined;
   private sync: SyncFollower | undefined;
+  private bgp: BgpMode | undefined;
   private vrrp: VrrpThread | undefined;
   private forgetVrrpOnCrash: (() => void) | undefined;
   private readonly mainLoopDelay = new LoopDelayMonitor();
@@ -135,6 +141,7 @@ export class Daemon {
       ],
       realServers: () => this.realServerViews(),
       ipvsStats: () => this.ipvsStats(),
+      bgp: async () => this.bgp?.status(),
     }, {
       ipvsStatsIntervalMs: loaded.config.metrics.ipvs_stats_interval,
       onIpvsStatsError: (err) => opts.log.warn({ err }, 'reading IPVS counters for metrics failed; serving the last ones'),
@@ -175,6 +182,8 @@ export class Daemon {
     vrrp.onStateChange(() => void this.sync?.follow(this.isMaster()));
     await vrrp.start(config);
     this.startStep();
+    if (config.bgp) await this.startBgp(config);
+    this.startStep();
     this.metricsServer = await serveMetrics(this.metrics, config.metrics.listen);
     this.startStep();
     this.metrics.setConfigHash(hash);
@@ -212,7 +221,11 @@ export class Daemon {
         client: this.ipvsClient,
         health: this.health,
         log: this.opts.log,
-        onReconciled: (report, seconds) => this.metrics.recordReconcile(report.result.failed.length === 0, seconds),
+        onReconciled: (report, seconds) => {
+          this.metrics.recordReconcile(report.result.failed.length === 0, seconds);
+          // Quorum and disabled services are decided by the reconcile: the announcement follows.
+          void this.announce();
+        },
       },
       start.retire,
     );
@@ -221,6 +234,37 @@ export class Daemon {
     await this.writeRecord(config);
     this.sync = new SyncFollower(this.ipvsClient, config.ipvs.sync_daemon, this.opts.log);
     await this.sync.follow(false);
+  }
+
+  /** BGP mode: the kernel table is emptied of what a crashed run left, then the VIPs whose services are up are announced. */
+  private async startBgp(config: Config): Promise<void> {
+    if (!config.bgp) return;
+    this.bgp = new BgpMode(config.bgp, { openRoutes: (table) => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL), log: this.opts.log });
+    await this.announce(config);
+  }
+
+  /** Announces the VIPs of the services that are up (quorum met, not disabled); withdraws the others. */
+  private announce(config: Config = this.loaded.config): Promise<void> {
+    if (!this.bgp || this.stopping) return Promise.resolve();
+    const disabled = new Set((this.ipvs?.overridesList() ?? []).filter((o) => o.realServer === undefined).map((o) => o.service));
+    return this.bgp.announce(config, {
+      service: (name) => ({ quorumMet: this.ipvs?.quorumState(name) === true, disabled: disabled.has(name) }),
+      // Node maintenance (drain-node) is not part of this daemon yet: nothing sets it.
+      maintenance: false,
+    });
+  }
+
+  /** A reload turned BGP on or off, or changed it. */
+  private async reconfigureBgp(config: Config): Promise<void> {
+    if (!config.bgp) {
+      await this.bgp?.stop();
+      this.bgp = undefined;
+    } else if (!this.bgp) {
+      await this.startBgp(config);
+    } else {
+      await this.bgp.reconfigure(config.bgp);
+      await this.announce(config);
+    }
   }
 
   private isMaster(): boolean {
@@ -324,6 +368,7 @@ export class Daemon {
     await this.sync?.reconfigure(config.ipvs.sync_daemon, this.isMaster());
     // VRRP throws without changing anything when it cannot take the config.
     await this.vrrp?.reload(config);
+    await this.reconfigureBgp(config);
   }
 
   /** Puts IPVS and the sync daemon back to the running config after a failed reload. */
@@ -345,6 +390,7 @@ export class Daemon {
 
   private async stopParts(): Promise<void> {
     const log = this.opts.log;
+    await this.bgp?.stop().catch((err: unknown) => log.error({ err }, 'withdrawing the BGP announcements'));
     await this.vrrp?.stop().catch((err: unknown) => log.error({ err }, 'stopping VRRP'));
     this.forgetVrrpOnCrash?.();
     this.mainLoopDelay.stop();
@@ -366,6 +412,7 @@ export class Daemon {
       overrides: this.ipvs?.overridesList() ?? [],
       quorum: (name) => this.ipvs?.quorumState(name),
       kernel: this.ipvsClient ? () => (this.ipvsClient as IpvsKernel).read() : undefined,
+      ...(this.bgp ? { bgp: () => (this.bgp as BgpMode).status() } : {}),
     });
   }
 

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseHostPort } from '../config/address.js';
+import type { BgpStatus } from '../bgp/types.js';
 import type { VrrpState } from '../vrrp/counters.js';
 import type { LoopDelay } from './loop-delay.js';
 
@@ -62,6 +63,8 @@ export interface MetricsSource {
   loopDelay(): Promise<LoopDelayView[]>;
   realServers(): RealServerMetricsView[];
   ipvsStats(): Promise<IpvsStatsView[]>;
+  /** BGP mode only: announced VIPs and BIRD's sessions (read through birdc, bounded). */
+  bgp?(): Promise<BgpStatus | undefined>;
 }
 
 type Labels = Record<string, string>;
@@ -209,6 +212,14 @@ export class DaemonMetrics {
     mirroredCounter(r, 'lvsd_ipvs_bytes_out_total', 'Outgoing bytes', ipvsLabels, () => ipvs((s) => s.bytesOut));
     mirroredGauge(r, 'lvsd_ipvs_active_connections', 'Active connections per real server', ipvsLabels, () => ipvs((s) => s.activeConnections));
     mirroredGauge(r, 'lvsd_ipvs_inactive_connections', 'Inactive connections per real server', ipvsLabels, () => ipvs((s) => s.inactiveConnections));
+    const bgp = perScrape(async () => (await source.bgp?.()) ?? undefined);
+    mirroredGauge(r, 'lvsd_bgp_announced', 'BGP mode: 1 while the VIP is announced (its route is in lvsd\'s kernel table, exported by BIRD), 0 while withdrawn', ['vip'], async () => {
+      const status = await bgp();
+      return (status?.vips ?? []).map((vip): [Labels, number] => [{ vip }, status?.announced.includes(vip) ? 1 : 0]);
+    });
+    mirroredGauge(r, 'lvsd_bgp_session_up', 'BGP mode: 1 while BIRD\'s session to the peer is Established, 0 otherwise (absent when BIRD cannot be asked)', ['peer'], async () =>
+      ((await bgp())?.sessions ?? []).map((s): [Labels, number] => [{ peer: s.peer }, s.established ? 1 : 0]),
+    );
     this.reconciles = new Counter({ name: 'lvsd_reconcile_total', help: 'IPVS reconciles, by result', labelNames: ['result'], registers: [r] });
     this.reconcileSeconds = new Histogram({
       name: 'lvsd_reconcile_duration_seconds',

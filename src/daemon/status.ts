@@ -1,5 +1,6 @@
 // `lvsd status`: one JSON document with the truth from each part — VRRP as the state machines
 // see it, health as the checks see it, and IPVS as the kernel reports it (read fresh).
+import type { BgpStatus } from '../bgp/types.js';
 import type { Config } from '../config/types.js';
 import type { OperatorOverride, RealServerStatus } from '../health/index.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
@@ -43,6 +44,8 @@ export interface StatusReport {
   services: ServiceReport[];
   /** Kernel services lvsd does not manage (left alone). */
   unmanaged: string[];
+  /** BGP mode: announced VIPs and BIRD's sessions; absent without a bgp section. */
+  bgp?: BgpStatus;
 }
 
 export interface StatusInputs {
@@ -53,6 +56,7 @@ export interface StatusInputs {
   overrides: { service: string; realServer?: string; override: OperatorOverride }[];
   quorum: (service: string) => boolean | undefined;
   kernel: (() => Promise<KernelIpvs>) | undefined;
+  bgp?: () => Promise<BgpStatus>;
 }
 
 export async function statusReport(input: StatusInputs): Promise<StatusReport> {
@@ -98,5 +102,6 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     vrrp: input.vrrp,
     services,
     unmanaged: [...rows.keys()].filter((k) => !managed.has(k)),
+    ...(input.bgp ? { bgp: await input.bgp() } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // Rules for the `bgp:` section: AS numbers a router would refuse or misread, addresses that
 // cannot carry the session, timers BIRD or the RFCs reject, and VIPs that are not ours to announce.
 import { familyName, specialAddressKind } from '../address.js';
-import { addressFamily } from '../derived.js';
+import { addressFamily, announcedVipsOf } from '../derived.js';
 import { formatDuration } from '../duration.js';
 import { formatPath, type ConfigPath } from '../issues.js';
 import { BFD_INTERVAL_MIN_MS } from '../schema-bgp.js';
@@ -80,11 +80,6 @@ const peerAddressesUsable = withBgp((ctx, bgp) => {
     }
   });
 });
-
-/** The VIPs the section announces: those listed, or every service VIP. */
-export function announcedVipsOf(services: ReadonlyArray<{ vip?: string | undefined }>, bgp: BgpConfig): string[] {
-  return [...new Set(bgp.vips ?? services.flatMap((s) => (s.vip === undefined ? [] : [s.vip])))];
-}
 
 const vipsAreServiceVips = withBgp((ctx, bgp) => {
   if (!bgp.vips) return;

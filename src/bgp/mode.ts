@@ -1,0 +1,67 @@
+// BGP mode as the daemon sees it: one object that announces what the policy says (announcer.ts
+// over the kernel table), follows config reloads, and reports sessions and announced VIPs.
+// The kernel table comes from `openRoutes`, so tests can hand it a namespace's table or a fake.
+import type { BgpConfig, Config } from '../config/types.js';
+import { announcedVipsOf } from '../config/derived.js';
+import { BgpAnnouncer, type AnnouncerLog } from './announcer.js';
+import { announcedVips, type ServiceAnnounceState } from './policy.js';
+import { BirdSessions } from './sessions.js';
+import type { BgpStatus, VipRoutes } from './types.js';
+
+export interface BgpModeDeps {
+  openRoutes: (table: number) => VipRoutes;
+  log: AnnouncerLog;
+}
+
+/** What the daemon knows about services and the node, for the policy. */
+export interface AnnounceInputs {
+  service: (name: string) => Omit<ServiceAnnounceState, 'vip'>;
+  maintenance: boolean;
+}
+
+export class BgpMode {
+  private readonly announcer: BgpAnnouncer;
+  private readonly sessions: BirdSessions;
+  /** The VIPs the last announce() considered. */
+  private vips: string[] = [];
+
+  constructor(
+    private bgp: BgpConfig,
+    private readonly deps: BgpModeDeps,
+  ) {
+    this.announcer = new BgpAnnouncer(deps.openRoutes(bgp.table), deps.log);
+    this.sessions = new BirdSessions(bgp.bird_socket, bgp.peers.map((p) => p.name));
+  }
+
+  /** Announces what `config` and the services' state call for; resolves when the table has it (or a retry is due). */
+  announce(config: Config, inputs: AnnounceInputs): Promise<void> {
+    const vips = announcedVipsOf(config.services, this.bgp);
+    this.vips = vips;
+    const services = config.services.map((s) => ({ vip: s.vip, ...inputs.service(s.name) }));
+    return this.announcer.set(announcedVips({ vips, services, maintenance: inputs.maintenance }));
+  }
+
+  /** A reloaded bgp section; a new table is filled only after the old one is emptied. */
+  async reconfigure(bgp: BgpConfig): Promise<void> {
+    const old = this.bgp;
+    this.bgp = bgp;
+    this.sessions.reconfigure(bgp.bird_socket, bgp.peers.map((p) => p.name));
+    if (bgp.table !== old.table) await this.announcer.replaceRoutes(this.deps.openRoutes(bgp.table));
+  }
+
+  async status(): Promise<BgpStatus> {
+    const sessions = await this.sessions.read();
+    return {
+      table: this.bgp.table,
+      vips: [...this.vips].sort(),
+      ...this.announcer.state(),
+      sessions: sessions.ok ? sessions.sessions : [],
+      sessionsError: sessions.ok ? null : sessions.error,
+    };
+  }
+
+  /** Withdraws every VIP. */
+  stop(): Promise<void> {
+    return this.announcer.stop();
+  }
+}
