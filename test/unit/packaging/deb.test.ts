@@ -75,7 +75,8 @@ describeWith(['dpkg-deb', 'lintian'], 'Debian package', () => {
     const help = execFileSync(process.execPath, [join(root, 'dist/cli/main.js'), '--help'], { encoding: 'utf8' });
     const commands = [...help.split('Commands:')[1]!.matchAll(/^ {2}(\w[\w-]*)/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
     expect(commands.length).toBeGreaterThan(8);
-    for (const c of commands) expect(man8).toContain(`.SS lvsd ${c}`);
+    // roff escapes a hyphen: bgp-config is ".SS lvsd bgp\-config".
+    for (const c of commands) expect(man8).toContain(`.SS lvsd ${c.replaceAll('-', '\\-')}`);
     expect(man8).toContain('\\-\\-config <file>');
     const man5 = gunzipSync(readFileSync(join(tree, 'usr/share/man/man5/lvsd.yaml.5.gz'))).toString();
     const schema = JSON.parse(execFileSync(process.execPath, [join(root, 'dist/cli/main.js'), 'schema'], { encoding: 'utf8' })) as { properties: Record<string, unknown> };
