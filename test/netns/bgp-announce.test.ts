@@ -146,11 +146,14 @@ describeWith(['root', 'netns', 'bird'], 'BGP mode: VIPs announced through BIRD, 
   });
 
   afterAll(async () => {
-    await Promise.all(directors.map((d) => d.mode.stop().catch(() => undefined)));
-    // A frozen BIRD would sit out the SIGTERM of the clean-up until its grace ran out.
-    for (const d of directors) if (d.bird.running && d.bird.pid !== undefined) process.kill(d.bird.pid, 'SIGCONT');
-    await lab.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await Promise.all(directors.map((d) => d.mode.stop().catch(() => undefined)));
+      // A frozen BIRD would sit out the SIGTERM of the clean-up until its grace ran out.
+      for (const d of directors) if (d.bird.running && d.bird.pid !== undefined) process.kill(d.bird.pid, 'SIGCONT');
+    } finally {
+      await lab.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the router learns the VIP from both directors: one route, two next hops (ECMP)', async () => {
