@@ -4,6 +4,7 @@
       "target_name": "lvsd_native",
       "sources": [
         "native/addon.cc",
+        "native/genl_dump.cc",
         "native/ip_address.cc",
         "native/link_layer.cc",
         "native/netlink_options.cc",

@@ -2,6 +2,7 @@
 // is the only TypeScript that loads this and declares its types.
 #include <napi.h>
 
+#include "genl_dump.h"
 #include "link_layer.h"
 #include "netlink_options.h"
 #include "netns.h"
@@ -11,7 +12,7 @@
 namespace {
 
 // Bumped whenever the exports below change shape, so a stale build is reported, not misused.
-constexpr int kAbiVersion = 4;
+constexpr int kAbiVersion = 5;
 
 Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), kAbiVersion);
@@ -27,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendIcmp6", Napi::Function::New(env, lvsd::SendIcmp6));
   exports.Set("netlinkNoEnobufs", Napi::Function::New(env, lvsd::NetlinkNoEnobufs));
   exports.Set("netlinkDrops", Napi::Function::New(env, lvsd::NetlinkDrops));
+  exports.Set("GenlDumpSocket", lvsd::DefineGenlDumpSocket(env));
   exports.Set("sdNotify", Napi::Function::New(env, lvsd::SdNotify));
   return exports;
 }

@@ -1,11 +1,13 @@
 // The IPVS API: one IpvsClient owns one generic netlink socket (in one network namespace).
 // Every method may be called many times without awaiting: requests are pipelined on the socket
-// in call order and the kernel applies them in that order. Errors are KernelErrors carrying the
+// in call order and the kernel applies them in that order. A full read (read()) runs its dumps
+// in the addon on a socket of its own (src/netlink/genl-dump.ts). Errors are KernelErrors carrying the
 // errno and a sentence naming the object, e.g.
 // "add service tcp 198.18.0.100:80: scheduler 'foo' not available in this kernel (modprobe ip_vs_foo?) (ENOENT)".
-import { NetlinkSocketError, toKernelError } from '../netlink/errors.js';
+import { NetlinkErrnoError, NetlinkSocketError, toKernelError } from '../netlink/errors.js';
+import { openGenlDumper, type GenlDumper } from '../netlink/genl-dump.js';
 import { GenlSocket, type GenlMessage, type GenlSocketOptions } from '../netlink/genl.js';
-import { decodeDestination, decodeInfo, decodeService, decodeSyncDaemon, decodeTimeouts, request } from './codec.js';
+import { decodeDestination, decodeInfo, decodeService, decodeSyncDaemon, decodeTimeouts, nestOf, request } from './codec.js';
 import { Cmd, CmdAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
 import { destName, serviceFamily, serviceName } from './names.js';
 import type {
@@ -23,18 +25,21 @@ import type {
 
 export type IpvsClientOptions = Pick<GenlSocketOptions, 'netns' | 'window' | 'timeoutMs' | 'recvBufferSize' | 'socket' | 'onSocketError'> & {
   /**
-   * Sockets of their own for the destination dumps of a full read (default 4; none when `socket`
-   * is given). The kernel runs one dump at a time per socket, and each dump is a round trip
-   * through the event loop: several sockets share those trips, and writes never queue behind a
-   * read.
+   * Opens the socket a full read's dumps run on (default: the addon's, in `netns`; tests give a
+   * fake). Each read has its own: it never holds back a write, and a read cut short by ENOBUFS
+   * starts over on a socket with no dump of the old one still running in the kernel.
    */
-  readSockets?: number;
+  openDumper?: () => GenlDumper;
 };
 
-const READ_SOCKETS = 4;
+/** One service of a full read, with its real servers. */
+type KernelRow = KernelIpvs['services'][number];
 
 /** Full reads attempted when a socket error (ENOBUFS) cuts one short. */
 const READ_ATTEMPTS = 3;
+
+/** The attributes of a GET_SERVICE dump request: none, every service is listed. */
+const ALL_SERVICES: readonly Buffer[] = [Buffer.alloc(0)];
 
 /** Sentences for the errnos ip_vs_ctl.c returns, per kind of request. */
 type Describe = (errno: number) => string | undefined;
@@ -96,21 +101,18 @@ export class IpvsClient {
   private constructor(
     private readonly sock: GenlSocket,
     private readonly family: number,
-    /** Where a full read's destination dumps go, round robin; empty = on `sock`. */
-    private readonly readers: readonly GenlSocket[],
+    private readonly openDumper: () => GenlDumper,
   ) {}
 
   /** Opens a socket and resolves the IPVS family; fails with a sentence when the kernel has no IPVS. */
   static async open(opts: IpvsClientOptions = {}): Promise<IpvsClient> {
     const sock = new GenlSocket(opts);
-    const readers: GenlSocket[] = [];
     try {
       const family = await sock.resolveFamily(IPVS_GENL_NAME);
       if (!family) throw new Error('kernel has no IPVS (modprobe ip_vs?)');
-      if (!opts.socket) for (let i = 0; i < (opts.readSockets ?? READ_SOCKETS); i++) readers.push(new GenlSocket(opts));
-      return new IpvsClient(sock, family.id, readers);
+      const openDumper = opts.openDumper ?? (() => openGenlDumper({ netns: opts.netns, timeoutMs: opts.timeoutMs }));
+      return new IpvsClient(sock, family.id, openDumper);
     } catch (err) {
-      for (const r of readers) r.close();
       sock.close();
       throw toKernelError(err, 'open IPVS');
     }
@@ -118,7 +120,6 @@ export class IpvsClient {
 
   close(): void {
     this.sock.close();
-    for (const r of this.readers) r.close();
   }
 
   private async call(cmd: number, attrs: Buffer[], operation: string, describe?: Describe): Promise<GenlMessage[]> {
@@ -143,9 +144,9 @@ export class IpvsClient {
     }
   }
 
-  private async dump(cmd: number, attrs: Buffer[], operation: string, describe?: Describe, on = this.sock): Promise<GenlMessage[]> {
+  private async dump(cmd: number, attrs: Buffer[], operation: string, describe?: Describe): Promise<GenlMessage[]> {
     try {
-      return await on.dump(this.family, cmd, IPVS_GENL_VERSION, attrs);
+      return await this.sock.dump(this.family, cmd, IPVS_GENL_VERSION, attrs);
     } catch (err) {
       throw toKernelError(err, operation, describe);
     }
@@ -191,11 +192,7 @@ export class IpvsClient {
   }
 
   async destinations(id: ServiceId): Promise<DestinationEntry[]> {
-    return this.destinationsOn(this.sock, id);
-  }
-
-  private async destinationsOn(on: GenlSocket, id: ServiceId): Promise<DestinationEntry[]> {
-    const replies = await this.dump(Cmd.GET_DEST, request.serviceId(id), `list real servers of ${serviceName(id)}`, describeService(id), on);
+    const replies = await this.dump(Cmd.GET_DEST, request.serviceId(id), `list real servers of ${serviceName(id)}`, describeService(id));
     const family = serviceFamily(id);
     return replies.flatMap((m) => {
       const nest = m.attrs.get(CmdAttr.DEST);
@@ -216,8 +213,9 @@ export class IpvsClient {
   }
 
   /**
-   * Every service with its real servers; destination dumps are issued together and run one by one.
-   * A socket error (ENOBUFS) fails the dumps in flight; the read then starts over, a few times.
+   * Every service with its real servers, read by the addon off the JS thread (genl-dump.ts): the
+   * service dump, then one destination dump per service. A socket error (ENOBUFS) fails the read;
+   * it then starts over on a new socket, a few times.
    */
   async read(): Promise<KernelIpvs> {
     for (let attempt = 1; ; attempt++) {
@@ -230,9 +228,41 @@ export class IpvsClient {
   }
 
   private async readOnce(): Promise<KernelIpvs> {
-    const services = await this.services();
-    const destinations = await Promise.all(services.map((s, i) => this.destinationsOn(this.readers[i % this.readers.length] ?? this.sock, s)));
-    return { services: services.map((service, i) => ({ service, destinations: destinations[i] ?? [] })) };
+    const dumper = this.openDumper();
+    try {
+      const listed = await dumper.dump(this.family, Cmd.GET_SERVICE, IPVS_GENL_VERSION, ALL_SERVICES);
+      if (listed.errno(0) !== 0) throw toKernelError(new NetlinkErrnoError(listed.errno(0)), 'list services');
+      const services: ServiceEntry[] = [];
+      listed.forEach(0, (start, end) => {
+        const nest = nestOf(CmdAttr.SERVICE, listed.messages, start, end);
+        if (nest) services.push(decodeService(listed.messages, ...nest));
+      });
+      const dests = await dumper.dump(this.family, Cmd.GET_DEST, IPVS_GENL_VERSION, services.map((s) => request.serviceId(s)[0] as Buffer));
+      const rows: KernelRow[] = [];
+      /** Services that listed no real server: either none, or deleted since the service dump. */
+      const empty: KernelRow[] = [];
+      services.forEach((service, i) => {
+        const errno = dests.errno(i);
+        if (errno === ESRCH || errno === ENOENT) return; // deleted since the service dump
+        if (errno !== 0) throw toKernelError(new NetlinkErrnoError(errno), `list real servers of ${serviceName(service)}`, describeService(service));
+        const family = serviceFamily(service);
+        const destinations: DestinationEntry[] = [];
+        dests.forEach(i, (start, end) => {
+          const nest = nestOf(CmdAttr.DEST, dests.messages, start, end);
+          if (nest) destinations.push(decodeDestination(dests.messages, family, ...nest));
+        });
+        const row = { service, destinations };
+        rows.push(row);
+        if (destinations.length === 0) empty.push(row);
+      });
+      // ip_vs_genl_dump_dests answers a service it cannot find with an empty dump, not an error:
+      // ask for each empty one, so that a service deleted during the read is not reported.
+      const gone = new Set<KernelRow>();
+      await Promise.all(empty.map(async (row) => (await this.service(row.service)) ?? gone.add(row)));
+      return { services: gone.size === 0 ? rows : rows.filter((r) => !gone.has(r)) };
+    } finally {
+      dumper.close();
+    }
   }
 
   async timeouts(): Promise<Timeouts> {

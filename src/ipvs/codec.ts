@@ -165,6 +165,7 @@ export function encodeService(s: Service): Buffer[] {
 const svcIndex = new AttrIndex(SvcAttr.STATS64);
 const destIndex = new AttrIndex(DestAttr.TUN_FLAGS);
 const statsIndex = new AttrIndex(StatsAttr.OUTBPS);
+const cmdIndex = new AttrIndex(CmdAttr.DEST);
 
 /** Counter `type` of the indexed stats nest; 0n (no allocation) when absent or zero. */
 function counter(a: AttrIndex, type: number, wide: boolean): bigint {
@@ -241,9 +242,9 @@ function familyOf(a: AttrIndex, type: number, what: string): FamilyName {
   return f;
 }
 
-/** The IPVS_CMD_ATTR_SERVICE nest of a GET_SERVICE reply. */
-export function decodeService(nest: Buffer): ServiceEntry {
-  const a = svcIndex.index(nest);
+/** The IPVS_CMD_ATTR_SERVICE nest of a GET_SERVICE reply, in buf[start, end). */
+export function decodeService(buf: Buffer, start = 0, end = buf.length): ServiceEntry {
+  const a = svcIndex.index(buf, start, end);
   const family = familyOf(a, SvcAttr.AF, 'IPVS_SVC_ATTR_AF');
   const scheduler = a.str(SvcAttr.SCHED_NAME, 'IPVS_SVC_ATTR_SCHED_NAME');
   const flags = a.u32(SvcAttr.FLAGS, 'IPVS_SVC_ATTR_FLAGS');
@@ -312,9 +313,9 @@ export function encodeDestinationId(d: DestinationId): Buffer[] {
   return [w.finish()];
 }
 
-/** The IPVS_CMD_ATTR_DEST nest of a GET_DEST reply; kernels before 4.x omit ADDR_FAMILY. */
-export function decodeDestination(nest: Buffer, serviceFamilyName: FamilyName): DestinationEntry {
-  const a = destIndex.index(nest);
+/** The IPVS_CMD_ATTR_DEST nest of a GET_DEST reply, in buf[start, end); kernels before 4.x omit ADDR_FAMILY. */
+export function decodeDestination(buf: Buffer, serviceFamilyName: FamilyName, start = 0, end = buf.length): DestinationEntry {
+  const a = destIndex.index(buf, start, end);
   const family = a.has(DestAttr.ADDR_FAMILY) ? familyOf(a, DestAttr.ADDR_FAMILY, 'IPVS_DEST_ATTR_ADDR_FAMILY') : serviceFamilyName;
   const fwd = a.u32(DestAttr.FWD_METHOD, 'IPVS_DEST_ATTR_FWD_METHOD') & FWD_MASK;
   const forwarding = forwardingByNumber.get(fwd);
@@ -341,6 +342,17 @@ export function decodeDestination(nest: Buffer, serviceFamilyName: FamilyName): 
     };
   }
   return d;
+}
+
+/**
+ * The nest `type` (CmdAttr.SERVICE or DEST) among the top-level attributes buf[start, end) of a
+ * reply message, as [start, end) of its payload; undefined when the message has none.
+ */
+export function nestOf(type: number, buf: Buffer, start: number, end: number): [start: number, end: number] | undefined {
+  const a = cmdIndex.index(buf, start, end);
+  if (!a.has(type)) return undefined;
+  const at = a.offset(type, 0, 'IPVS_CMD_ATTR');
+  return [at, at + a.size(type)];
 }
 
 /** IPVS_CMD_SET_CONFIG attributes; a 0 leaves that timeout unchanged in the kernel. */

@@ -26,6 +26,21 @@ export interface NativeVrrpSocket {
   close(): void;
 }
 
+/** Every reply message (header included, in request order) of a list of dumps, and where each request's end. */
+export interface NativeDumpReply {
+  messages: Buffer;
+  /** ends[i]: offset in `messages` after request i's messages (request i starts at ends[i - 1], or 0). */
+  ends: Uint32Array;
+  /** errnos[i]: the errno of request i's error or DONE reply, 0 when it succeeded. */
+  errnos: Int32Array;
+}
+
+export interface NativeGenlDumpSocket {
+  /** Runs one dump request per entry of `lengths` (its attributes are the next `lengths[i]` bytes of `attrs`), one after another. */
+  dump(family: number, cmd: number, version: number, attrs: Buffer, lengths: Uint32Array): Promise<NativeDumpReply>;
+  close(): void;
+}
+
 /**
  * The addon's exports. Failing system calls throw an Error whose message names the call and the
  * errno ("sendmsg(to 198.18.0.2): ENETUNREACH (Network is unreachable)") and which carries
@@ -48,11 +63,13 @@ export interface NativeAddon {
   netlinkNoEnobufs(port: number): void;
   /** Messages the kernel dropped for this process's netlink socket bound to `port` (SK_MEMINFO_DROPS). */
   netlinkDrops(port: number): number;
+  /** A generic netlink socket for lists of dumps run off the JS thread (native/genl_dump.cc); see genl-dump.ts. */
+  GenlDumpSocket: new (timeoutMs: number) => NativeGenlDumpSocket;
   /** One sd_notify(3) datagram to `socket` (an absolute path or "@abstract"); see sd-notify.ts. */
   sdNotify(socket: string, message: string): void;
 }
 
-const ABI_VERSION = 4;
+const ABI_VERSION = 5;
 let addon: NativeAddon | undefined;
 
 /** The loaded addon; throws a sentence telling the operator how to build it if it is missing. */

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { u16, u32 } from '../../../src/netlink/attrs.js';
+import { request } from '../../../src/ipvs/codec.js';
 import { IpvsClient } from '../../../src/ipvs/client.js';
+import { NetlinkSocketError } from '../../../src/netlink/errors.js';
+import { GenlDumpReplies, type GenlDumper } from '../../../src/netlink/genl-dump.js';
+import { genlFrame } from '../../../src/netlink/genl.js';
 import { Cmd } from '../../../src/ipvs/constants.js';
 import type { Service } from '../../../src/ipvs/types.js';
 import { FakeKernel } from '../netlink/fake-kernel.js';
@@ -15,14 +19,57 @@ const ticks = async () => {
 };
 
 /** Opens a client on a fake kernel that knows the IPVS family. */
-async function openClient(): Promise<{ kernel: FakeKernel; client: IpvsClient }> {
+async function openClient(dumps?: FakeDumper): Promise<{ kernel: FakeKernel; client: IpvsClient }> {
   const kernel = new FakeKernel();
-  const opening = IpvsClient.open({ socket: kernel });
+  const opening = IpvsClient.open({ socket: kernel, openDumper: dumps ? () => dumps.open() : undefined });
   await tick();
   const q = kernel.unanswered[0];
   if (!q) throw new Error('no family request');
   kernel.reply(q, [[u16(1, IPVS_FAMILY), u32(3, 1), u32(5, 6)]], { errno: 0 });
   return { kernel, client: await opening };
+}
+
+/** A GET_SERVICE reply message for `s` on `port`, as the kernel frames it (nlmsghdr, genl header, the SERVICE nest). */
+function svcMsg(s: Service, port: number): Buffer {
+  return genlFrame(IPVS_FAMILY, 0x2, 1, 0, Cmd.NEW_SERVICE, 1, request.setService({ ...s, port }));
+}
+
+/** A GET_DEST reply message: the real server ipvsadm was sent in the golden capture. */
+const destMsg = (): Buffer => genlFrame(IPVS_FAMILY, 0x2, 1, 0, Cmd.NEW_DEST, 1, [Buffer.from(dumped.destTcpMasq, 'hex').subarray(4)]);
+
+/** One dump list the client asked for; the test answers it (messages and errnos per request) or fails it. */
+interface DumpCall {
+  cmd: number;
+  requests: readonly Buffer[];
+  answer(messages: Buffer[][], errnos?: number[]): void;
+  fail(err: Error): void;
+}
+
+/** Stands in for the addon's dump sockets (genl-dump.ts): records each list and counts sockets. */
+class FakeDumper {
+  readonly pending: DumpCall[] = [];
+  opened = 0;
+  closed = 0;
+
+  open(): GenlDumper {
+    this.opened++;
+    return {
+      dump: (_family, cmd, _version, requests) =>
+        new Promise<GenlDumpReplies>((resolve, reject) => {
+          this.pending.push({
+            cmd,
+            requests,
+            fail: reject,
+            answer: (messages, errnos = messages.map(() => 0)) => {
+              let at = 0;
+              const ends = Uint32Array.from(messages, (m) => (at += m.reduce((n, b) => n + b.length, 0)));
+              resolve(new GenlDumpReplies({ messages: Buffer.concat(messages.flat()), ends, errnos: Int32Array.from(errnos) }));
+            },
+          });
+        }),
+      close: () => void this.closed++,
+    };
+  }
 }
 
 const web: Service = { protocol: 'tcp', address: '198.18.0.100', port: 80, scheduler: 'wrr', schedulerFlags: [], onePacket: false, persistence: 0, persistencePrefix: 32 };
@@ -71,50 +118,79 @@ describe('IpvsClient', () => {
   });
 
   it('sends a weight change at once while a full read is under way, and it completes before the read ends', async () => {
-    const { kernel, client } = await openClient();
+    const dumps = new FakeDumper();
+    const { kernel, client } = await openClient(dumps);
     let readDone = false;
     const reading = client.read().then((t) => ((readDone = true), t));
     await ticks();
-    const list = kernel.unanswered.find((r) => r.cmd === Cmd.GET_SERVICE);
-    if (!list) throw new Error('no service dump');
-    const svc = Buffer.from(dumped.serviceTcpRr, 'hex').subarray(4);
-    kernel.reply(list, [[svc], [svc], [svc]], 'done'); // three services: three destination dumps queue up
+    const list = dumps.pending.shift();
+    if (!list || list.cmd !== Cmd.GET_SERVICE) throw new Error('no service dump');
+    list.answer([[svcMsg(web, 80), svcMsg(web, 81)]]);
     await ticks();
-    expect(kernel.unanswered.filter((r) => r.cmd === Cmd.GET_DEST)).toHaveLength(1);
+    const dests = dumps.pending.shift();
+    if (!dests || dests.cmd !== Cmd.GET_DEST) throw new Error('no destination dumps');
+    expect(dests.requests).toHaveLength(2);
     const write = client.updateDestination(web, { address: '198.18.1.11', port: 80, forwarding: 'dr', weight: 7, upperThreshold: 0, lowerThreshold: 0 });
     await ticks();
     const set = kernel.unanswered.find((r) => r.cmd === Cmd.SET_DEST);
-    if (!set) throw new Error('the weight change waited behind the destination dumps');
+    if (!set) throw new Error('the weight change waited behind the read');
     kernel.reply(set, [], { errno: 0 });
     await write;
     expect(readDone).toBe(false);
-    for (let i = 0; i < 3; i++) {
-      const d = kernel.unanswered.find((r) => r.cmd === Cmd.GET_DEST);
-      if (!d) throw new Error('destination dump expected');
-      kernel.reply(d, [[Buffer.from(dumped.destTcpMasq, 'hex').subarray(4)]], 'done');
-      await ticks();
-    }
-    expect((await reading).services).toHaveLength(3);
+    dests.answer([[destMsg()], [destMsg(), destMsg()]]);
+    const table = await reading;
+    expect(table.services.map((r) => [r.service, r.destinations.length])).toMatchObject([[{ port: 80 }, 1], [{ port: 81 }, 2]]);
+    expect(table.services[0]?.destinations[0]).toMatchObject({ address: '198.18.1.11', port: 80, forwarding: 'nat', weight: 50 });
+    expect(dumps.closed).toBe(1);
     client.close();
   });
 
-  it('starts a full read over when a socket error (ENOBUFS) cuts it short', async () => {
-    const { kernel, client } = await openClient();
+  it('starts a full read over on a new dump socket when a socket error (ENOBUFS) cuts it short', async () => {
+    const dumps = new FakeDumper();
+    const { client } = await openClient(dumps);
     const reading = client.read();
     await ticks();
-    const first = kernel.unanswered.find((r) => r.cmd === Cmd.GET_SERVICE);
-    if (!first) throw new Error('no service dump');
-    kernel.emit('error', Object.assign(new Error('recvmsg: No buffer space available'), { code: 'ENOBUFS' }));
-    kernel.reply(first, [], 'done'); // the abandoned dump ends in the kernel
+    dumps.pending.shift()?.fail(new NetlinkSocketError(Object.assign(new Error('recvmsg: No buffer space available'), { code: 'ENOBUFS' })));
     await ticks();
-    const again = kernel.unanswered.find((r) => r.cmd === Cmd.GET_SERVICE && r.seq !== first.seq);
-    if (!again) throw new Error('the read was not retried');
-    kernel.reply(again, [[Buffer.from(dumped.serviceTcpRr, 'hex').subarray(4)]], 'done');
+    const again = dumps.pending.shift();
+    if (!again || again.cmd !== Cmd.GET_SERVICE) throw new Error('the read was not retried');
+    again.answer([[svcMsg(web, 80)]]);
     await ticks();
-    const d = kernel.unanswered.find((r) => r.cmd === Cmd.GET_DEST);
-    if (!d) throw new Error('destination dump expected');
-    kernel.reply(d, [], 'done');
+    dumps.pending.shift()?.answer([[destMsg()]]);
     expect((await reading).services.map((r) => r.service)).toMatchObject([{ port: 80 }]);
+    expect([dumps.opened, dumps.closed]).toEqual([2, 2]);
+    client.close();
+  });
+
+  it('leaves out a service deleted during the read: ESRCH for its destinations, or an empty dump and no such service', async () => {
+    const dumps = new FakeDumper();
+    const { kernel, client } = await openClient(dumps);
+    const reading = client.read();
+    await ticks();
+    dumps.pending.shift()?.answer([[80, 81, 82, 83].map((port) => svcMsg(web, port))]);
+    await ticks();
+    // 80 has real servers; 81 is gone (ESRCH); 82 and 83 list none: 82 still exists, 83 does not.
+    dumps.pending.shift()?.answer([[destMsg()], [], [], []], [0, 3, 0, 0]);
+    await ticks();
+    const asked = kernel.unanswered.filter((r) => r.cmd === Cmd.GET_SERVICE);
+    expect(asked).toHaveLength(2);
+    const [still, gone] = asked;
+    if (!still || !gone) throw new Error('two service lookups expected');
+    kernel.reply(still, [[svcMsg(web, 82).subarray(20)]], { errno: 0 });
+    kernel.reply(gone, [], { errno: 3 });
+    expect((await reading).services.map((r) => ['port' in r.service ? r.service.port : 0, r.destinations.length])).toEqual([[80, 1], [82, 0]]);
+    client.close();
+  });
+
+  it('fails a read with the errno and the service named when the kernel refuses a destination dump otherwise', async () => {
+    const dumps = new FakeDumper();
+    const { client } = await openClient(dumps);
+    const reading = client.read();
+    await ticks();
+    dumps.pending.shift()?.answer([[svcMsg(web, 80)]]);
+    await ticks();
+    dumps.pending.shift()?.answer([[]], [22]);
+    await expect(reading).rejects.toThrow(/^list real servers of tcp 198\.18\.0\.100:80: .*\(EINVAL\)$/);
     client.close();
   });
 });
