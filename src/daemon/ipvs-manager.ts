@@ -10,13 +10,13 @@
 // Changes that arrive together are batched into one reconcile (a short debounce), so a rack
 // going down is one netlink burst, not hundreds.
 import type { Config, ServiceConfig } from '../config/types.js';
-import { checkTargets, effectiveDestinations, realServerKey, type HealthMonitor, type MonitoredRealServer, type OperatorOverride } from '../health/index.js';
+import { checkTargets, effectiveDestinations, realServerKey, type EffectService, type HealthMonitor, type MonitoredRealServer, type OperatorOverride } from '../health/index.js';
 import { applyPlan, describeOperation, type ApplyResult } from '../ipvs/apply.js';
 import type { IpvsKernel } from './ipvs-kernel.js';
 import { destinationFromConfig, serviceFromConfig, serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
 import { destName, serviceKey, serviceName } from '../ipvs/names.js';
 import { planChanges, type Operation, type Plan, type Retirement } from '../ipvs/plan.js';
-import type { DesiredIpvs, KernelIpvs, ServiceId, ServiceWithDestinations } from '../ipvs/types.js';
+import type { DesiredIpvs, Destination, KernelIpvs, ServiceId, ServiceWithDestinations } from '../ipvs/types.js';
 import type { Logger } from './log.js';
 import type { ServiceDiff } from './reload-decision.js';
 
@@ -44,6 +44,17 @@ export interface ServiceStatusOverride {
   service: string;
   realServer?: string;
   override: OperatorOverride;
+}
+
+/** A configured service as the health policy reads it: real servers and sorry server as IPVS destinations. */
+function effectService(svc: ServiceConfig): EffectService<Destination> {
+  return {
+    realServers: svc.real_servers.map((rs) => ({ destination: destinationFromConfig(rs, rs.weight), checked: (rs.check ?? svc.check) !== undefined })),
+    onFailure: svc.on_failure,
+    quorum: svc.quorum,
+    quorumHysteresis: svc.quorum_hysteresis,
+    ...(svc.sorry_server ? { sorryServer: sorryDestination(svc.sorry_server) } : {}),
+  };
 }
 
 export class IpvsManager {
@@ -199,7 +210,7 @@ export class IpvsManager {
     const states = this.deps.health.statesFor(svc.name);
     const overrides = new Map(this.overrides.get(svc.name) ?? []);
     if (this.disabled.has(svc.name)) for (const rs of svc.real_servers) overrides.set(realServerKey(rs.address, rs.port), 'drain');
-    const effect = effectiveDestinations(svc, states, overrides, this.quorumMet.get(svc.name));
+    const effect = effectiveDestinations(effectService(svc), states, overrides, this.quorumMet.get(svc.name));
     if (this.quorumMet.get(svc.name) !== effect.quorumMet) {
       if (this.quorumMet.has(svc.name)) {
         this.deps.log.warn(
@@ -209,14 +220,7 @@ export class IpvsManager {
       }
       this.quorumMet.set(svc.name, effect.quorumMet);
     }
-    const byKey = new Map(svc.real_servers.map((rs) => [realServerKey(rs.address, rs.port), rs]));
-    const destinations = effect.destinations.flatMap((d) => {
-      if (!d.present) return [];
-      if (d.sorry) return svc.sorry_server ? [sorryDestination(svc.sorry_server)] : [];
-      const rs = byKey.get(realServerKey(d.address, d.port));
-      return rs ? [destinationFromConfig(rs, d.weight)] : [];
-    });
-    return { service: serviceFromConfig(svc), destinations };
+    return { service: serviceFromConfig(svc), destinations: effect.destinations };
   }
 
   private desired(config: Config, only?: ReadonlySet<string>): DesiredIpvs {

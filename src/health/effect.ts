@@ -1,6 +1,7 @@
-// What health means for IPVS: from a service's configured real servers, their health and the
-// operator's overrides, the destinations the kernel should have. Pure; the reconciler diffs
-// the result against the kernel and applies it in one batch.
+// What health means for IPVS: from a service's real servers (as the destinations the kernel
+// holds at full weight), their health and the operator's overrides, the destinations the kernel
+// should have, with every field the caller gave and the weight decided here. Pure; the reconciler
+// diffs the result against the kernel and applies it in one batch.
 //
 // Rules, in order of precedence:
 // 1. Operator overrides win over checks and persist until cleared: `disable` removes the real
@@ -23,24 +24,30 @@ import { realServerKey } from './types.js';
 
 export type OperatorOverride = 'drain' | 'enable' | 'disable';
 
-export interface EffectRealServer {
+/** What the policy reads of a destination; the daemon passes IPVS destinations and gets them back. */
+export interface Weighted {
   address: string;
   port: number;
-  /** Configured weight. */
+  /** Full weight: the configured one (a check may report another). */
   weight: number;
-  /** Its own check, replacing the service's. */
-  check?: unknown;
 }
 
-/** The fields of a loaded service config this function reads. */
-export interface EffectService {
-  /** Absent on the service and on a real server: that real server is never checked. */
-  check?: unknown;
-  real_servers: EffectRealServer[];
-  on_failure: 'remove' | 'drain';
-  quorum?: number;
-  quorum_hysteresis?: number;
-  sorry_server?: { address: string; port: number };
+export interface EffectRealServer<D extends Weighted = Weighted> {
+  /** The real server as the kernel should hold it when in service at its configured weight. */
+  destination: D;
+  /** False when neither it nor its service has a check: it is always healthy. */
+  checked: boolean;
+}
+
+/** A service as the policy reads it (mapped from its config by the daemon). */
+export interface EffectService<D extends Weighted = Weighted> {
+  realServers: EffectRealServer<D>[];
+  onFailure: 'remove' | 'drain';
+  /** 0 = any: some real server must still take new connections. */
+  quorum: number;
+  quorumHysteresis: number;
+  /** The sorry server at the weight it gets while active. */
+  sorryServer?: D;
 }
 
 /** The part of a real server's HealthState this function reads. */
@@ -49,17 +56,12 @@ export interface RealServerHealth {
   weight?: number;
 }
 
-export interface EffectiveDestination {
-  address: string;
-  port: number;
-  weight: number;
-  /** False: the destination must not exist in the kernel. */
-  present: boolean;
-  sorry: boolean;
-}
-
-export interface EffectiveService {
-  destinations: EffectiveDestination[];
+export interface EffectiveService<D extends Weighted = Weighted> {
+  /**
+   * What the kernel should hold, in config order, each at its effective weight: the real servers
+   * in service or drained, then the sorry server while it is active. Absent ones must not exist.
+   */
+  destinations: D[];
   sorryServerActive: boolean;
   quorumMet: boolean;
   /** Sum of in-service weights the quorum was judged on. */
@@ -73,57 +75,55 @@ export interface EffectiveService {
  * @param previousQuorumMet the last result's `quorumMet`; undefined on the first evaluation
  *   (then the quorum is judged without hysteresis).
  */
-export function effectiveDestinations(
-  service: EffectService,
+export function effectiveDestinations<D extends Weighted>(
+  service: EffectService<D>,
   states: ReadonlyMap<string, RealServerHealth>,
   overrides: ReadonlyMap<string, OperatorOverride>,
   previousQuorumMet?: boolean,
-): EffectiveService {
-  const serving = service.real_servers.map((rs) => {
-    const key = realServerKey(rs.address, rs.port);
-    const unchecked = service.check === undefined && rs.check === undefined;
-    return servingWeight(rs, unchecked ? { up: true } : states.get(key), overrides.get(key));
+): EffectiveService<D> {
+  const serving = service.realServers.map(({ destination: d, checked }) => {
+    const key = realServerKey(d.address, d.port);
+    return servingWeight(d, checked ? states.get(key) : { up: true }, overrides.get(key));
   });
   const healthyWeight = serving.reduce<number>((sum, s) => sum + (s.kind === 'serving' ? s.weight : 0), 0);
 
-  const quorum = Math.max(1, service.quorum ?? 0);
-  const h = service.quorum_hysteresis ?? 0;
+  const quorum = Math.max(1, service.quorum);
+  const h = service.quorumHysteresis;
   let quorumMet: boolean;
   if (previousQuorumMet === undefined) quorumMet = healthyWeight >= quorum;
   else if (previousQuorumMet) quorumMet = healthyWeight >= quorum - h;
   else quorumMet = healthyWeight >= quorum + h;
 
-  const sorryServerActive = !quorumMet && service.sorry_server !== undefined;
-  const destinations: EffectiveDestination[] = service.real_servers.map((rs, i) => {
+  const sorryServerActive = !quorumMet && service.sorryServer !== undefined;
+  const destinations: D[] = [];
+  service.realServers.forEach(({ destination }, i) => {
     const s = serving[i] as Serving;
-    const base = { address: rs.address, port: rs.port, sorry: false };
-    if (s.kind === 'forced') return { ...base, ...s.destination };
-    if (s.kind === 'serving' && !sorryServerActive) return { ...base, weight: s.weight, present: true };
-    return service.on_failure === 'drain' ? { ...base, weight: 0, present: true } : { ...base, weight: 0, present: false };
+    let weight: number | undefined;
+    if (s.kind === 'forced') weight = s.weight;
+    else if (s.kind === 'serving' && !sorryServerActive) weight = s.weight;
+    else if (service.onFailure === 'drain') weight = 0;
+    if (weight !== undefined) destinations.push({ ...destination, weight });
   });
-  if (service.sorry_server) {
-    const { address, port } = service.sorry_server;
-    destinations.push({ address, port, weight: sorryServerActive ? 1 : 0, present: sorryServerActive, sorry: true });
-  }
+  if (sorryServerActive && service.sorryServer) destinations.push(service.sorryServer);
   return { destinations, sorryServerActive, quorumMet, healthyWeight };
 }
 
 type Serving =
   | { kind: 'serving'; weight: number }
   | { kind: 'failed' }
-  /** Overridden by the operator to out-of-service: not subject to quorum or on_failure. */
-  | { kind: 'forced'; destination: { weight: number; present: boolean } };
+  /** Overridden by the operator to out-of-service: not subject to quorum or on_failure; undefined weight = absent. */
+  | { kind: 'forced'; weight: number | undefined };
 
-function servingWeight(rs: EffectRealServer, health: RealServerHealth | undefined, override: OperatorOverride | undefined): Serving {
+function servingWeight(d: Weighted, health: RealServerHealth | undefined, override: OperatorOverride | undefined): Serving {
   switch (override) {
     case 'disable':
-      return { kind: 'forced', destination: { weight: 0, present: false } };
+      return { kind: 'forced', weight: undefined };
     case 'drain':
-      return { kind: 'forced', destination: { weight: 0, present: true } };
+      return { kind: 'forced', weight: 0 };
     case 'enable':
-      return { kind: 'serving', weight: rs.weight };
+      return { kind: 'serving', weight: d.weight };
     case undefined:
       if (!health?.up) return { kind: 'failed' };
-      return { kind: 'serving', weight: health.weight ?? rs.weight };
+      return { kind: 'serving', weight: health.weight ?? d.weight };
   }
 }

@@ -3,7 +3,7 @@ export { HealthMonitor } from './monitor.js';
 export type { HealthChange, HealthLogger, HealthMonitorOptions, MonitoredRealServer, RealServerStatus } from './monitor.js';
 export { checkTargets } from './targets.js';
 export { effectiveDestinations } from './effect.js';
-export type { EffectiveDestination, EffectiveService, EffectRealServer, EffectService, OperatorOverride, RealServerHealth } from './effect.js';
+export type { EffectiveService, EffectRealServer, EffectService, OperatorOverride, RealServerHealth, Weighted } from './effect.js';
 export type { HealthState } from './state.js';
 export type { SchedulerStats } from './schedule.js';
 export { realServerKey } from './types.js';

@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveDestinations, type EffectService, type OperatorOverride, type RealServerHealth } from '../../../src/health/effect.js';
+import { effectiveDestinations, type EffectService, type OperatorOverride, type RealServerHealth, type Weighted } from '../../../src/health/effect.js';
 
+const rs = (address: string, weight: number, checked = true) => ({ destination: { address, port: 80, weight }, checked });
 const service = (extra: Partial<EffectService> = {}): EffectService => ({
-  real_servers: [
-    { address: '198.18.1.10', port: 80, weight: 10 },
-    { address: '198.18.1.11', port: 80, weight: 20 },
-    { address: '2001:2::12', port: 80, weight: 30 },
-  ],
-  on_failure: 'remove',
-  check: { type: 'tcp' },
+  realServers: [rs('198.18.1.10', 10), rs('198.18.1.11', 20), rs('2001:2::12', 30)],
+  onFailure: 'remove',
+  quorum: 0,
+  quorumHysteresis: 0,
   ...extra,
 });
+const sorryServer = { address: '198.18.1.99', port: 8080, weight: 1 };
 
 const health = (entries: Record<string, RealServerHealth>): Map<string, RealServerHealth> => new Map(Object.entries(entries));
 const allUp = health({ '198.18.1.10:80': { up: true }, '198.18.1.11:80': { up: true }, '[2001:2::12]:80': { up: true } });
 const none = new Map<string, OperatorOverride>();
 
-const summary = (r: ReturnType<typeof effectiveDestinations>) => r.destinations.map((d) => `${d.address} ${d.present ? d.weight : '-'}${d.sorry ? ' sorry' : ''}`);
+/** The destinations the kernel should hold, "address weight". */
+const summary = (r: { destinations: Weighted[] }) => r.destinations.map((d) => `${d.address} ${d.weight}`);
 
 describe('effectiveDestinations', () => {
   it('keeps up real servers at their configured weight', () => {
@@ -27,20 +27,19 @@ describe('effectiveDestinations', () => {
 
   it('removes down real servers with on_failure remove, drains them with drain', () => {
     const states = health({ '198.18.1.10:80': { up: false }, '198.18.1.11:80': { up: true }, '[2001:2::12]:80': { up: true } });
-    expect(summary(effectiveDestinations(service(), states, none))).toEqual(['198.18.1.10 -', '198.18.1.11 20', '2001:2::12 30']);
-    expect(summary(effectiveDestinations(service({ on_failure: 'drain' }), states, none))).toEqual(['198.18.1.10 0', '198.18.1.11 20', '2001:2::12 30']);
+    expect(summary(effectiveDestinations(service(), states, none))).toEqual(['198.18.1.11 20', '2001:2::12 30']);
+    expect(summary(effectiveDestinations(service({ onFailure: 'drain' }), states, none))).toEqual(['198.18.1.10 0', '198.18.1.11 20', '2001:2::12 30']);
   });
 
   it('treats a real server without health yet as down', () => {
     const r = effectiveDestinations(service(), health({ '198.18.1.11:80': { up: true } }), none);
-    expect(summary(r)).toEqual(['198.18.1.10 -', '198.18.1.11 20', '2001:2::12 -']);
+    expect(summary(r)).toEqual(['198.18.1.11 20']);
   });
 
   it('keeps real servers of a service without any check at their configured weight', () => {
-    const svc = service({ check: undefined });
     // Only the first real server has a check (its own); it has no health yet, so it is down.
-    const mixed = { ...svc, real_servers: svc.real_servers.map((rs, i) => (i === 0 ? { ...rs, check: { type: 'tcp' } } : rs)) };
-    expect(summary(effectiveDestinations(mixed, health({}), none))).toEqual(['198.18.1.10 -', '198.18.1.11 20', '2001:2::12 30']);
+    const mixed = service({ realServers: [rs('198.18.1.10', 10), rs('198.18.1.11', 20, false), rs('2001:2::12', 30, false)] });
+    expect(summary(effectiveDestinations(mixed, health({}), none))).toEqual(['198.18.1.11 20', '2001:2::12 30']);
   });
 
   it('uses the dynamic weight a check reported', () => {
@@ -58,37 +57,37 @@ describe('effectiveDestinations', () => {
       ['[2001:2::12]:80', 'enable'],
     ]);
     const r = effectiveDestinations(service(), states, overrides);
-    expect(summary(r)).toEqual(['198.18.1.10 -', '198.18.1.11 0', '2001:2::12 30']);
+    expect(summary(r)).toEqual(['198.18.1.11 0', '2001:2::12 30']);
     expect(r.healthyWeight).toBe(30);
   });
 
   it('with quorum lost and a sorry server, sends traffic only to the sorry server', () => {
-    const svc = service({ quorum: 40, sorry_server: { address: '198.18.1.99', port: 8080 } });
+    const svc = service({ quorum: 40, sorryServer });
     const states = health({ '198.18.1.10:80': { up: true }, '198.18.1.11:80': { up: true }, '[2001:2::12]:80': { up: false } });
     const r = effectiveDestinations(svc, states, none);
     expect(r).toMatchObject({ quorumMet: false, sorryServerActive: true, healthyWeight: 30 });
-    expect(summary(r)).toEqual(['198.18.1.10 -', '198.18.1.11 -', '2001:2::12 -', '198.18.1.99 1 sorry']);
-    const drained = effectiveDestinations({ ...svc, on_failure: 'drain' }, states, none);
-    expect(summary(drained)).toEqual(['198.18.1.10 0', '198.18.1.11 0', '2001:2::12 0', '198.18.1.99 1 sorry']);
-    expect(summary(effectiveDestinations(svc, allUp, none))).toEqual(['198.18.1.10 10', '198.18.1.11 20', '2001:2::12 30', '198.18.1.99 - sorry']);
+    expect(summary(r)).toEqual(['198.18.1.99 1']);
+    const drained = effectiveDestinations({ ...svc, onFailure: 'drain' }, states, none);
+    expect(summary(drained)).toEqual(['198.18.1.10 0', '198.18.1.11 0', '2001:2::12 0', '198.18.1.99 1']);
+    expect(summary(effectiveDestinations(svc, allUp, none))).toEqual(['198.18.1.10 10', '198.18.1.11 20', '2001:2::12 30']);
   });
 
   it('without a sorry server, keeps the healthy remainder and reports the lost quorum', () => {
     const states = health({ '198.18.1.10:80': { up: true } });
     const r = effectiveDestinations(service({ quorum: 40 }), states, none);
     expect(r).toMatchObject({ quorumMet: false, sorryServerActive: false });
-    expect(summary(r)).toEqual(['198.18.1.10 10', '198.18.1.11 -', '2001:2::12 -']);
+    expect(summary(r)).toEqual(['198.18.1.10 10']);
   });
 
   it('quorum 0 ("any") activates the sorry server only when nothing can take new connections', () => {
-    const svc = service({ quorum: 0, sorry_server: { address: '198.18.1.99', port: 80 } });
+    const svc = service({ quorum: 0, sorryServer });
     expect(effectiveDestinations(svc, health({ '198.18.1.10:80': { up: true } }), none).sorryServerActive).toBe(false);
     expect(effectiveDestinations(svc, health({}), none).sorryServerActive).toBe(true);
     expect(effectiveDestinations(svc, health({ '198.18.1.10:80': { up: true, weight: 0 } }), none).sorryServerActive).toBe(true);
   });
 
   it('applies quorum hysteresis: lost below quorum - h, regained at quorum + h', () => {
-    const svc = service({ quorum: 30, quorum_hysteresis: 5 });
+    const svc = service({ quorum: 30, quorumHysteresis: 5 });
     const withWeights = (a: number, b: number) =>
       health({ '198.18.1.10:80': { up: true, weight: a }, '198.18.1.11:80': { up: true, weight: b } });
     const step = (a: number, b: number, prev: boolean | undefined) => effectiveDestinations(svc, withWeights(a, b), none, prev).quorumMet;
@@ -97,5 +96,13 @@ describe('effectiveDestinations', () => {
     expect(step(10, 14, true)).toBe(false); // 24 < 25: lost
     expect(step(10, 22, false)).toBe(false); // 32 < 35: stays lost
     expect(step(10, 25, false)).toBe(true); // 35 >= 35: regained
+  });
+
+  it('returns the destinations it was given, every field kept and the weight decided; the sorry server at its own weight', () => {
+    const tun = { address: '198.18.1.10', port: 80, weight: 10, forwarding: 'tun' as const, upperThreshold: 9, lowerThreshold: 3, tunnel: { type: 'gue' as const, port: 6080, checksum: 'csum' as const } };
+    const sorry = { address: '198.18.1.99', port: 80, weight: 5, forwarding: 'nat' as const, upperThreshold: 0, lowerThreshold: 0 };
+    const svc: EffectService<typeof tun | typeof sorry> = { realServers: [{ destination: tun, checked: true }], onFailure: 'drain', quorum: 0, quorumHysteresis: 0, sorryServer: sorry };
+    expect(effectiveDestinations(svc, health({ '198.18.1.10:80': { up: true, weight: 4 } }), none).destinations).toEqual([{ ...tun, weight: 4 }]);
+    expect(effectiveDestinations(svc, health({}), none).destinations).toEqual([{ ...tun, weight: 0 }, sorry]);
   });
 });

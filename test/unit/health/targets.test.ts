@@ -1,9 +1,9 @@
-// From YAML through the config loader to the health monitor's input and back out through
-// effectiveDestinations: the two subsystems agree on field names and defaults.
+// From YAML through the config loader to the health monitor's input: the two subsystems agree
+// on field names and defaults. (effectiveDestinations reads IPVS destinations the daemon maps
+// from the config; test/unit/daemon/ipvs-manager.test.ts covers that path.)
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
-import { effectiveDestinations } from '../../../src/health/effect.js';
 import { checkTargets } from '../../../src/health/targets.js';
 
 const yaml = `
@@ -43,17 +43,5 @@ describe('checkTargets', () => {
       },
       { service: 'web', address: '198.18.1.12', port: 80, initialUp: true, check: expect.objectContaining({ type: 'tcp', port: 8080, interval: 2000 }) },
     ]);
-  });
-
-  it('feeds effectiveDestinations straight from the loaded service', () => {
-    const [web, dns] = load().services;
-    if (!web || !dns) throw new Error('services missing');
-    const states = new Map([['198.18.1.11:80', { up: true }]]);
-    expect(effectiveDestinations(web, states, new Map()).destinations.map((d) => [d.address, d.present, d.weight])).toEqual([
-      ['198.18.1.11', true, 100],
-      ['198.18.1.12', false, 0],
-    ]);
-    // No check anywhere: always in service.
-    expect(effectiveDestinations(dns, new Map(), new Map()).destinations.map((d) => [d.address, d.present, d.weight])).toEqual([['198.18.1.21', true, 1]]);
   });
 });
