@@ -10,6 +10,7 @@ import { registerRunCommand } from './commands/run.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerImportCommand } from './commands/import.js';
+import { registerConnectionsCommand } from './commands/connections.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerSchemaCommand(program);
   registerRunCommand(program);
   registerControlCommands(program);
+  registerConnectionsCommand(program);
   registerPlanCommands(program);
   registerRealServerCommand(program);
   registerImportCommand(program);

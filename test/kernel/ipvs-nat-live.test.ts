@@ -8,7 +8,8 @@ import { planChanges } from '../../src/ipvs/plan.js';
 import type { DesiredIpvs, Destination, Service } from '../../src/ipvs/types.js';
 import { describeWith } from '../support/needs.js';
 import { lan, NetnsLab, veth, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
-import { echoCount, startEchoServer, startHeldClient } from './support/daemon-lab.js';
+import type { ConnectionReport } from '../../src/ipvs/connections.js';
+import { cli, echoCount, startEchoServer, startHeldClient } from './support/daemon-lab.js';
 
 const VIP = '198.18.0.100';
 const service = (scheduler: string, persistence = 0): Service => ({
@@ -83,5 +84,17 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns'], 'a live NAT connection during
     }
     expect(held.output).not.toMatch(/error|closed/);
     expect(connections()).toEqual(before);
+  });
+
+  it('lvsd connections counts the same connections as ipvsadm -Lnc, per real server and client', () => {
+    const expected = connections();
+    expect(expected.length).toBeGreaterThan(0);
+    const report = JSON.parse(lb.exec('node', [cli, 'connections', `tcp ${VIP}:80`, '--json'])) as ConnectionReport;
+    const established = report.byRealServer.flatMap((rs) => rs.byState.filter((s) => s.name === 'ESTABLISHED').map((s) => ({ rs: rs.realServer, n: s.count })));
+    expect(established.reduce((sum, e) => sum + e.n, 0)).toBe(expected.length);
+    for (const line of expected) expect(established.map((e) => e.rs)).toContain(line.split(' -> ')[1]);
+    expect(report.topClients[0]?.name).toBe('198.18.0.2');
+    expect(report.unreadLines).toBe(0);
+    expect(lb.exec('node', [cli, 'connections', `udp ${VIP}:80`])).toMatch(/^0 connection\(s\) to udp 198\.18\.0\.100:80/);
   });
 });
