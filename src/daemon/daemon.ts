@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { BgpMode } from '../bgp/mode.js';
-import { LVSD_ROUTE_PROTOCOL } from '../bgp/types.js';
+import { LVSD_ROUTE_PROTOCOL, type VipRoutes } from '../bgp/types.js';
 import { ConfigLoader, formatIssue, type ConfigIssue } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
@@ -94,6 +94,8 @@ export interface DaemonOptions {
   openIpvs?: () => Promise<IpvsKernel>;
   /** Default: VRRP in its worker thread (VrrpThread.spawn). */
   startVrrp?: (log: Logger) => VrrpThread;
+  /** BGP mode's VIP routes; default lvsd's routes in that kernel table (HostRouteTable). */
+  openBgpRoutes?: (table: number) => VipRoutes;
 }
 
 export class Daemon {
@@ -239,7 +241,8 @@ export class Daemon {
   /** BGP mode: the kernel table is emptied of what a crashed run left, then the VIPs whose services are up are announced. */
   private async startBgp(config: Config): Promise<void> {
     if (!config.bgp) return;
-    this.bgp = new BgpMode(config.bgp, { openRoutes: (table) => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL), log: this.opts.log });
+    const openRoutes = this.opts.openBgpRoutes ?? ((table: number) => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL));
+    this.bgp = new BgpMode(config.bgp, { openRoutes, log: this.opts.log });
     await this.announce(config);
   }
 

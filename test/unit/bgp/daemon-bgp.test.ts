@@ -1,0 +1,98 @@
+// The daemon in BGP mode, on the in-memory IPVS kernel and an in-memory VIP route table, through
+// its real front doors (control socket, metrics): a VIP is announced while its service is up
+// (quorum met, not disabled) and withdrawn otherwise, leftovers are removed at start, a reload
+// can add the section or move it to another table, and stop withdraws everything.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { callDaemon } from '../../../src/cli/control-client.js';
+import type { BgpStatus } from '../../../src/bgp/types.js';
+import { Daemon } from '../../../src/daemon/daemon.js';
+import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
+import { inProcessVrrp, logSink, until } from '../daemon/vrrp-fakes.js';
+import { FakeRoutes } from './fake-routes.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const VIP = '198.18.0.100';
+// quorum 120: both real servers (100 + 50) are needed; draining one loses it.
+const services = `services:\n  - { name: web, vip: ${VIP}, port: 80, quorum: 120, real_servers: [{ address: 198.18.1.11, weight: 100 }, { address: 198.18.1.12, weight: 50 }] }\n`;
+const bgp = (dir: string, table = 100) => `bgp:\n  local_as: 65001\n  router_id: 198.18.0.1\n  table: ${table}\n  bird_socket: ${dir}/no-bird.ctl\n  peers: [{ name: edge, address: 198.18.0.254, as: 65000 }]\n`;
+
+async function start(withBgp: boolean, leftovers: string[] = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-daemon-bgp-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = join(dir, 'lvsd.sock');
+  const port = 20_000 + Math.floor(Math.random() * 40_000);
+  const configPath = join(dir, 'lvsd.yaml');
+  const write = (section: string): void =>
+    writeFileSync(configPath, `node: { name: lb1 }\ncontrol: { socket: ${socket} }\nmetrics: { listen: 127.0.0.1:${port} }\nipvs: { state_dir: ${dir}/state }\n${services}${section}`);
+  write(withBgp ? bgp(dir) : '');
+  const tables = new Map<number, FakeRoutes>();
+  const openBgpRoutes = (table: number): FakeRoutes => {
+    const routes = tables.get(table) ?? new FakeRoutes();
+    routes.closed = false;
+    tables.set(table, routes);
+    return routes;
+  };
+  for (const vip of leftovers) openBgpRoutes(100).table.add(vip);
+  const { logger } = logSink();
+  const daemon = await Daemon.start({ configPath, log: logger, openIpvs: async () => new FakeIpvsKernel().open(), startVrrp: inProcessVrrp(), openBgpRoutes });
+  cleanups.push(() => daemon.stop());
+  const call = (method: string, params: Record<string, unknown> = {}) => callDaemon(socket, method, params, 5_000);
+  const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const announced = (table = 100) => [...(tables.get(table)?.table ?? [])].sort();
+  return { dir, daemon, call, scrape, write, tables, announced };
+}
+
+describe('Daemon in BGP mode', () => {
+  it('announces the VIP once its service is up and removes what a crashed run left in the table', async () => {
+    const { announced, call, scrape } = await start(true, ['198.18.0.199']);
+    expect(announced()).toEqual([VIP]);
+    const status = (await call('status')) as { bgp: BgpStatus };
+    expect(status.bgp).toMatchObject({ table: 100, vips: [VIP], announced: [VIP], pending: [], sessions: [] });
+    expect(status.bgp.sessionsError).toMatch(/^birdc -s .*no-bird\.ctl: exit \d/);
+    const text = await scrape();
+    expect(text).toContain(`lvsd_bgp_announced{vip="${VIP}"} 1`);
+    expect(text).not.toContain('lvsd_bgp_session_up{');
+  });
+
+  it('withdraws the VIP when quorum is lost or the service is disabled, announces it again when it is back', async () => {
+    const { announced, call, scrape } = await start(true);
+    await call('drain', { service: 'web', realServer: '198.18.1.12:80' });
+    await until('the VIP withdrawn after quorum is lost', () => announced().length === 0);
+    expect(await scrape()).toContain(`lvsd_bgp_announced{vip="${VIP}"} 0`);
+    await call('enable', { service: 'web', realServer: '198.18.1.12:80' });
+    await until('the VIP announced again', () => announced().length === 1);
+    await call('disable', { service: 'web' });
+    await until('the VIP withdrawn while the service is disabled', () => announced().length === 0);
+    await call('enable', { service: 'web' });
+    await until('the VIP announced again', () => announced().length === 1);
+  });
+
+  it('stop withdraws every VIP and closes the table', async () => {
+    const { announced, daemon, tables } = await start(true);
+    expect(announced()).toEqual([VIP]);
+    await daemon.stop();
+    expect(announced()).toEqual([]);
+    expect(tables.get(100)?.closed).toBe(true);
+  });
+
+  it('a reload adds the bgp section, moves it to another table (the old one emptied), or removes it', async () => {
+    const { announced, daemon, write, dir, tables } = await start(false);
+    expect(tables.size).toBe(0);
+    write(bgp(dir));
+    expect(await daemon.reload()).toMatchObject({ ok: true, changed: true });
+    expect(announced()).toEqual([VIP]);
+    write(bgp(dir, 200));
+    expect(await daemon.reload()).toMatchObject({ ok: true, changed: true });
+    expect([announced(100), announced(200), tables.get(100)?.closed]).toEqual([[], [VIP], true]);
+    write('');
+    expect(await daemon.reload()).toMatchObject({ ok: true, changed: true });
+    expect([announced(200), tables.get(200)?.closed]).toEqual([[], true]);
+  });
+});
