@@ -24,7 +24,7 @@ import type { ServiceDiff } from './reload-decision.js';
 const BATCH_MS = 20;
 /** Full read-back of the kernel, catching changes made by others. */
 const RESYNC_MS = 60_000;
-/** Back-off after a reconcile that could not even read the kernel. */
+/** Back-off after a reconcile that could not even read the kernel, and the first after refused changes. */
 const RETRY_MS = 1_000;
 
 export interface ReconcileReport {
@@ -71,6 +71,9 @@ export class IpvsManager {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly resync: NodeJS.Timeout;
+  /** Next try of refused changes; the wait doubles (up to RESYNC_MS) until a full reconcile goes through clean. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_MS;
   private stopped = false;
   /** The first reconcile, made by start(). */
   adoption: ReconcileReport | undefined;
@@ -181,6 +184,7 @@ export class IpvsManager {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.resync);
+    clearTimeout(this.retryTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
@@ -310,11 +314,26 @@ export class IpvsManager {
     const seconds = (performance.now() - started) / 1000;
     for (const op of result.applied) this.deps.log.info({ operation: op.kind }, describeOperation(op));
     for (const f of result.failed) this.deps.log.error({ operation: f.operation.kind, err: f.error.message }, `failed: ${describeOperation(f.operation)}`);
-    // Failed operations are logged and counted, not retried at once: a missing scheduler would
-    // fail again. The periodic full resync tries them again.
+    // Refused changes are logged and counted, and tried again after a back-off: a lost reply
+    // (ENOBUFS) goes through at once, a missing scheduler module would only fill the log.
+    if (result.failed.length > 0) this.retryLater(result.failed.map((f) => f.operation));
+    else if (!only) this.retryMs = RETRY_MS;
     const report = { scope, plan, result };
     this.deps.onReconciled?.(report, seconds);
     return report;
+  }
+
+  /** Reconciles the services of these operations again (all, when one is not configured) after the back-off. */
+  private retryLater(failed: readonly Operation[]): void {
+    const names = new Map(this.config.services.map((s) => [serviceKey(serviceIdFromConfig(s)), s.name]));
+    const services = failed.map((op) => names.get(serviceKey(op.service)));
+    const delay = this.retryMs;
+    this.retryMs = Math.min(2 * this.retryMs, RESYNC_MS);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (services.some((name) => name === undefined)) this.requestFull();
+      else for (const name of services) this.markDirty(name as string);
+    }, delay).unref();
   }
 
   /** What the kernel holds now for the reconciled services: what was read, changed by what went through. */

@@ -301,18 +301,42 @@ describe('IpvsManager reloads', () => {
 });
 
 describe('IpvsManager kernel failures', () => {
-  it('a refused write is logged and reported, the rest of the batch goes in, and the full resync retries it', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    const h = await startManager(servicesConfig(web()));
-    running.push(h);
-    h.kernel.inject({ on: 'addDestination' });
+  it('a refused write is logged and reported, the rest of the batch goes in, and it is tried again a second later', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const h = await serving(servicesConfig(web()));
+    h.kernel.inject({ on: 'deleteDestination' });
+    h.answers.set('198.18.1.11:80', { ok: false });
+    h.answers.set('198.18.1.12:80', { ok: true, weight: 20 });
     await h.round();
     expect(h.reports.at(-1)?.result.failed).toHaveLength(1);
-    expect(h.messages(ERROR)).toEqual(['failed: add real server 198.18.1.11:80 to tcp 198.18.0.100:80']);
-    expect(h.kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.12:80w50']);
-    vi.advanceTimersByTime(60_000);
+    expect(h.messages(ERROR)).toEqual(['failed: delete real server 198.18.1.11:80 of tcp 198.18.0.100:80']);
+    expect(h.kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w100,198.18.1.12:80w20']);
+    // A dead server must not keep its traffic until the next full resync (60 s).
+    await vi.advanceTimersByTimeAsync(1000);
     await h.manager.settled();
-    expect(h.kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w100,198.18.1.12:80w50']);
+    expect(h.kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.12:80w20']);
+  });
+
+  it('a change the kernel keeps refusing is tried again with a doubling wait, never more often', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const c1 = servicesConfig(web());
+    const h = await serving(c1);
+    h.kernel.missingSchedulers.add('nq');
+    const c2 = servicesConfig(web(', scheduler: nq'));
+    await h.manager.reload(c2, diffServices(c1, c2));
+    const tries = async (ms: number): Promise<number> => {
+      await vi.advanceTimersByTimeAsync(ms);
+      await h.manager.settled();
+      return h.kernel.count('updateService');
+    };
+    expect(await tries(0)).toBe(1);
+    expect(await tries(1000)).toBe(2);
+    expect(await tries(1000)).toBe(2);
+    expect(await tries(1000)).toBe(3);
+    expect(await tries(4000)).toBe(4);
+    h.kernel.missingSchedulers.clear();
+    expect(await tries(8000)).toBe(5);
+    expect(h.kernel.summary()).toEqual(['tcp/198.18.0.100/80 nq 198.18.1.11:80w100,198.18.1.12:80w50']);
   });
 
   it('a read that fails is logged, never thrown, and retried with a full read-back', async () => {
