@@ -4,9 +4,10 @@
 //  - real servers of a service that failed to be added are skipped, not sent to fail;
 //  - old real servers of a service whose new ones or edits failed are kept, so a half-applied
 //    change never leaves a service with fewer servers than before;
-//  - a service being replaced (new identity) is kept while its replacement has failed changes.
+//  - a service being replaced (new identity) is kept, and not drained, while its replacement has
+//    failed changes: draining it then would leave the traffic nowhere to go.
 import { destName, serviceKey, serviceName } from './names.js';
-import { phaseOf, type Operation, type Plan } from './plan.js';
+import { drainEndText, phaseOf, type Operation, type Plan } from './plan.js';
 import type { Destination, DestinationId, Service, ServiceId } from './types.js';
 
 /** The part of IpvsClient the executor needs; tests pass a fake. */
@@ -32,7 +33,8 @@ function run(client: IpvsWriter, op: Operation): Promise<void> {
     case 'edit-service': return client.updateService(op.service);
     case 'delete-service': return client.deleteService(op.service);
     case 'add-dest': return client.addDestination(op.service, op.dest);
-    case 'edit-dest': return client.updateDestination(op.service, op.dest);
+    case 'edit-dest':
+    case 'drain-dest': return client.updateDestination(op.service, op.dest);
     case 'delete-dest': return client.deleteDestination(op.service, op.dest);
   }
 }
@@ -42,10 +44,11 @@ export function describeOperation(op: Operation): string {
   switch (op.kind) {
     case 'add-service': return `add service ${serviceName(op.service)}`;
     case 'edit-service': return `edit service ${serviceName(op.service)}`;
-    case 'delete-service': return `delete service ${serviceName(op.service)}`;
+    case 'delete-service': return `delete service ${serviceName(op.service)}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`;
     case 'add-dest': return `add real server ${destName(op.dest)} to ${serviceName(op.service)}`;
     case 'edit-dest': return `edit real server ${destName(op.dest)} of ${serviceName(op.service)}`;
-    case 'delete-dest': return `delete real server ${destName(op.dest)} of ${serviceName(op.service)}`;
+    case 'drain-dest': return `drain real server ${destName(op.dest)} of ${serviceName(op.service)}: weight 0 until idle, deleted by ${new Date(op.deadline).toISOString()} at the latest`;
+    case 'delete-dest': return `delete real server ${destName(op.dest)} of ${serviceName(op.service)}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`;
   }
 }
 
@@ -55,10 +58,10 @@ function skipReason(op: Operation, failedAdds: Set<string>, failedServices: Set<
   if ((op.kind === 'add-dest' || op.kind === 'edit-dest') && failedAdds.has(key)) {
     return `service ${serviceName(op.service)} could not be added`;
   }
-  if (op.kind === 'delete-dest' && failedServices.has(key)) {
+  if ((op.kind === 'delete-dest' || op.kind === 'drain-dest') && failedServices.has(key)) {
     return `kept while ${serviceName(op.service)} has failed changes`;
   }
-  if (op.kind === 'delete-service' && op.replacedBy && failedServices.has(serviceKey(op.replacedBy))) {
+  if ((op.kind === 'delete-service' || op.kind === 'drain-dest') && op.replacedBy && failedServices.has(serviceKey(op.replacedBy))) {
     return `kept while its replacement ${serviceName(op.replacedBy)} has failed changes`;
   }
   return undefined;

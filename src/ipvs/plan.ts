@@ -9,10 +9,14 @@
 //    passes through an empty state during a change;
 //  - a service whose identity changed (vip, port, protocol, fwmark) is replaced: the new one is
 //    added first, the old one is deleted last and only if its replacement went in (apply.ts);
+//  - with a DrainContext, a real server or retired service that leaves is drained (drain.ts):
+//    set to weight 0 in the last phase, next to the deletions, and deleted by a later plan once
+//    idle or past its deadline; a real server declared again during its drain gets its weight back;
 //  - a kernel that already matches gives an empty plan.
 import { schedulerFlagBits, schedulerFlagNames } from './codec.js';
+import { drainKey, drainStep, type Drain, type DrainContext, type DrainEnd } from './drain.js';
 import { destKey, destName, serviceIdOf, serviceKey, serviceName } from './names.js';
-import type { DesiredIpvs, Destination, DestinationId, KernelIpvs, Service, ServiceId, Tunnel } from './types.js';
+import type { DesiredIpvs, Destination, DestinationEntry, DestinationId, KernelIpvs, Service, ServiceId, Tunnel } from './types.js';
 
 /** One field that differs: its name and both values as an operator reads them. */
 export interface Change {
@@ -24,23 +28,29 @@ export interface Change {
 export type Operation =
   | { kind: 'add-service'; service: Service }
   | { kind: 'edit-service'; service: Service; changes: Change[] }
-  | { kind: 'delete-service'; service: ServiceId; replacedBy?: ServiceId }
+  | { kind: 'delete-service'; service: ServiceId; replacedBy?: ServiceId; drained?: DrainEnd }
   | { kind: 'add-dest'; service: ServiceId; dest: Destination }
   | { kind: 'edit-dest'; service: ServiceId; dest: Destination; changes: Change[] }
-  | { kind: 'delete-dest'; service: ServiceId; dest: DestinationId };
+  /** A leaving real server set to weight 0 (its own or its retired service's drain). */
+  | { kind: 'drain-dest'; service: ServiceId; dest: Destination; deadline: number; replacedBy?: ServiceId }
+  | { kind: 'delete-dest'; service: ServiceId; dest: DestinationId; drained?: DrainEnd };
 
 export interface Plan {
-  /** In execution order: service adds and edits, destination adds and edits, then deletions. */
+  /** In execution order: service adds and edits, destination adds and edits, then drains and deletions. */
   operations: Operation[];
   /** Kernel services lvsd does not declare and leaves alone (empty when purging). */
   unmanaged: ServiceId[];
+  /** Drains still under way after this plan, for the kernel services it was given (with a DrainContext). */
+  drains: Drain[];
 }
 
-/** A kernel service lvsd managed that is no longer declared: it is deleted. */
+/** A kernel service lvsd managed that is no longer declared: it is deleted, or drained first. */
 export interface Retirement {
   service: ServiceId;
   /** The declared service that takes its place (same name, new identity), if any. */
   replacedBy?: ServiceId;
+  /** The drain_timeout (ms) it had; absent or 0 = deleted at once. Used only with a DrainContext. */
+  drainTimeout?: number;
 }
 
 export interface PlanOptions {
@@ -48,6 +58,8 @@ export interface PlanOptions {
   purgeUnmanaged: boolean;
   /** Undeclared kernel services that lvsd managed: deleted even without purgeUnmanaged. */
   retire?: readonly Retirement[];
+  /** Drain leaving real servers and retired services instead of deleting them at once. */
+  drain?: DrainContext;
 }
 
 const phase: Record<Operation['kind'], number> = {
@@ -55,6 +67,7 @@ const phase: Record<Operation['kind'], number> = {
   'edit-service': 0,
   'add-dest': 1,
   'edit-dest': 1,
+  'drain-dest': 2,
   'delete-dest': 2,
   'delete-service': 2,
 };
@@ -123,9 +136,19 @@ function serviceOf(s: Service): Service {
   return out;
 }
 
+/** Weight 0 for a leaving real server, unless it already has it. */
+function drainOperation(service: ServiceId, d: DestinationEntry, drain: Drain, replacedBy?: ServiceId): Operation[] {
+  if (d.weight === 0) return [];
+  const dest: Destination = { address: d.address, port: d.port, forwarding: d.forwarding, weight: 0, upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold };
+  if (d.tunnel) dest.tunnel = { ...d.tunnel };
+  return [{ kind: 'drain-dest', service, dest, deadline: drain.deadline, ...(replacedBy ? { replacedBy } : {}) }];
+}
+
 export function planChanges(desired: DesiredIpvs, actual: KernelIpvs, opts: PlanOptions): Plan {
   const operations: Operation[] = [];
   const unmanaged: ServiceId[] = [];
+  const drains: Drain[] = [];
+  const ctx = opts.drain;
   const kernel = new Map(actual.services.map((row) => [serviceKey(row.service), row]));
   const declared = new Set<string>();
 
@@ -156,7 +179,15 @@ export function planChanges(desired: DesiredIpvs, actual: KernelIpvs, opts: Plan
       }
     }
     for (const [dk, current] of have) {
-      if (!wanted.has(dk)) operations.push({ kind: 'delete-dest', service: id, dest: { address: current.address, port: current.port } });
+      if (wanted.has(dk)) continue;
+      const destId = { address: current.address, port: current.port };
+      const timeout = ctx && !ctx.abrupt.has(drainKey(id, destId)) ? (ctx.timeouts.get(key) ?? 0) : 0;
+      const step = ctx ? drainStep(ctx, id, destId, timeout, current.activeConns) : { delete: true as const };
+      if (step.delete) operations.push({ kind: 'delete-dest', service: id, dest: destId, ...(step.end ? { drained: step.end } : {}) });
+      else {
+        drains.push(step.drain);
+        operations.push(...drainOperation(id, current, step.drain));
+      }
     }
   }
 
@@ -164,14 +195,24 @@ export function planChanges(desired: DesiredIpvs, actual: KernelIpvs, opts: Plan
   for (const [key, row] of kernel) {
     if (declared.has(key)) continue;
     const retirement = retired.get(key);
-    if (retirement?.replacedBy) operations.push({ kind: 'delete-service', service: serviceIdOf(row.service), replacedBy: serviceIdOf(retirement.replacedBy) });
-    else if (retirement || opts.purgeUnmanaged) operations.push({ kind: 'delete-service', service: serviceIdOf(row.service) });
-    else unmanaged.push(serviceIdOf(row.service));
+    const id = serviceIdOf(row.service);
+    const replacedBy = retirement?.replacedBy ? { replacedBy: serviceIdOf(retirement.replacedBy) } : {};
+    if (retirement && ctx) {
+      const active = row.destinations.reduce((sum, d) => sum + d.activeConns, 0);
+      const step = drainStep(ctx, id, undefined, retirement.drainTimeout ?? 0, active);
+      if (!step.delete) {
+        drains.push(step.drain);
+        for (const d of row.destinations) operations.push(...drainOperation(id, d, step.drain, replacedBy.replacedBy));
+        continue;
+      }
+      operations.push({ kind: 'delete-service', service: id, ...replacedBy, ...(step.end ? { drained: step.end } : {}) });
+    } else if (retirement || opts.purgeUnmanaged) operations.push({ kind: 'delete-service', service: id, ...replacedBy });
+    else unmanaged.push(id);
   }
 
   // Stable sort: within a phase the declaration order is kept.
   operations.sort((a, b) => phaseOf(a) - phaseOf(b));
-  return { operations, unmanaged };
+  return { operations, unmanaged, drains };
 }
 
 function serviceSummary(s: Service): string {
@@ -190,6 +231,9 @@ function destinationSummary(d: Destination): string {
   if (d.lowerThreshold > 0) parts.push(`lower ${d.lowerThreshold}`);
   return parts.join(' ');
 }
+
+/** Why a drained object goes, as a plan line or log says it. */
+export const drainEndText: Record<DrainEnd, string> = { idle: 'drained: no active connections left', timeout: 'drain_timeout expired' };
 
 const changesText = (changes: Change[]): string => changes.map((c) => `${c.field} ${c.from} -> ${c.to}`).join(', ');
 
@@ -222,7 +266,7 @@ export function formatPlan(plan: Plan): string {
         group(op.service).head = `~ service ${serviceName(op.service)} ${changesText(op.changes)}`;
         break;
       case 'delete-service':
-        group(op.service).head = `- service ${serviceName(op.service)}${op.replacedBy ? ` (replaced by ${serviceName(op.replacedBy)})` : ''}`;
+        group(op.service).head = `- service ${serviceName(op.service)}${op.replacedBy ? ` (replaced by ${serviceName(op.replacedBy)})` : ''}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`;
         break;
       case 'add-dest':
         group(op.service).lines.push(`+   dest ${destName(op.dest)} ${destinationSummary(op.dest)}`);
@@ -230,8 +274,11 @@ export function formatPlan(plan: Plan): string {
       case 'edit-dest':
         group(op.service).lines.push(`~   dest ${destName(op.dest)} ${changesText(op.changes)}`);
         break;
+      case 'drain-dest':
+        group(op.service).lines.push(`~   dest ${destName(op.dest)} draining: weight 0 until idle, deleted by ${new Date(op.deadline).toISOString()} at the latest`);
+        break;
       case 'delete-dest':
-        group(op.service).lines.push(`-   dest ${destName(op.dest)}`);
+        group(op.service).lines.push(`-   dest ${destName(op.dest)}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`);
         break;
     }
   }
