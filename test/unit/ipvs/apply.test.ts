@@ -67,7 +67,7 @@ describe('applyPlan', () => {
 
   it('does nothing for an empty plan', async () => {
     const w = new FakeWriter();
-    const result = await applyPlan(w, { operations: [], unmanaged: [] });
+    const result = await applyPlan(w, { operations: [], unmanaged: [], drains: [] });
     expect(w.calls).toEqual([]);
     expect(result.applied).toEqual([]);
   });
