@@ -77,6 +77,7 @@ describe('duration maxima', () => {
     ['preempt_delay', (v) => withInstances(instance({ preempt_delay: v })), '1h', '1h1ms'],
     ['advert_interval', (v) => withInstances(instance({ version: 2, advert_interval: v })), '255s', '720h'],
     ['persistence', (v) => withServices(service({ persistence: v })), '596h31m23s', '596h31m24s'],
+    ['drain_timeout', (v) => withServices(service({ drain_timeout: v })), '24h', '24h1ms'],
     ['ipvs tcp timeout', (v) => withTop({ ipvs: { timeouts: { tcp: v } } }), '596h31m23s', '596h31m24s'],
     ['ipvs tcpfin timeout', (v) => withTop({ ipvs: { timeouts: { tcpfin: v } } }), '596h31m23s', '596h31m24s'],
     ['ipvs udp timeout', (v) => withTop({ ipvs: { timeouts: { udp: v } } }), '596h31m23s', '596h31m24s'],
