@@ -1,6 +1,8 @@
 // `lvsd status` for people: VRRP instances, then each service with its real servers in the
 // layout operators know from `ipvsadm -Ln --rate`, then BGP (announced VIPs, BIRD's sessions).
-import type { StatusReport } from '../daemon/status.js';
+// A removal still draining says so, with its active connections in their usual column and the
+// time left until it is deleted regardless.
+import type { DrainReport, RealServerReport, StatusReport } from '../daemon/status.js';
 
 function table(rows: string[][], indent = ''): string[] {
   const widths: number[] = [];
@@ -13,6 +15,26 @@ function rate(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
   return String(n);
+}
+
+/** "4m10s left": whole seconds, largest units first. */
+function left(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s || (!h && !m) ? `${s}s` : ''} left`;
+}
+
+const drainingText = (d: DrainReport): string => `draining, ${left(d.secondsLeft)}`;
+
+function stateText(rs: RealServerReport): string {
+  if (!rs.inConfig) return rs.draining ? `removed, ${drainingText(rs.draining)}` : 'removed';
+  const parts: string[] = [rs.health];
+  if (rs.healthSince && rs.health !== 'unchecked') parts.push(`for ${ago(rs.healthSince)}`);
+  if (rs.reason && rs.health !== 'unchecked') parts.push(`(${rs.reason})`);
+  if (rs.override) parts.push(`override: ${rs.override}${rs.overrideSource ? ` (${rs.overrideSource})` : ''}`);
+  if (rs.draining) parts.push(drainingText(rs.draining));
+  return parts.join(' ');
 }
 
 function ago(iso: string | null): string {
@@ -49,8 +71,13 @@ export function formatStatus(r: StatusReport): string {
   out.push('');
   if (r.services.length === 0) out.push('services: none');
   for (const s of r.services) {
-    const flags = [s.inKernel ? '' : 'NOT IN KERNEL', s.disabled ? 'disabled' : '', s.quorumMet === false ? 'QUORUM LOST' : ''].filter(Boolean);
-    out.push(`${s.match} ${s.scheduler}  (${s.name})${flags.length ? `  [${flags.join(', ')}]` : ''}`);
+    const flags = [
+      s.inKernel ? '' : 'NOT IN KERNEL',
+      s.disabled ? 'disabled' : '',
+      s.quorumMet === false ? 'QUORUM LOST' : '',
+      !s.inConfig ? `removed, ${s.draining ? drainingText(s.draining) : 'draining'}` : '',
+    ].filter(Boolean);
+    out.push(`${s.match} ${s.scheduler}${s.inConfig ? `  (${s.name})` : ''}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
     out.push(
       ...table(
         [
@@ -58,15 +85,13 @@ export function formatStatus(r: StatusReport): string {
           ...s.realServers.map((rs) => [
             `-> ${rs.server}${rs.sorry ? ' (sorry)' : ''}`,
             rs.forwarding,
-            rs.weight === null ? `-/${rs.configuredWeight}` : `${rs.weight}/${rs.configuredWeight}`,
+            rs.weight === null ? `-/${rs.configuredWeight}` : rs.inConfig ? `${rs.weight}/${rs.configuredWeight}` : `${rs.weight}/-`,
             String(rs.activeConnections),
             String(rs.inactiveConnections),
             rate(rs.connectionsPerSecond),
             rate(rs.bytesInPerSecond),
             rate(rs.bytesOutPerSecond),
-            [rs.health, rs.healthSince && rs.health !== 'unchecked' ? `for ${ago(rs.healthSince)}` : '', rs.reason && rs.health !== 'unchecked' ? `(${rs.reason})` : '', rs.override ? `override: ${rs.override}` : '']
-              .filter(Boolean)
-              .join(' '),
+            stateText(rs),
           ]),
         ],
         '  ',

@@ -4,6 +4,7 @@
 // where a default exists. Rules that relate several fields live in rules/.
 import * as z from 'zod';
 import { familyName, netmaskToPrefix, parseHostPort, parseIp, type FamilyName } from './address.js';
+import { formatDuration } from './duration.js';
 import {
   EXPECTED, addressLabel, argv, bool, cidr, duration, filePath, hostName, httpPath, intIn, interfaceName, ipAddress, list,
   mapping, name, oneOf, port, text,
@@ -45,6 +46,8 @@ const IPVS_TIMEOUT_LIMIT = 'the kernel refuses more than INT_MAX/HZ seconds';
 const PERSISTENCE_MAX = IPVS_TIMEOUT_MAX;
 /** A removed real server drains at most a day: past that it is a forgotten removal, not a drain. */
 const DRAIN_TIMEOUT_MAX = 24 * HOUR;
+/** Also what a service dropped from the config while lvsd was down drains for (its own setting is gone). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
 
 // ---------------------------------------------------------------- daemon-wide settings
 
@@ -427,7 +430,7 @@ const serviceInputSchema = mapping(
     quorum_hysteresis: intIn(0, 4294967295, 'a weight sum').default(0).describe('margin around quorum to avoid flapping'),
     sorry_server: sorryServerSchema.optional(),
     on_failure: oneOf(['remove', 'drain'], 'what happens to a failed real server: remove it, or set its weight to 0').default('remove'),
-    drain_timeout: duration('a real server (or this service) removed by a config change or `lvsd disable` keeps weight 0 until its active connections end, at most this long; 0 = delete at once', DRAIN_TIMEOUT_MAX).prefault('5m'),
+    drain_timeout: duration('a real server (or this service) removed by a config change or `lvsd disable` keeps weight 0 until its active connections end, at most this long; 0 = delete at once', DRAIN_TIMEOUT_MAX).prefault(formatDuration(DEFAULT_DRAIN_TIMEOUT_MS)),
     check: checkSchema.optional().describe('health check for the real servers; absent = always healthy'),
     real_servers: list(realServerSchema, 'the real servers behind this service').default([]),
   },

@@ -37,10 +37,12 @@ import { releaseOnCrash } from './crash-exit.js';
 import { openKernelIpvs, type IpvsKernel } from './ipvs-kernel.js';
 import type { NetlinkSocketError } from '../netlink/errors.js';
 import { HostRouteTable } from '../netlink/routes.js';
-import { IpvsManager } from './ipvs-manager.js';
+import { IpvsManager, type RestoredState } from './ipvs-manager.js';
 import type { Logger } from './log.js';
 import { LoopDelayMonitor } from './loop-delay.js';
+import { drainStateWriter, readDrainState } from './drain-state.js';
 import { readManagedState, writeManagedState } from './managed-state.js';
+import { overrideStateWriter, readOverrideState } from './override-state.js';
 import { DaemonMetrics, serveMetrics, type IpvsStatsView, type LoopDelayView, type RealServerMetricsView } from './metrics.js';
 import { decideReload, decideStart, diffServices, managedServices, type ServiceDiff } from './reload-decision.js';
 import { statusReport, type StatusReport } from './status.js';
@@ -117,6 +119,8 @@ export class Daemon {
   private leftovers: ServiceId[] = [];
   /** What the record last written holds (state dir and service keys), to skip identical writes. */
   private recordKey: string | undefined;
+  private readonly drainWriter = drainStateWriter(() => this.loaded.config.ipvs.state_dir);
+  private readonly overrideWriter = overrideStateWriter(() => this.loaded.config.ipvs.state_dir);
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -228,8 +232,10 @@ export class Daemon {
           // Quorum and disabled services are decided by the reconcile: the announcement follows.
           void this.announce();
         },
+        persist: { drains: (d) => this.drainWriter.save(d), overrides: (o) => this.overrideWriter.save(o) },
       },
       start.retire,
+      await this.readRuntimeState(config),
     );
     const failedDeletes = new Set((this.ipvs.adoption?.result.failed ?? []).flatMap((f) => (f.operation.kind === 'delete-service' ? [serviceName(f.operation.service)] : [])));
     this.leftovers = [...start.kept, ...start.retire.map((r) => r.service).filter((id) => failedDeletes.has(serviceName(id)))];
@@ -282,6 +288,20 @@ export class Daemon {
       this.opts.log.error({ err, dir: config.ipvs.state_dir }, 'cannot read the record of managed IPVS services: services dropped from the config while lvsd was down stay in the kernel');
       return [];
     }
+  }
+
+  /** The drains and overrides a previous run saved; a broken file is logged and taken as empty. */
+  private async readRuntimeState(config: Config): Promise<RestoredState> {
+    const dir = config.ipvs.state_dir;
+    const read = async <T>(what: string, reader: (dir: string) => Promise<T[]>): Promise<T[]> => {
+      try {
+        return await reader(dir);
+      } catch (err) {
+        this.opts.log.error({ err, dir }, `cannot read the saved ${what}; starting without them`);
+        return [];
+      }
+    };
+    return { drains: await read('draining removals', readDrainState), overrides: await read('operator overrides', readOverrideState) };
   }
 
   /** Records the managed services; a failure is logged (the next successful write repairs it). */
@@ -413,6 +433,7 @@ export class Daemon {
       vrrp: this.vrrp ? await this.vrrp.status() : [],
       health: this.health.status(),
       overrides: this.ipvs?.overridesList() ?? [],
+      drains: this.ipvs?.drainsList() ?? [],
       quorum: (name) => this.ipvs?.quorumState(name),
       kernel: this.ipvsClient ? () => (this.ipvsClient as IpvsKernel).read() : undefined,
       ...(this.bgp ? { bgp: () => (this.bgp as BgpMode).status() } : {}),
@@ -477,7 +498,7 @@ export class Daemon {
         if (!this.ipvs) throw new Error('no services are configured');
         const realServer = str('realServer');
         const override = method === 'enable' ? (params.force === true ? 'enable' : 'clear') : method;
-        this.ipvs.setOverride(service, realServer, override);
+        await this.ipvs.setOverride(service, realServer, override);
         await this.ipvs.settled();
         return { service, realServer: realServer ?? null, override };
       }

@@ -9,15 +9,24 @@
 // this class only reads, plans and applies it.
 // Changes that arrive together are batched into one reconcile (a short debounce), so a rack
 // going down is one netlink burst, not hundreds.
+//
+// Removals drain (src/ipvs/drain.ts): a real server that leaves the config or is disabled, and a
+// service that leaves the config, keep weight 0 until their active connections end or their
+// drain_timeout passes. While drains are under way, the draining services alone are read back
+// every `metrics.ipvs_stats_interval` (and at the next deadline), never the whole table. Drains
+// and operator overrides are saved in the state dir (drain-state.ts, override-state.ts), so
+// they survive reloads, restarts and kill -9.
 import type { Config, ServiceConfig } from '../config/types.js';
 import { checkTargets, effectiveDestinations, realServerKey, type EffectService, type HealthMonitor, type MonitoredRealServer, type OperatorOverride } from '../health/index.js';
 import { applyPlan, describeOperation, type ApplyResult } from '../ipvs/apply.js';
 import type { IpvsKernel } from './ipvs-kernel.js';
 import { destinationFromConfig, serviceFromConfig, serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
+import { drainKey, nextDeadline, type Drain, type DrainContext } from '../ipvs/drain.js';
 import { destName, serviceKey, serviceName } from '../ipvs/names.js';
 import { planChanges, type Operation, type Plan, type Retirement } from '../ipvs/plan.js';
 import type { DesiredIpvs, Destination, KernelIpvs, ServiceId, ServiceWithDestinations } from '../ipvs/types.js';
 import type { Logger } from './log.js';
+import type { OverrideSource, StoredOverride } from './override-state.js';
 import type { ServiceDiff } from './reload-decision.js';
 
 /** How long changes are gathered before one reconcile applies them together. */
@@ -26,6 +35,8 @@ const BATCH_MS = 20;
 const RESYNC_MS = 60_000;
 /** Back-off after a reconcile that could not even read the kernel, and the first after refused changes. */
 const RETRY_MS = 1_000;
+/** Draining services are read back at most this often, whatever metrics.ipvs_stats_interval says. */
+const MIN_DRAIN_CHECK_MS = 1_000;
 
 export interface ReconcileReport {
   scope: 'all' | string[];
@@ -38,12 +49,19 @@ export interface IpvsManagerDeps {
   health: HealthMonitor;
   log: Logger;
   onReconciled?: (report: ReconcileReport, seconds: number) => void;
+  /** Where drains and overrides are saved; absent: kept in memory only. A failed save is logged. */
+  persist?: {
+    drains(drains: readonly Drain[]): Promise<void>;
+    overrides(overrides: readonly StoredOverride[]): Promise<void>;
+  };
+  /** Wall clock (epoch ms) for drain deadlines and override times; default Date.now. */
+  now?: () => number;
 }
 
-export interface ServiceStatusOverride {
-  service: string;
-  realServer?: string;
-  override: OperatorOverride;
+/** What a previous run left in the state dir. */
+export interface RestoredState {
+  drains: readonly Drain[];
+  overrides: readonly StoredOverride[];
 }
 
 /** A configured service as the health policy reads it: real servers and sorry server as IPVS destinations. */
@@ -57,12 +75,17 @@ function effectService(svc: ServiceConfig): EffectService<Destination> {
   };
 }
 
+const overrideKey = (service: string, realServer?: string): string => `${service}|${realServer ?? ''}`;
+
 export class IpvsManager {
   private config: Config;
-  /** Operator overrides by service name, then real-server key; they outlive reloads. */
-  private readonly overrides = new Map<string, Map<string, OperatorOverride>>();
-  /** Services the operator disabled: all their real servers are drained. */
-  private readonly disabled = new Set<string>();
+  /** Operator overrides by overrideKey: a real server's, or a whole service's (drain or disable). They outlive reloads. */
+  private readonly overrides = new Map<string, StoredOverride>();
+  /** Removals still draining, by drainKey. */
+  private drains = new Map<string, Drain>();
+  private drainTimer: NodeJS.Timeout | undefined;
+  private drainCheckPending = false;
+  private readonly now: () => number;
   private readonly quorumMet = new Map<string, boolean>();
   /** Real-server weights in the kernel after the last reconcile, by service name then destName. */
   private readonly programmed = new Map<string, Map<string, number>>();
@@ -83,6 +106,7 @@ export class IpvsManager {
     config: Config,
   ) {
     this.config = config;
+    this.now = deps.now ?? Date.now;
     deps.health.onChange((c) => this.markDirty(c.service));
     this.resync = setInterval(() => this.requestFull(), RESYNC_MS).unref();
   }
@@ -91,14 +115,17 @@ export class IpvsManager {
    * Adopts what the kernel holds: real servers that are already in a configured service with a
    * non-zero weight start as healthy, so a restarted daemon keeps the farm serving while its
    * first checks run. Then one full reconcile, which is empty when nothing changed, and which
-   * deletes `retire`: recorded services the config dropped while lvsd was down.
+   * retires (drains, then deletes) `retire`: recorded services the config dropped while lvsd was
+   * down. `restored` carries on the drains and overrides of the previous run.
    */
-  static async start(config: Config, deps: IpvsManagerDeps, retire: readonly Retirement[] = []): Promise<IpvsManager> {
+  static async start(config: Config, deps: IpvsManagerDeps, retire: readonly Retirement[] = [], restored?: RestoredState): Promise<IpvsManager> {
     const m = new IpvsManager(deps, config);
+    for (const d of restored?.drains ?? []) m.drains.set(drainKey(d.service, d.dest), d);
+    for (const o of restored?.overrides ?? []) m.overrides.set(overrideKey(o.service, o.realServer), o);
     const kernel = await deps.client.read();
     deps.health.update(m.monitored(kernel));
     deps.health.start();
-    const first = await m.serialize(() => m.reconcile('all', kernel, retire));
+    const first = await m.serialize(() => m.reconcile('all', kernel, [...retire, ...m.retiredDrains(retire)]));
     m.adoption = first;
     deps.log.info(
       { kernelServices: kernel.services.length, operations: first.result.applied.length, failed: first.result.failed.length, unmanaged: first.plan.unmanaged.length },
@@ -117,45 +144,70 @@ export class IpvsManager {
   async reload(config: Config, diff: ServiceDiff): Promise<ReconcileReport> {
     this.config = config;
     return this.serialize(async () => {
-      const kernel = diff.full ? await this.deps.client.read() : await this.readIds([...diff.changed.map(serviceIdFromConfig), ...diff.retired.map((r) => r.service)]);
+      const ids = diff.full ? undefined : [...diff.changed.map(serviceIdFromConfig), ...diff.retired.map((r) => r.service)];
+      const kernel = ids ? await this.readIds(ids) : await this.deps.client.read();
       this.deps.health.update(this.monitored(kernel));
-      return this.reconcile(diff.full ? 'all' : diff.changed.map((s) => s.name), kernel, diff.retired);
+      // Services still draining from an earlier change stay retired (they are in scope only when read).
+      const retire = [...diff.retired, ...this.retiredDrains(diff.retired)];
+      return this.reconcile(diff.full ? 'all' : diff.changed.map((s) => s.name), kernel, retire, ids);
     });
   }
 
   /** Forgets operator overrides of services the (committed) config no longer has. */
   prune(): void {
     const names = new Set(this.config.services.map((s) => s.name));
-    for (const map of [this.overrides, this.quorumMet]) for (const name of map.keys()) if (!names.has(name)) map.delete(name);
-    for (const name of this.disabled) if (!names.has(name)) this.disabled.delete(name);
+    for (const name of this.quorumMet.keys()) if (!names.has(name)) this.quorumMet.delete(name);
+    let pruned = false;
+    for (const [key, o] of this.overrides) {
+      if (names.has(o.service)) continue;
+      this.overrides.delete(key);
+      pruned = true;
+    }
+    if (pruned) void this.saveOverrides();
   }
 
   /** What a reconcile would do now, without doing it. */
   async plan(config: Config = this.config): Promise<Plan> {
-    return planChanges(this.desired(config), await this.deps.client.read(), { purgeUnmanaged: config.ipvs.purge_unmanaged });
+    return planChanges(this.desired(config), await this.deps.client.read(), {
+      purgeUnmanaged: config.ipvs.purge_unmanaged,
+      retire: this.retiredDrains([]),
+      drain: this.drainContext(config.services),
+    });
   }
 
-  setOverride(serviceName: string, realServer: string | undefined, override: OperatorOverride | 'clear'): void {
+  /**
+   * Sets or clears an override and saves the set before it returns, so an override the CLI saw
+   * acknowledged survives a crash. `drain` or `disable` of a whole service drains every real
+   * server of it; `enable` of a whole service clears that.
+   */
+  async setOverride(serviceName: string, realServer: string | undefined, override: OperatorOverride | 'clear', source: OverrideSource = 'cli'): Promise<void> {
     const svc = this.serviceByName(serviceName);
+    let key: string;
+    let stored: StoredOverride | undefined;
     if (realServer === undefined) {
-      if (override === 'drain' || override === 'disable') this.disabled.add(svc.name);
-      else this.disabled.delete(svc.name);
+      key = overrideKey(svc.name);
+      if (override === 'drain' || override === 'disable') stored = { service: svc.name, override, source, at: this.now() };
     } else {
       const rs = svc.real_servers.find((r) => realServerKey(r.address, r.port) === realServer || r.address === realServer);
       if (!rs) throw new Error(`service ${svc.name} has no real server ${realServer}`);
-      const key = realServerKey(rs.address, rs.port);
-      const forService = this.overrides.get(svc.name) ?? new Map<string, OperatorOverride>();
-      if (override === 'clear') forService.delete(key);
-      else forService.set(key, override);
-      this.overrides.set(svc.name, forService);
+      const server = realServerKey(rs.address, rs.port);
+      key = overrideKey(svc.name, server);
+      if (override !== 'clear') stored = { service: svc.name, realServer: server, override, source, at: this.now() };
     }
+    if (stored) this.overrides.set(key, stored);
+    else this.overrides.delete(key);
     this.markDirty(svc.name);
+    await this.saveOverrides();
   }
 
-  overridesList(): ServiceStatusOverride[] {
-    const out: ServiceStatusOverride[] = [...this.disabled].map((service) => ({ service, override: 'disable' as const }));
-    for (const [service, m] of this.overrides) for (const [realServer, override] of m) out.push({ service, realServer, override });
-    return out;
+  /** The overrides in force, with where and when each was set. */
+  overridesList(): StoredOverride[] {
+    return [...this.overrides.values()];
+  }
+
+  /** The removals still draining. */
+  drainsList(): Drain[] {
+    return [...this.drains.values()];
   }
 
   quorumState(service: string): boolean | undefined {
@@ -186,6 +238,7 @@ export class IpvsManager {
     clearInterval(this.resync);
     clearTimeout(this.retryTimer);
     if (this.timer) clearTimeout(this.timer);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     this.timer = undefined;
     await this.running;
     this.deps.health.stop();
@@ -210,10 +263,21 @@ export class IpvsManager {
     });
   }
 
+  /** The overrides of one service's real servers by real-server key; a whole-service override drains them all. */
+  private overridesOf(svc: ServiceConfig): Map<string, OperatorOverride> {
+    const out = new Map<string, OperatorOverride>();
+    const whole = this.overrides.has(overrideKey(svc.name));
+    for (const rs of svc.real_servers) {
+      const key = realServerKey(rs.address, rs.port);
+      const o = whole ? 'drain' : this.overrides.get(overrideKey(svc.name, key))?.override;
+      if (o) out.set(key, o);
+    }
+    return out;
+  }
+
   private desiredService(svc: ServiceConfig): ServiceWithDestinations {
     const states = this.deps.health.statesFor(svc.name);
-    const overrides = new Map(this.overrides.get(svc.name) ?? []);
-    if (this.disabled.has(svc.name)) for (const rs of svc.real_servers) overrides.set(realServerKey(rs.address, rs.port), 'drain');
+    const overrides = this.overridesOf(svc);
     const effect = effectiveDestinations(effectService(svc), states, overrides, this.quorumMet.get(svc.name));
     if (this.quorumMet.get(svc.name) !== effect.quorumMet) {
       if (this.quorumMet.has(svc.name)) {
@@ -230,6 +294,35 @@ export class IpvsManager {
   private desired(config: Config, only?: ReadonlySet<string>): DesiredIpvs {
     const services = config.services.filter((s) => !only || only.has(s.name));
     return { services: services.map((s) => this.desiredService(s)) };
+  }
+
+  /**
+   * How removals from these services leave: drained with the service's drain_timeout, except the
+   * real servers a failed check or quorum takes out (and a sorry server no longer needed), which
+   * go at once as before: only the operator's removals (config, `disable`) drain.
+   */
+  private drainContext(services: readonly ServiceConfig[]): DrainContext {
+    const timeouts = new Map<string, number>();
+    const abrupt = new Set<string>();
+    for (const svc of services) {
+      const id = serviceIdFromConfig(svc);
+      timeouts.set(serviceKey(id), svc.drain_timeout);
+      const overrides = this.overridesOf(svc);
+      for (const rs of svc.real_servers) if (overrides.get(realServerKey(rs.address, rs.port)) !== 'disable') abrupt.add(drainKey(id, rs));
+      if (svc.sorry_server) abrupt.add(drainKey(id, svc.sorry_server));
+    }
+    return { now: this.now(), current: this.drains, timeouts, abrupt };
+  }
+
+  /** Whole services still draining, as retirements (their deadline is in the drain record), minus those already in `retire`. */
+  private retiredDrains(retire: readonly Retirement[]): Retirement[] {
+    const given = new Set(retire.map((r) => serviceKey(r.service)));
+    const out: Retirement[] = [];
+    for (const d of this.drains.values()) {
+      if (d.dest || given.has(serviceKey(d.service))) continue;
+      out.push({ service: d.service, drainTimeout: Math.max(1, d.deadline - d.since) });
+    }
+    return out;
   }
 
   private markDirty(service: string): void {
@@ -256,10 +349,12 @@ export class IpvsManager {
     await this.serialize(async () => {
       const full = this.fullPending;
       const names = new Set(this.dirty);
+      const drainCheck = this.drainCheckPending;
       this.fullPending = false;
+      this.drainCheckPending = false;
       this.dirty.clear();
       if (full) await this.reconcileAll();
-      else if (names.size > 0) await this.reconcileSome(names);
+      else if (names.size > 0 || drainCheck) await this.reconcileSome(names, drainCheck);
     }).catch((err: unknown) => {
       // The kernel could not be read (or the plan not computed): try again later, from scratch.
       this.deps.log.error({ err }, `IPVS reconcile failed; retrying with a full read-back in ${RETRY_MS} ms`);
@@ -283,15 +378,27 @@ export class IpvsManager {
   }
 
   private async reconcileAll(): Promise<ReconcileReport> {
-    return this.reconcile('all', await this.deps.client.read(), []);
+    return this.reconcile('all', await this.deps.client.read(), this.retiredDrains([]));
   }
 
-  private async reconcileSome(names: ReadonlySet<string>): Promise<ReconcileReport> {
-    const services = this.config.services.filter((s) => names.has(s.name));
+  /** The named services; with `drains`, also every service with a drain under way (a scoped read each). */
+  private async reconcileSome(names: ReadonlySet<string>, drains: boolean): Promise<ReconcileReport> {
+    const scope = new Set(names);
+    const retire = drains ? this.retiredDrains([]) : [];
+    if (drains) {
+      const byKey = new Map(this.config.services.map((s) => [serviceKey(serviceIdFromConfig(s)), s.name]));
+      for (const d of this.drains.values()) {
+        const name = d.dest ? byKey.get(serviceKey(d.service)) : undefined;
+        if (name) scope.add(name);
+      }
+    }
+    const services = this.config.services.filter((s) => scope.has(s.name));
+    const ids = [...services.map(serviceIdFromConfig), ...retire.map((r) => r.service)];
     return this.reconcile(
       services.map((s) => s.name),
-      await this.readIds(services.map(serviceIdFromConfig)),
-      [],
+      await this.readIds(ids),
+      retire,
+      ids,
     );
   }
 
@@ -305,12 +412,23 @@ export class IpvsManager {
     return kernel;
   }
 
-  private async reconcile(scope: 'all' | string[], kernel: KernelIpvs, retire: readonly Retirement[]): Promise<ReconcileReport> {
+  /**
+   * Plans and applies the services in `scope` against `kernel`, which was read for `read` (the
+   * ids asked for; undefined: the whole table). The drains of the services read are replaced by
+   * the plan's.
+   */
+  private async reconcile(scope: 'all' | string[], kernel: KernelIpvs, retire: readonly Retirement[], read?: readonly ServiceId[]): Promise<ReconcileReport> {
     const started = performance.now();
     const only = scope === 'all' ? undefined : new Set(scope);
-    const plan = planChanges(this.desired(this.config, only), kernel, { purgeUnmanaged: scope === 'all' && this.config.ipvs.purge_unmanaged, retire });
+    const services = this.config.services.filter((s) => !only || only.has(s.name));
+    const plan = planChanges(this.desired(this.config, only), kernel, {
+      purgeUnmanaged: scope === 'all' && this.config.ipvs.purge_unmanaged,
+      retire,
+      drain: this.drainContext(services),
+    });
     const result = await applyPlan(this.deps.client, plan);
     this.recordProgrammed(only, kernel, result.applied);
+    await this.updateDrains(plan, result, read);
     const seconds = (performance.now() - started) / 1000;
     for (const op of result.applied) this.deps.log.info({ operation: op.kind }, describeOperation(op));
     for (const f of result.failed) this.deps.log.error({ operation: f.operation.kind, err: f.error.message }, `failed: ${describeOperation(f.operation)}`);
@@ -347,11 +465,62 @@ export class IpvsManager {
     }
     for (const op of applied) {
       const w = weights.get(serviceKey(op.service));
-      if (op.kind === 'add-dest' || op.kind === 'edit-dest') w?.set(destName(op.dest), op.dest.weight);
+      if (op.kind === 'add-dest' || op.kind === 'edit-dest' || op.kind === 'drain-dest') w?.set(destName(op.dest), op.dest.weight);
       else if (op.kind === 'delete-dest') w?.delete(destName(op.dest));
       else if (op.kind === 'delete-service') w?.clear();
     }
     if (!only) this.programmed.clear();
     for (const s of services) this.programmed.set(s.name, weights.get(serviceKey(serviceIdFromConfig(s))) ?? new Map());
+  }
+
+  /**
+   * Takes the plan's drains for the services that were read. A drain whose deletion failed keeps
+   * its record (and deadline), so the retry does not start it over. Saved when the set changed.
+   */
+  private async updateDrains(plan: Plan, result: ApplyResult, read: readonly ServiceId[] | undefined): Promise<void> {
+    const inScope = read ? new Set(read.map(serviceKey)) : undefined;
+    const next = new Map<string, Drain>();
+    for (const [key, d] of this.drains) if (inScope && !inScope.has(serviceKey(d.service))) next.set(key, d);
+    for (const d of plan.drains) next.set(drainKey(d.service, d.dest), d);
+    for (const { operation: op } of result.failed) {
+      const key = op.kind === 'delete-dest' ? drainKey(op.service, op.dest) : op.kind === 'delete-service' ? drainKey(op.service) : undefined;
+      const previous = key === undefined ? undefined : this.drains.get(key);
+      if (key !== undefined && previous) next.set(key, previous);
+    }
+    const changed = next.size !== this.drains.size || [...next].some(([key, d]) => this.drains.get(key) !== d);
+    this.drains = next;
+    this.scheduleDrainCheck();
+    if (!changed) return;
+    try {
+      await this.deps.persist?.drains([...next.values()]);
+    } catch (err) {
+      this.deps.log.error({ err }, 'cannot save the draining removals; a restart would start their drains over');
+    }
+  }
+
+  /** Looks at the drains again after `metrics.ipvs_stats_interval`, or at the next deadline if sooner. */
+  private scheduleDrainCheck(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    const deadline = nextDeadline(this.drains.values());
+    if (this.stopped || deadline === undefined) return;
+    const untilDeadline = deadline - this.now();
+    // A deadline already passed means a deletion failed: retry it after the usual back-off.
+    const delay = Math.min(Math.max(this.config.metrics.ipvs_stats_interval, MIN_DRAIN_CHECK_MS), untilDeadline > 0 ? untilDeadline : RETRY_MS);
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      if (this.stopped) return;
+      this.drainCheckPending = true;
+      this.arm();
+    }, delay);
+    this.drainTimer.unref();
+  }
+
+  private async saveOverrides(): Promise<void> {
+    try {
+      await this.deps.persist?.overrides(this.overridesList());
+    } catch (err) {
+      this.deps.log.error({ err }, 'cannot save the operator overrides; they hold until lvsd restarts');
+    }
   }
 }

@@ -7,13 +7,14 @@
 // parses fine and declares fewer services. Applied blindly it would delete live services, so a
 // change that removes more than `ipvs.max_removal_percent` of the managed services is refused
 // with the count, unless the operator forces it (`lvsd reload --force`).
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../config/schema.js';
 import type { Config, ServiceConfig } from '../config/types.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
 import { serviceKey } from '../ipvs/names.js';
 import type { Retirement } from '../ipvs/plan.js';
 import type { ServiceId } from '../ipvs/types.js';
 
-/** What a new config changes in IPVS, relative to the running one. */
+/** What a new config changes in IPVS, relative to the running one. Retired services drain for their old drain_timeout. */
 export interface ServiceDiff {
   /** New services and services whose configuration differs: reconciled one by one. */
   changed: ServiceConfig[];
@@ -31,6 +32,7 @@ export interface ServiceDiff {
  */
 export function diffServices(before: Config, after: Config, managed: readonly ServiceId[] = []): ServiceDiff {
   const oldByName = new Map(before.services.map((s) => [s.name, s]));
+  const oldByKey = new Map(before.services.map((s) => [serviceKey(serviceIdFromConfig(s)), s]));
   const declared = new Set(after.services.map((s) => serviceKey(serviceIdFromConfig(s))));
   const changed = after.services.filter((s) => JSON.stringify(s) !== JSON.stringify(oldByName.get(s.name)));
   const replacement = new Map<string, ServiceId>();
@@ -43,7 +45,8 @@ export function diffServices(before: Config, after: Config, managed: readonly Se
     const key = serviceKey(id);
     if (declared.has(key) || retired.has(key)) continue;
     const by = replacement.get(key);
-    retired.set(key, by ? { service: id, replacedBy: by } : { service: id });
+    const drainTimeout = oldByKey.get(key)?.drain_timeout ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    retired.set(key, by ? { service: id, replacedBy: by, drainTimeout } : { service: id, drainTimeout });
   }
   return { changed, retired: [...retired.values()], full: JSON.stringify(before.ipvs) !== JSON.stringify(after.ipvs) };
 }
@@ -113,7 +116,7 @@ export interface StartDecision {
 export function decideStart(config: Config, recorded: readonly ServiceId[]): StartDecision {
   const declared = new Set(config.services.map((s) => serviceKey(serviceIdFromConfig(s))));
   const undeclared = recorded.filter((id) => !declared.has(serviceKey(id)));
-  const retire = undeclared.map((service) => ({ service }));
+  const retire = undeclared.map((service) => ({ service, drainTimeout: DEFAULT_DRAIN_TIMEOUT_MS }));
   const verdict = removalGuard(retire, managedServices(config, recorded).length, config.ipvs.max_removal_percent, false);
   if (verdict.ok) return { retire, kept: [] };
   return { retire: [], kept: undeclared, refused: refusalMessage(verdict, 'they stay in the kernel; "lvsd reload --force" removes them') };

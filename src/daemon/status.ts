@@ -1,12 +1,23 @@
 // `lvsd status`: one JSON document with the truth from each part — VRRP as the state machines
-// see it, health as the checks see it, and IPVS as the kernel reports it (read fresh).
+// see it, health as the checks see it, and IPVS as the kernel reports it (read fresh). Removals
+// still draining are listed beside the configured real servers (a removed real server) and
+// services (a removed service), with their active connections and the time left.
 import type { BgpStatus } from '../bgp/types.js';
 import type { Config } from '../config/types.js';
 import type { OperatorOverride, RealServerStatus } from '../health/index.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
-import { destName, serviceName } from '../ipvs/names.js';
-import type { KernelIpvs } from '../ipvs/types.js';
+import { drainKey, type Drain } from '../ipvs/drain.js';
+import { destName, serviceKey, serviceName } from '../ipvs/names.js';
+import type { DestinationEntry, KernelIpvs, ServiceId } from '../ipvs/types.js';
 import type { RunnerStatus } from '../vrrp/runner.js';
+import type { OverrideSource, StoredOverride } from './override-state.js';
+
+/** A removal under way: weight 0 until the active connections end, deleted at `deadline` at the latest. */
+export interface DrainReport {
+  since: string;
+  deadline: string;
+  secondsLeft: number;
+}
 
 export interface RealServerReport {
   server: string;
@@ -18,6 +29,11 @@ export interface RealServerReport {
   healthSince: string | null;
   reason: string | null;
   override: OperatorOverride | null;
+  /** Who set the override: this node's CLI, or the peer node. */
+  overrideSource: OverrideSource | null;
+  /** False: removed from the config, still in the kernel while it drains. */
+  inConfig: boolean;
+  draining: DrainReport | null;
   activeConnections: number;
   inactiveConnections: number;
   connectionsPerSecond: number;
@@ -34,6 +50,9 @@ export interface ServiceReport {
   inKernel: boolean;
   quorumMet: boolean | null;
   disabled: boolean;
+  /** False: removed from the config (its name is then its match), still in the kernel while it drains. */
+  inConfig: boolean;
+  draining: DrainReport | null;
   realServers: RealServerReport[];
 }
 
@@ -53,28 +72,40 @@ export interface StatusInputs {
   configHash: string;
   vrrp: RunnerStatus[];
   health: RealServerStatus[];
-  overrides: { service: string; realServer?: string; override: OperatorOverride }[];
+  overrides: readonly StoredOverride[];
+  /** Removals still draining. */
+  drains: readonly Drain[];
   quorum: (service: string) => boolean | undefined;
   kernel: (() => Promise<KernelIpvs>) | undefined;
   bgp?: () => Promise<BgpStatus>;
+  /** Epoch ms; default Date.now. */
+  now?: number;
 }
 
 export async function statusReport(input: StatusInputs): Promise<StatusReport> {
   const kernel = input.kernel ? await input.kernel() : { services: [] };
+  const now = input.now ?? Date.now();
   const rows = new Map(kernel.services.map((r) => [serviceName(r.service), r]));
   const health = new Map(input.health.map((h) => [`${h.service}|${h.realServer}`, h.state]));
+  const drains = new Map(input.drains.map((d) => [drainKey(d.service, d.dest), d]));
+  const drainOf = (service: ServiceId, dest?: DestinationEntry): DrainReport | null => {
+    const d = drains.get(drainKey(service, dest));
+    if (!d) return null;
+    return { since: new Date(d.since).toISOString(), deadline: new Date(d.deadline).toISOString(), secondsLeft: Math.max(0, Math.ceil((d.deadline - now) / 1000)) };
+  };
   const managed = new Set<string>();
   const services = input.config.services.map((svc): ServiceReport => {
-    const match = serviceName(serviceIdFromConfig(svc));
+    const id = serviceIdFromConfig(svc);
+    const match = serviceName(id);
     managed.add(match);
     const row = rows.get(match);
     const inKernel = new Map((row?.destinations ?? []).map((d) => [destName(d), d]));
-    const overrideOf = (server: string): OperatorOverride | null =>
-      input.overrides.find((o) => o.service === svc.name && o.realServer === server)?.override ?? null;
+    const overrideOf = (server: string): StoredOverride | undefined => input.overrides.find((o) => o.service === svc.name && o.realServer === server);
     const disabled = input.overrides.some((o) => o.service === svc.name && o.realServer === undefined);
     const entry = (server: string, forwarding: string, configuredWeight: number, checked: boolean, sorry: boolean): RealServerReport => {
       const d = inKernel.get(server);
       const h = health.get(`${svc.name}|${server}`);
+      const o = overrideOf(server);
       return {
         server,
         forwarding,
@@ -83,7 +114,10 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
         health: !checked ? 'unchecked' : !h ? 'pending' : h.pending ? 'pending' : h.up ? 'up' : 'down',
         healthSince: h ? new Date(h.since).toISOString() : null,
         reason: h?.reason ?? null,
-        override: overrideOf(server),
+        override: o?.override ?? null,
+        overrideSource: o?.source ?? null,
+        inConfig: true,
+        draining: d ? drainOf(id, d) : null,
         activeConnections: d?.activeConns ?? 0,
         inactiveConnections: d?.inactiveConns ?? 0,
         connectionsPerSecond: d?.stats.cps ?? 0,
@@ -94,8 +128,19 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     };
     const realServers = svc.real_servers.map((rs) => entry(destName(rs), rs.forwarding, rs.weight, (rs.check ?? svc.check) !== undefined, false));
     if (svc.sorry_server) realServers.push(entry(destName(svc.sorry_server), svc.sorry_server.forwarding, 1, false, true));
-    return { name: svc.name, match, scheduler: svc.scheduler, inKernel: row !== undefined, quorumMet: input.quorum(svc.name) ?? null, disabled, realServers };
+    const listed = new Set(realServers.map((r) => r.server));
+    for (const d of row?.destinations ?? []) if (!listed.has(destName(d)) && drains.has(drainKey(id, d))) realServers.push(removed(d, drainOf(id, d)));
+    return { name: svc.name, match, scheduler: svc.scheduler, inKernel: row !== undefined, quorumMet: input.quorum(svc.name) ?? null, disabled, inConfig: true, draining: null, realServers };
   });
+  // Services removed from the config, still draining.
+  for (const row of kernel.services) {
+    const match = serviceName(row.service);
+    const draining = drainOf(row.service);
+    if (managed.has(match) || !draining) continue;
+    managed.add(match);
+    const realServers = row.destinations.map((d) => removed(d, draining));
+    services.push({ name: match, match, scheduler: row.service.scheduler, inKernel: true, quorumMet: null, disabled: false, inConfig: false, draining, realServers });
+  }
   return {
     node: input.config.node.name,
     configHash: input.configHash,
@@ -103,5 +148,28 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     services,
     unmanaged: [...rows.keys()].filter((k) => !managed.has(k)),
     ...(input.bgp ? { bgp: await input.bgp() } : {}),
+  };
+}
+
+/** A real server the config no longer has, still in the kernel while it drains. */
+function removed(d: DestinationEntry, draining: DrainReport | null): RealServerReport {
+  return {
+    server: destName(d),
+    forwarding: d.forwarding,
+    configuredWeight: 0,
+    weight: d.weight,
+    health: 'unchecked',
+    healthSince: null,
+    reason: null,
+    override: null,
+    overrideSource: null,
+    inConfig: false,
+    draining,
+    activeConnections: d.activeConns,
+    inactiveConnections: d.inactiveConns,
+    connectionsPerSecond: d.stats.cps,
+    bytesInPerSecond: d.stats.inBps,
+    bytesOutPerSecond: d.stats.outBps,
+    sorry: false,
   };
 }

@@ -42,14 +42,15 @@ describe('diffServices', () => {
   it('replaces a service whose port changed: the old identity retires, replaced by the new one', () => {
     const d = diffServices(config(four), config([{ name: 'a', port: 8080 }, { name: 'b' }, { name: 'c' }, { name: 'd' }]));
     expect(d.changed.map((s) => s.name)).toEqual(['a']);
-    expect(d.retired).toEqual([{ service: tcp(100), replacedBy: tcp(100, 8080) }]);
+    expect(d.retired).toEqual([{ service: tcp(100), replacedBy: tcp(100, 8080), drainTimeout: 300_000 }]);
   });
 
   it('retires removed services and recorded leftovers, never one still declared under another name', () => {
     const recorded = [tcp(200), tcp(101)];
     const d = diffServices(config(four), config([{ name: 'a' }, { name: 'renamed-b' }, { name: 'c' }]), recorded);
     // renamed-b keeps b's address (the second VIP): same kernel service, nothing retires for it.
-    expect(d.retired).toEqual([{ service: tcp(103) }, { service: tcp(200) }]);
+    // Each drains for the drain_timeout it had (a recorded leftover's is gone: the default).
+    expect(d.retired).toEqual([{ service: tcp(103), drainTimeout: 300_000 }, { service: tcp(200), drainTimeout: 300_000 }]);
   });
 
   it('asks for a full reconcile when the ipvs block changes', () => {
@@ -92,13 +93,13 @@ describe('decideReload', () => {
 
   it('runs a forced reload of an unchanged file, which retires recorded leftovers', () => {
     const d = decideReload({ current, next: { config: config(four), hash: 'h1' }, recorded: [tcp(200)], force: true });
-    expect(d).toEqual({ kind: 'apply', diff: { changed: [], retired: [{ service: tcp(200) }], full: false } });
+    expect(d).toEqual({ kind: 'apply', diff: { changed: [], retired: [{ service: tcp(200), drainTimeout: 300_000 }], full: false } });
   });
 });
 
 describe('decideStart', () => {
   it('retires recorded services the config dropped while lvsd was down', () => {
-    expect(decideStart(config(four.slice(0, 3)), [tcp(100), tcp(101), tcp(102), tcp(103)])).toEqual({ retire: [{ service: tcp(103) }], kept: [] });
+    expect(decideStart(config(four.slice(0, 3)), [tcp(100), tcp(101), tcp(102), tcp(103)])).toEqual({ retire: [{ service: tcp(103), drainTimeout: 300_000 }], kept: [] });
   });
 
   it('retires nothing without a record (first start: adopt, leave the rest alone)', () => {
