@@ -148,6 +148,11 @@ export class Daemon {
       realServers: () => this.realServerViews(),
       ipvsStats: () => this.ipvsStats(),
       bgp: async () => this.bgp?.status(),
+      draining: () => {
+        const drains = this.ipvs?.drainsList() ?? [];
+        const realServers = drains.filter((d) => d.dest).length;
+        return { realServers, services: drains.length - realServers };
+      },
     }, {
       ipvsStatsIntervalMs: loaded.config.metrics.ipvs_stats_interval,
       onIpvsStatsError: (err) => opts.log.warn({ err }, 'reading IPVS counters for metrics failed; serving the last ones'),

@@ -65,6 +65,8 @@ export interface MetricsSource {
   ipvsStats(): Promise<IpvsStatsView[]>;
   /** BGP mode only: announced VIPs and BIRD's sessions (read through birdc, bounded). */
   bgp?(): Promise<BgpStatus | undefined>;
+  /** Removals still draining: how many real servers, and how many whole services. */
+  draining?(): { realServers: number; services: number };
 }
 
 type Labels = Record<string, string>;
@@ -195,6 +197,10 @@ export class DaemonMetrics {
     mirroredGauge(r, 'lvsd_realserver_configured_weight', 'Weight the config gives each real server (lvsd_realserver_weight is what IPVS has)', ['service', 'server'], () =>
       source.realServers().map((s) => [{ service: s.service, server: s.server }, s.configuredWeight]),
     );
+    mirroredGauge(r, 'lvsd_ipvs_draining', 'Removals draining at weight 0 until idle or drain_timeout, by kind (real_server, service)', ['kind'], () => {
+      const d = source.draining?.() ?? { realServers: 0, services: 0 };
+      return [[{ kind: 'real_server' }, d.realServers], [{ kind: 'service' }, d.services]];
+    });
     // One cached snapshot, shared by every IPVS family below.
     const ipvs = async (pick: (s: IpvsStatsView) => number | undefined): Promise<Array<[Labels, number]>> => {
       const out: Array<[Labels, number]> = [];
