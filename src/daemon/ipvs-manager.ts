@@ -176,11 +176,11 @@ export class IpvsManager {
   }
 
   /**
-   * Sets or clears an override and saves the set before it returns, so an override the CLI saw
-   * acknowledged survives a crash. `drain` or `disable` of a whole service drains every real
+   * Sets or clears an override (an unknown name throws at once) and saves the set; the promise
+   * settles when it is on disk, so an override the CLI saw acknowledged survives a crash. `drain` or `disable` of a whole service drains every real
    * server of it; `enable` of a whole service clears that.
    */
-  async setOverride(serviceName: string, realServer: string | undefined, override: OperatorOverride | 'clear', source: OverrideSource = 'cli'): Promise<void> {
+  setOverride(serviceName: string, realServer: string | undefined, override: OperatorOverride | 'clear', source: OverrideSource = 'cli'): Promise<void> {
     const svc = this.serviceByName(serviceName);
     let key: string;
     let stored: StoredOverride | undefined;
@@ -197,7 +197,7 @@ export class IpvsManager {
     if (stored) this.overrides.set(key, stored);
     else this.overrides.delete(key);
     this.markDirty(svc.name);
-    await this.saveOverrides();
+    return this.saveOverrides();
   }
 
   /** The overrides in force, with where and when each was set. */

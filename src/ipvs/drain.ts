@@ -46,12 +46,13 @@ export type DrainStep = { delete: true; end?: DrainEnd } | { delete: false; drai
 
 /**
  * One look at a leaving object: keep draining it (with its record, new or carried on) or delete
- * it now. `end` says why a drain ended; it is absent when there was no drain (timeout 0).
+ * it now. `end` says why a drain ended; it is absent when there was no drain (timeout 0, or no
+ * active connection when it left).
  */
 export function drainStep(ctx: DrainContext, service: ServiceId, dest: DestinationId | undefined, timeoutMs: number, activeConns: number): DrainStep {
   if (timeoutMs <= 0) return { delete: true };
   const known = ctx.current.get(drainKey(service, dest));
-  if (activeConns <= 0) return { delete: true, end: 'idle' };
+  if (activeConns <= 0) return known ? { delete: true, end: 'idle' } : { delete: true };
   const drain: Drain = known ?? { service, ...(dest ? { dest: { address: dest.address, port: dest.port } } : {}), since: ctx.now, deadline: ctx.now + timeoutMs };
   if (ctx.now >= drain.deadline) return { delete: true, end: 'timeout' };
   return { delete: false, drain };

@@ -128,7 +128,7 @@ describe('IpvsManager operator overrides', () => {
       return h.kernel.writes();
     };
     expect(await step('drain')).toEqual(['updateDestination tcp 198.18.0.100:80 198.18.1.11:80 w0']);
-    expect(h.manager.overridesList()).toEqual([{ service: 'web', realServer: '198.18.1.11:80', override: 'drain' }]);
+    expect(h.manager.overridesList()).toMatchObject([{ service: 'web', realServer: '198.18.1.11:80', override: 'drain', source: 'cli' }]);
     // Checks do not undo an override.
     await h.round();
     expect(h.kernel.weight(WEB, rs(11))).toBe(0);
@@ -171,7 +171,7 @@ describe('IpvsManager operator overrides', () => {
     await h.manager.reload(c2, diffServices(c1, c2));
     h.manager.prune();
     expect(h.kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w0,198.18.1.12:80w60']);
-    expect(h.manager.overridesList()).toEqual([{ service: 'web', realServer: '198.18.1.11:80', override: 'drain' }]);
+    expect(h.manager.overridesList()).toMatchObject([{ service: 'web', realServer: '198.18.1.11:80', override: 'drain', source: 'cli' }]);
   });
 });
 
