@@ -99,4 +99,16 @@ describe('Daemon on the in-memory IPVS kernel', () => {
     expect(kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w100,198.18.1.12:80w50']);
     expect([...kernel.syncDaemons.values()].map((d) => `${d.state} ${d.interface} ${d.syncId}`)).toEqual(['backup eth1 3']);
   });
+
+  it('purge_unmanaged removes a service added by hand at start and on reload; without it the service stays', async () => {
+    const { kernel, daemon, write } = await start(web);
+    const byHand = { ...WEB, port: 81, scheduler: 'rr', schedulerFlags: [], onePacket: false, persistence: 0, persistencePrefix: 32 };
+    await kernel.addService(byHand);
+    write(web.replace('weight: 50', 'weight: 60'));
+    expect(await daemon.reload()).toMatchObject({ ok: true, changed: true });
+    expect(kernel.summary()).toContain('tcp/198.18.0.100/81 rr ');
+    write(web, ', purge_unmanaged: true');
+    expect(await daemon.reload()).toMatchObject({ ok: true, changed: true });
+    expect(kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w100,198.18.1.12:80w50']);
+  });
 });
