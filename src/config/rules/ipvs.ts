@@ -1,4 +1,6 @@
 // Rules for the daemon-wide IPVS settings.
+import { familyName } from '../address.js';
+import { addressFamily } from '../derived.js';
 import { formatDuration } from '../duration.js';
 import type { Rule } from './context.js';
 
@@ -19,4 +21,23 @@ const syncDaemonNeedsInterface: Rule = (ctx) => {
   }
 };
 
-export const ipvsRules: readonly Rule[] = [timeoutsInWholeSeconds, syncDaemonNeedsInterface];
+/**
+ * The kernel's sync protocol carries one address family per connection: it refuses to start the
+ * sync daemon while a real server of the other family (tun across families) exists, and refuses
+ * such a real server while the daemon runs (ip_vs_genl_set_cmd, ip_vs_genl_new_daemon: EINVAL).
+ */
+const syncDaemonOneFamily: Rule = (ctx) => {
+  if (!ctx.config.ipvs.sync_daemon.enabled) return;
+  ctx.config.services.forEach((svc, i) => {
+    const family = svc.family === 'ipv4' ? 4 : 6;
+    svc.real_servers.forEach((rs, r) => {
+      if (addressFamily(rs.address) === family) return;
+      ctx.error(
+        ['services', i, 'real_servers', r, 'address'],
+        `${rs.address} is ${familyName(addressFamily(rs.address))} behind an ${svc.family} service, which the kernel refuses while ipvs.sync_daemon is enabled (its sync messages carry one family), expected an ${svc.family} real server or the sync daemon disabled`,
+      );
+    });
+  });
+};
+
+export const ipvsRules: readonly Rule[] = [timeoutsInWholeSeconds, syncDaemonNeedsInterface, syncDaemonOneFamily];

@@ -19,7 +19,7 @@ describe('test/fixtures/config/valid/full.yaml', () => {
       name: 'haproxy', command: ['/usr/bin/pgrep', '-x', 'haproxy'], interval: 2000, timeout: 1000, weight: -20, rise: 2, fall: 2,
     });
     const marked = config.services.find((s) => s.name === 'marked');
-    expect(marked?.real_servers.map((rs) => [rs.address, rs.port, rs.forwarding])).toEqual([['198.18.5.1', 0, 'tun'], ['2001:2:0:5::1', 0, 'tun']]);
+    expect(marked?.real_servers.map((rs) => [rs.address, rs.port, rs.forwarding])).toEqual([['198.18.5.1', 0, 'tun'], ['198.18.5.2', 0, 'tun']]);
     expect(config.services.find((s) => s.name === 'web')?.persistence_netmask).toBe(24);
 
     expect(formatSummary(config, 'full.yaml')).toEqual([
