@@ -71,6 +71,8 @@ interface Entry {
 
 /** One scheduled probe, shared by every (service, real server) that checks the same thing the same way. */
 interface Probe {
+  /** probeIdOf its entries: one string for all of them (40,000 copies were 6 MB at 10,000 services x 4). */
+  id: string;
   target: ProbeTarget;
   check: CheckSpec;
   entries: Set<Entry>;
@@ -82,6 +84,11 @@ export class HealthMonitor {
   private readonly checker: Checker;
   private readonly logger: HealthLogger | undefined;
   private readonly entries = new Map<string, Entry>();
+  /**
+   * The same entries by service: the IPVS manager asks for each service's states when it
+   * plans, and a scan of every entry per service was 400 million steps at 10,000 services x 4.
+   */
+  private readonly entriesOf = new Map<string, Set<Entry>>();
   private readonly probes = new Map<string, Probe>();
   private readonly listeners = new Set<(change: HealthChange) => void>();
 
@@ -111,6 +118,9 @@ export class HealthMonitor {
       if (!wanted.has(id)) {
         this.unsubscribe(entry);
         this.entries.delete(id);
+        const siblings = this.entriesOf.get(entry.target.service);
+        siblings?.delete(entry);
+        if (siblings?.size === 0) this.entriesOf.delete(entry.target.service);
       }
     }
     for (const [id, target] of wanted) {
@@ -131,6 +141,9 @@ export class HealthMonitor {
         state: initialHealthState(target.initialUp ?? false, this.clock.now()),
       };
       this.entries.set(id, entry);
+      const siblings = this.entriesOf.get(target.service);
+      if (siblings) siblings.add(entry);
+      else this.entriesOf.set(target.service, new Set([entry]));
       this.subscribe(entry);
     }
   }
@@ -152,7 +165,7 @@ export class HealthMonitor {
   /** Health of one service's real servers by realServerKey, the input of effectiveDestinations. */
   statesFor(service: string): Map<string, HealthState> {
     const out = new Map<string, HealthState>();
-    for (const e of this.entries.values()) if (e.target.service === service) out.set(e.realServer, e.state);
+    for (const e of this.entriesOf.get(service) ?? []) out.set(e.realServer, e.state);
     return out;
   }
 
@@ -176,10 +189,12 @@ export class HealthMonitor {
     const existing = this.probes.get(entry.probeId);
     if (existing) {
       existing.entries.add(entry);
+      entry.probeId = existing.id;
       return;
     }
     const { check } = entry.target;
     const probe: Probe = {
+      id: entry.probeId,
       target: { service: entry.target.service, address: entry.target.address, port: entry.target.port },
       check,
       entries: new Set([entry]),
