@@ -32,6 +32,7 @@ function stateText(rs: RealServerReport): string {
   const parts: string[] = [rs.health];
   if (rs.healthSince && rs.health !== 'unchecked') parts.push(`for ${ago(rs.healthSince)}`);
   if (rs.reason && rs.health !== 'unchecked') parts.push(`(${rs.reason})`);
+  if (rs.agent) parts.push(`agent: ${rs.agent}`);
   if (rs.override) parts.push(`override: ${rs.override}${rs.overrideSource ? ` (${rs.overrideSource})` : ''}`);
   if (rs.draining) parts.push(drainingText(rs.draining));
   return parts.join(' ');

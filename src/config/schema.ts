@@ -373,6 +373,18 @@ export const checkSchema = z
   .discriminatedUnion('type', [tcpCheckSchema, httpCheckSchema, httpsCheckSchema, dnsCheckSchema, udpCheckSchema, execCheckSchema])
   .meta({ id: 'Check', description: 'health check' });
 
+/** The agent check (HAProxy's agent-check protocol), beside the health check. */
+export const agentSchema = mapping(
+  {
+    port: port().describe('TCP port of the agent on the real server'),
+    interval: duration('time between agent queries', PERIOD_MAX).prefault('2s'),
+    timeout: duration('an agent slower than this is taken as unreachable (which changes nothing); less than interval', PERIOD_MAX).prefault('1s'),
+    send: text('bytes to send after connecting, e.g. "status\\n"').optional(),
+    source: ipAddress('source address of the agent queries').optional(),
+  },
+  'agent check: the real server answers one line (ready, drain, maint, up, down, or a percentage of the weight) and lvsd follows it; needs a health check too',
+);
+
 // ---------------------------------------------------------------- services
 
 const forwardingSchema = oneOf(FORWARDING_METHODS, 'dr = direct routing, nat = masquerading, tun = IP tunnelling');
@@ -396,6 +408,7 @@ const realServerSchema = mapping(
     lower_threshold: intIn(0, 4294967295, 'a connection count').optional().describe('resume below this many'),
     tunnel: tunnelSchema.optional(),
     check: checkSchema.optional().describe('replaces the service check for this server; to change a few fields, merge the service check in with a YAML anchor: { <<: *web_check, port: 8081 }'),
+    agent: agentSchema.optional().describe("replaces the service's agent check for this server"),
   },
   'a real server',
 );
@@ -432,6 +445,7 @@ const serviceInputSchema = mapping(
     on_failure: oneOf(['remove', 'drain'], 'what happens to a failed real server: remove it, or set its weight to 0').default('remove'),
     drain_timeout: duration('a real server (or this service) removed by a config change or `lvsd disable` keeps weight 0 until its active connections end, at most this long; 0 = delete at once', DRAIN_TIMEOUT_MAX).prefault(formatDuration(DEFAULT_DRAIN_TIMEOUT_MS)),
     check: checkSchema.optional().describe('health check for the real servers; absent = always healthy'),
+    agent: agentSchema.optional(),
     real_servers: list(realServerSchema, 'the real servers behind this service').default([]),
   },
   'a virtual service',

@@ -1,7 +1,7 @@
 // The typed config every other subsystem consumes, derived from the zod schema so the two can
 // never disagree. Durations are milliseconds, addresses canonical, defaults filled in.
 import type * as z from 'zod';
-import type { checkSchema, configSchema } from './schema.js';
+import type { agentSchema, checkSchema, configSchema } from './schema.js';
 
 export type { Duration } from './duration.js';
 
@@ -23,6 +23,8 @@ export type SorryServerConfig = NonNullable<ServiceConfig['sorry_server']>;
 /** Discriminated on `type`. */
 export type CheckConfig = z.output<typeof checkSchema>;
 export type CheckType = CheckConfig['type'];
+/** The agent check beside the health check (HAProxy's agent-check protocol). */
+export type AgentConfig = z.output<typeof agentSchema>;
 export type ForwardingMethod = ServiceConfig['forwarding'];
 export type Scheduler = ServiceConfig['scheduler'];
 export type BgpConfig = NonNullable<Config['bgp']>;

@@ -28,6 +28,8 @@ export interface RealServerReport {
   health: 'up' | 'down' | 'pending' | 'unchecked';
   healthSince: string | null;
   reason: string | null;
+  /** What the real server's agent says (agent checks only): "drain", "ready 50%", "unreachable (…)". */
+  agent?: string;
   override: OperatorOverride | null;
   /** Who set the override: this node's CLI, or the peer node. */
   overrideSource: OverrideSource | null;
@@ -114,6 +116,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
         health: !checked ? 'unchecked' : !h ? 'pending' : h.pending ? 'pending' : h.up ? 'up' : 'down',
         healthSince: h ? new Date(h.since).toISOString() : null,
         reason: h?.reason ?? null,
+        ...(h?.agent ? { agent: h.agent.reason } : {}),
         override: o?.override ?? null,
         overrideSource: o?.source ?? null,
         inConfig: true,

@@ -11,7 +11,9 @@
 //    one with a check and no health yet is down (it has not passed a check).
 //    A down real server is removed (`on_failure: remove`) or kept with weight 0 (`drain`).
 // 3. An up real server gets the weight its check reported (exec `weight=N`), else its
-//    configured weight.
+//    configured weight. Its agent (agent check), when it has one, has the last word below the
+//    operator: `maint` takes it out like `disable`, `drain` like `drain`, `down` fails it like a
+//    failed check, and a percentage scales the weight.
 // 4. Quorum: the sum of the weights from 3 over in-service real servers must reach `quorum`,
 //    and at least 1 (`quorum: 0` means "any": some real server must still take new
 //    connections). With `quorum_hysteresis` h, a met quorum is lost below quorum − h and a lost
@@ -20,6 +22,7 @@
 //    real server is treated as failed (removed or drained per `on_failure`), because a farm
 //    below quorum would be overloaded anyway. Without a sorry server the healthy remainder
 //    keeps serving and `quorumMet: false` lets the daemon report it.
+import { type AgentState, agentWeight } from './agent.js';
 import { realServerKey } from './types.js';
 
 export type OperatorOverride = 'drain' | 'enable' | 'disable';
@@ -54,6 +57,7 @@ export interface EffectService<D extends Weighted = Weighted> {
 export interface RealServerHealth {
   up: boolean;
   weight?: number;
+  agent?: Pick<AgentState, 'admin' | 'up' | 'percent'>;
 }
 
 export interface EffectiveService<D extends Weighted = Weighted> {
@@ -122,8 +126,15 @@ function servingWeight(d: Weighted, health: RealServerHealth | undefined, overri
       return { kind: 'forced', weight: 0 };
     case 'enable':
       return { kind: 'serving', weight: d.weight };
-    case undefined:
+    case undefined: {
       if (!health?.up) return { kind: 'failed' };
-      return { kind: 'serving', weight: health.weight ?? d.weight };
+      const { agent } = health;
+      const weight = health.weight ?? d.weight;
+      if (!agent) return { kind: 'serving', weight };
+      if (agent.admin === 'maint') return { kind: 'forced', weight: undefined };
+      if (agent.admin === 'drain') return { kind: 'forced', weight: 0 };
+      if (!agent.up) return { kind: 'failed' };
+      return { kind: 'serving', weight: agentWeight(weight, agent.percent) };
+    }
   }
 }

@@ -2,16 +2,20 @@
 // (service, real server), folds each probe result into that real server's HealthState, and
 // reports transitions (up/down, dynamic weight) once each, to listeners and to the log. The
 // daemon feeds `statesFor(service)` into effectiveDestinations and shows `status()`.
+import { type AgentState, agentUnreachable, applyAgentReply, initialAgentState } from './agent.js';
+import { agentChecker } from './checkers/agent.js';
 import { runCheck } from './checkers/index.js';
 import { Scheduler, type SchedulerClock, type SchedulerStats, systemClock } from './schedule.js';
 import { applyProbeResult, type HealthState, type HealthTransition, initialHealthState } from './state.js';
-import { type CheckSpec, type Checker, type ProbeTarget, realServerKey } from './types.js';
+import { type AgentSpec, type CheckSpec, type Checker, type ProbeResult, type ProbeTarget, realServerKey } from './types.js';
 
 export interface MonitoredRealServer {
   service: string;
   address: string;
   port: number;
   check: CheckSpec;
+  /** An agent check beside the health check: the server's own word on drain, maint, down, weight. */
+  agent?: AgentSpec;
   /**
    * Start as up: for real servers already serving in the kernel when lvsd starts, so a restart
    * does not drop a healthy farm. Default false: a new real server gets no traffic before it
@@ -26,6 +30,8 @@ export interface HealthChange extends HealthTransition {
   realServer: string;
   /** Clock reading (ms) of the change. */
   at: number;
+  /** Set when the change is the agent's: what it says now. */
+  agent?: AgentState;
 }
 
 export interface RealServerStatus {
@@ -57,6 +63,8 @@ export interface HealthMonitorOptions {
   random?: () => number;
   /** Replaces the real checkers (tests). */
   checker?: Checker;
+  /** Replaces the real agent queries (tests). */
+  agentChecker?: (target: ProbeTarget, spec: AgentSpec, signal: AbortSignal) => Promise<ProbeResult>;
   logger?: HealthLogger;
   onLateness?: (ms: number) => void;
 }
@@ -67,6 +75,8 @@ interface Entry {
   /** The shared probe this entry listens to. */
   probeId: string;
   state: HealthState;
+  /** The scheduler job asking this server's agent, and the spec it was made from. */
+  agentJob?: { id: string; spec: string };
 }
 
 /** One scheduled probe, shared by every (service, real server) that checks the same thing the same way. */
@@ -82,6 +92,7 @@ export class HealthMonitor {
   private readonly clock: SchedulerClock;
   private readonly scheduler: Scheduler;
   private readonly checker: Checker;
+  private readonly agentChecker: NonNullable<HealthMonitorOptions['agentChecker']>;
   private readonly logger: HealthLogger | undefined;
   private readonly entries = new Map<string, Entry>();
   /**
@@ -95,6 +106,7 @@ export class HealthMonitor {
   constructor(options: HealthMonitorOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.checker = options.checker ?? runCheck;
+    this.agentChecker = options.agentChecker ?? agentChecker;
     this.logger = options.logger;
     this.scheduler = new Scheduler({
       clock: this.clock,
@@ -117,6 +129,7 @@ export class HealthMonitor {
     for (const [id, entry] of this.entries) {
       if (!wanted.has(id)) {
         this.unsubscribe(entry);
+        this.unscheduleAgent(entry);
         this.entries.delete(id);
         const siblings = this.entriesOf.get(entry.target.service);
         siblings?.delete(entry);
@@ -128,6 +141,7 @@ export class HealthMonitor {
       const existing = this.entries.get(id);
       if (existing) {
         existing.target = target;
+        this.scheduleAgent(existing);
         if (existing.probeId === probeId) continue;
         this.unsubscribe(existing);
         existing.probeId = probeId;
@@ -145,6 +159,7 @@ export class HealthMonitor {
       if (siblings) siblings.add(entry);
       else this.entriesOf.set(target.service, new Set([entry]));
       this.subscribe(entry);
+      this.scheduleAgent(entry);
     }
   }
 
@@ -218,6 +233,43 @@ export class HealthMonitor {
     });
   }
 
+  /** Makes the entry's agent job match its target's agent spec: added, replaced or removed. */
+  private scheduleAgent(entry: Entry): void {
+    const spec = entry.target.agent;
+    const specKey = spec === undefined ? undefined : JSON.stringify(spec);
+    if (entry.agentJob?.spec === specKey) return;
+    this.unscheduleAgent(entry);
+    if (spec === undefined || specKey === undefined) return;
+    const id = `agent ${entryId(entry.target.service, entry.realServer)}`;
+    const target: ProbeTarget = { service: entry.target.service, address: entry.target.address, port: entry.target.port };
+    entry.agentJob = { id, spec: specKey };
+    this.scheduler.add({
+      id,
+      interval: spec.interval,
+      timeout: spec.timeout,
+      warmup: 0,
+      run: (signal) => this.agentChecker(target, spec, signal),
+      report: (result) => this.applyAgent(entry, result),
+    });
+  }
+
+  private unscheduleAgent(entry: Entry): void {
+    if (!entry.agentJob) return;
+    this.scheduler.remove(entry.agentJob.id);
+    entry.agentJob = undefined;
+    const { agent: _dropped, ...state } = entry.state;
+    entry.state = state;
+  }
+
+  /** Folds an agent answer (or its absence) into the state; a change of what it asks for is reported. */
+  private applyAgent(entry: Entry, result: ProbeResult): void {
+    const before = entry.state.agent ?? initialAgentState;
+    const agent = result.ok && result.agentReply ? applyAgentReply(before, result.agentReply) : agentUnreachable(before, result.reason);
+    entry.state = { ...entry.state, agent };
+    if (agent.admin === before.admin && agent.up === before.up && agent.percent === before.percent) return;
+    this.emit({ up: entry.state.up, reason: agent.reason, service: entry.target.service, realServer: entry.realServer, at: this.clock.now(), agent });
+  }
+
   private unsubscribe(entry: Entry): void {
     const probe = this.probes.get(entry.probeId);
     if (!probe) return;
@@ -229,8 +281,10 @@ export class HealthMonitor {
 
   private emit(change: HealthChange): void {
     this.logger?.info(
-      { service: change.service, realServer: change.realServer, up: change.up, weight: change.weight, reason: change.reason },
-      `real server ${change.realServer} of ${change.service} is ${change.up ? 'up' : 'down'}: ${change.reason}`,
+      { service: change.service, realServer: change.realServer, up: change.up, weight: change.weight, reason: change.reason, ...(change.agent ? { agent: change.agent.reason } : {}) },
+      change.agent
+        ? `agent of real server ${change.realServer} of ${change.service} says: ${change.reason}`
+        : `real server ${change.realServer} of ${change.service} is ${change.up ? 'up' : 'down'}: ${change.reason}`,
     );
     for (const listener of this.listeners) listener(change);
   }

@@ -7,6 +7,7 @@
 // after a real failure it needs `rise` successes. A restart of lvsd must not drop a healthy
 // farm, so the daemon starts servers it finds already programmed in the kernel as UP
 // (`initialUp`); they then need `fall` failures to go down like any up server.
+import type { AgentState } from './agent.js';
 import type { ProbeResult } from './types.js';
 
 export interface HealthCounts {
@@ -28,6 +29,8 @@ export interface HealthState {
   weight?: number;
   lastResult?: ProbeResult & { at: number };
   probes: number;
+  /** What the real server's agent last said; absent without an agent check. */
+  agent?: AgentState;
 }
 
 /**

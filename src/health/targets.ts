@@ -24,6 +24,7 @@ export function checkTargets(
         address: rs.address,
         port: rs.port,
         check,
+        ...((rs.agent ?? svc.agent) ? { agent: rs.agent ?? svc.agent } : {}),
         initialUp: alreadyServing(svc.name, realServerKey(rs.address, rs.port)),
       });
     }

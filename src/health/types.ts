@@ -1,7 +1,8 @@
 // The health subsystem's boundary types. A check is exactly the config's `check:` block as the
 // loader returns it (snake_case, durations in milliseconds, defaults filled in), so the daemon
 // hands it over without translation.
-import type { CheckConfig } from '../config/types.js';
+import type { AgentConfig, CheckConfig } from '../config/types.js';
+import type { AgentReply } from './agent.js';
 import { formatHostPort } from '../config/address.js';
 
 export type CheckSpec = CheckConfig;
@@ -13,6 +14,7 @@ export type DnsCheck = Extract<CheckSpec, { type: 'dns' }>;
 export type DnsQueryType = DnsCheck['query_type'];
 export type UdpCheck = Extract<CheckSpec, { type: 'udp' }>;
 export type ExecCheck = Extract<CheckSpec, { type: 'exec' }>;
+export type AgentSpec = AgentConfig;
 /** The fields every check type has. */
 export type CheckCommon = Pick<CheckSpec, 'interval' | 'timeout' | 'rise' | 'fall' | 'warmup' | 'port' | 'source'>;
 
@@ -32,6 +34,8 @@ export interface ProbeResult {
   reason: string;
   /** Dynamic weight reported by the real server (exec `weight=N`). */
   weight?: number;
+  /** What an agent answered (agent checks only; `ok` false: the agent was not reached). */
+  agentReply?: AgentReply;
   durationMs: number;
 }
 

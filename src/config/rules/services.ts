@@ -3,7 +3,7 @@ import { familyName, type IpFamily } from '../address.js';
 import { formatDuration } from '../duration.js';
 import { formatPath, type ConfigPath } from '../issues.js';
 import { addressFamily, describeServiceMatch } from '../derived.js';
-import type { CheckConfig, ServiceConfig } from '../types.js';
+import type { AgentConfig, CheckConfig, ServiceConfig } from '../types.js';
 import { realServerProblem, virtualAddressProblem } from './addresses.js';
 import { requireUnique, type Rule, type RuleContext } from './context.js';
 
@@ -190,6 +190,30 @@ const vipFloated: Rule = (ctx) => {
   });
 };
 
+/**
+ * An agent says how a server it answers for wants to be treated; whether the server answers at
+ * all is the health check's job (an unreachable agent changes nothing), so an agent needs a check.
+ */
+const agents: Rule = (ctx) => {
+  ctx.config.services.forEach((svc, i) => {
+    const timing = (agent: AgentConfig, path: ConfigPath): void => {
+      if (agent.timeout >= agent.interval) {
+        ctx.error([...path, 'timeout'], `timeout ${formatDuration(agent.timeout)} is not shorter than interval ${formatDuration(agent.interval)}, expected timeout < interval`);
+      }
+    };
+    if (svc.agent) timing(svc.agent, [...servicePath(i), 'agent']);
+    let serviceAgentReported = false;
+    svc.real_servers.forEach((rs, r) => {
+      if (rs.agent) timing(rs.agent, [...servicePath(i), 'real_servers', r, 'agent']);
+      if (!(rs.agent ?? svc.agent) || (rs.check ?? svc.check)) return;
+      const why = 'has an agent check but no health check; an unreachable agent changes nothing, so expected a check (on the service or the real server) beside the agent';
+      if (rs.agent) ctx.error([...servicePath(i), 'real_servers', r, 'agent'], `${rs.address} ${why}`);
+      else if (!serviceAgentReported) ctx.error([...servicePath(i), 'agent'], `real server ${rs.address} ${why}`);
+      serviceAgentReported ||= !rs.agent;
+    });
+  });
+};
+
 export const serviceRules: readonly Rule[] = [
   uniqueServices,
   portZeroNeedsPersistence,
@@ -200,5 +224,6 @@ export const serviceRules: readonly Rule[] = [
   realServers,
   sorryServer,
   checks,
+  agents,
   vipFloated,
 ];

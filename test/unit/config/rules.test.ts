@@ -131,6 +131,19 @@ describe('vrrp rules', () => {
 });
 
 describe('service rules', () => {
+  it('an agent check needs a health check beside it, and a timeout shorter than its interval', () => {
+    const agent = { port: 9999 };
+    const servers = [{ address: '198.18.1.10', weight: 10 }, { address: '198.18.1.11', weight: 10 }];
+    expectErrors(withServices(service({ agent, real_servers: servers })),
+      'services[0].agent: real server 198.18.1.10 has an agent check but no health check; an unreachable agent changes nothing, so expected a check (on the service or the real server) beside the agent');
+    expectErrors(withServices(service({ real_servers: [{ address: '198.18.1.10', agent }] })),
+      'services[0].real_servers[0].agent: 198.18.1.10 has an agent check but no health check; an unreachable agent changes nothing, so expected a check (on the service or the real server) beside the agent');
+    expectClean(withServices(service({ agent, check: { type: 'tcp' }, real_servers: servers })));
+    expectClean(withServices(service({ real_servers: [{ address: '198.18.1.10', agent, check: { type: 'tcp' } }] })));
+    expectErrors(withServices(service({ agent: { port: 9999, interval: '1s', timeout: '1s' }, check: { type: 'tcp' }, real_servers: servers })),
+      'services[0].agent.timeout: timeout 1s is not shorter than interval 1s, expected timeout < interval');
+  });
+
   it('names and virtual services are unique', () => {
     expectErrors(withServices(service(), service()),
       'services[1]: tcp 198.18.0.100:80 is already defined by services[0], expected each virtual service once',

@@ -115,3 +115,44 @@ describe('HealthMonitor', () => {
     monitor.stop();
   });
 });
+
+describe('HealthMonitor agent checks', () => {
+  it('asks the agent on its own interval, reports what it asks for once, and keeps it when the agent goes quiet', async () => {
+    const clock = new FakeClock();
+    const replies: Array<ProbeResult> = [
+      { ok: true, reason: 'agent answered', agentReply: { admin: 'drain' }, durationMs: 1 },
+      { ok: true, reason: 'agent answered', agentReply: { admin: 'drain' }, durationMs: 1 },
+      { ok: false, reason: 'refused', durationMs: 1 },
+      { ok: true, reason: 'agent answered', agentReply: { admin: 'ready', percent: 50 }, durationMs: 1 },
+    ];
+    const asked: number[] = [];
+    const monitor = new HealthMonitor({
+      clock,
+      random: () => 0,
+      jitter: 0,
+      checker: async () => pass(),
+      agentChecker: async (_t, spec) => {
+        asked.push(spec.port);
+        return replies.shift() ?? { ok: false, reason: 'timeout', durationMs: 1 };
+      },
+    });
+    const changes: HealthChange[] = [];
+    monitor.onChange((c) => changes.push(c));
+    monitor.update([rs('198.18.1.10', { initialUp: true, agent: { port: 9999, interval: 5000, timeout: 1000 } })]);
+    monitor.start();
+    await clock.advance(16_000);
+    expect(asked.length).toBeGreaterThanOrEqual(4);
+    expect(asked.every((p) => p === 9999)).toBe(true);
+    const agentChanges = changes.filter((c) => c.agent);
+    expect(agentChanges.map((c) => c.reason)).toEqual(['drain', 'ready 50%']);
+    expect(monitor.statesFor('web').get('198.18.1.10:80')?.agent).toMatchObject({ admin: 'ready', percent: 50 });
+
+    // The agent leaves the config: its job stops and what it said is forgotten.
+    monitor.update([rs('198.18.1.10')]);
+    const before = asked.length;
+    await clock.advance(20_000);
+    expect(asked.length).toBe(before);
+    expect(monitor.statesFor('web').get('198.18.1.10:80')?.agent).toBeUndefined();
+    monitor.stop();
+  });
+});
