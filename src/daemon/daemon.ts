@@ -31,7 +31,7 @@ import { serviceIdFromConfig } from '../ipvs/desired.js';
 import { describeOperation } from '../ipvs/apply.js';
 import { destName, serviceKey, serviceName } from '../ipvs/names.js';
 import { formatPlan } from '../ipvs/plan.js';
-import type { ServiceId } from '../ipvs/types.js';
+import type { KernelIpvs, ServiceId } from '../ipvs/types.js';
 import { ControlServer } from './control-server.js';
 import { releaseOnCrash } from './crash-exit.js';
 import { openKernelIpvs, type IpvsKernel } from './ipvs-kernel.js';
@@ -43,7 +43,7 @@ import { LoopDelayMonitor } from './loop-delay.js';
 import { drainStateWriter, readDrainState } from './drain-state.js';
 import { readManagedState, writeManagedState } from './managed-state.js';
 import { overrideStateWriter, readOverrideState } from './override-state.js';
-import { DaemonMetrics, serveMetrics, type IpvsStatsView, type LoopDelayView, type RealServerMetricsView } from './metrics.js';
+import { DaemonMetrics, IpvsStatsCache, serveMetrics, type HttpRoute, type IpvsStatsView, type LoopDelayView, type RealServerMetricsView } from './metrics.js';
 import { decideReload, decideStart, diffServices, managedServices, type ServiceDiff } from './reload-decision.js';
 import { statusReport, type StatusReport } from './status.js';
 import { SyncFollower } from './sync-follower.js';
@@ -98,6 +98,11 @@ export interface DaemonOptions {
   startVrrp?: (log: Logger) => VrrpThread;
   /** BGP mode's VIP routes; default lvsd's routes in that kernel table (HostRouteTable). */
   openBgpRoutes?: (table: number) => VipRoutes;
+  /**
+   * More pages on the metrics listener (`lvsd run` adds the status page, src/web), given the
+   * status read from the IPVS snapshot the metrics use (never a kernel dump per request).
+   */
+  routes?: (status: () => Promise<StatusReport>) => HttpRoute;
 }
 
 export class Daemon {
@@ -113,6 +118,8 @@ export class Daemon {
   private control: ControlServer | undefined;
   private readonly health: HealthMonitor;
   private readonly metrics: DaemonMetrics;
+  /** The IPVS table as last read, for /metrics and the status page. */
+  private readonly ipvsSnapshot: IpvsStatsCache<KernelIpvs>;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
   /** Kernel services lvsd still manages beyond the config's (a removal the guard refused). */
@@ -128,6 +135,12 @@ export class Daemon {
   ) {
     this.loaded = loaded;
     this.health = new HealthMonitor({ logger: opts.log });
+    this.ipvsSnapshot = new IpvsStatsCache(
+      () => (this.ipvsClient as IpvsKernel).read(),
+      loaded.config.metrics.ipvs_stats_interval,
+      undefined,
+      (err) => opts.log.warn({ err }, 'reading IPVS counters for metrics failed; serving the last ones'),
+    );
     this.metrics = new DaemonMetrics({
       vrrp: async () =>
         (this.vrrp ? await this.vrrp.status() : []).map((s) => ({
@@ -153,9 +166,6 @@ export class Daemon {
         const realServers = drains.filter((d) => d.dest).length;
         return { realServers, services: drains.length - realServers };
       },
-    }, {
-      ipvsStatsIntervalMs: loaded.config.metrics.ipvs_stats_interval,
-      onIpvsStatsError: (err) => opts.log.warn({ err }, 'reading IPVS counters for metrics failed; serving the last ones'),
     });
   }
 
@@ -195,7 +205,7 @@ export class Daemon {
     this.startStep();
     if (config.bgp) await this.startBgp(config);
     this.startStep();
-    this.metricsServer = await serveMetrics(this.metrics, config.metrics.listen);
+    this.metricsServer = await serveMetrics(this.metrics, config.metrics.listen, this.opts.routes?.(() => this.snapshotStatus()));
     this.startStep();
     this.metrics.setConfigHash(hash);
     log.info({ node: config.node.name, configHash: hash, services: config.services.length, instances: config.vrrp.instances.length, metrics: config.metrics.listen }, 'lvsd running');
@@ -431,7 +441,17 @@ export class Daemon {
     log.info('lvsd stopped');
   }
 
-  async status(): Promise<StatusReport> {
+  /** `lvsd status`: IPVS read fresh from the kernel. */
+  status(): Promise<StatusReport> {
+    return this.statusFrom(this.ipvsClient ? () => (this.ipvsClient as IpvsKernel).read() : undefined);
+  }
+
+  /** The status page's report: IPVS from the snapshot /metrics serves. */
+  private snapshotStatus(): Promise<StatusReport> {
+    return this.statusFrom(this.ipvsClient ? async () => (await this.ipvsSnapshot.get()) ?? { services: [] } : undefined);
+  }
+
+  private async statusFrom(kernel: (() => Promise<KernelIpvs>) | undefined): Promise<StatusReport> {
     return statusReport({
       config: this.loaded.config,
       configHash: this.loaded.hash,
@@ -440,7 +460,7 @@ export class Daemon {
       overrides: this.ipvs?.overridesList() ?? [],
       drains: this.ipvs?.drainsList() ?? [],
       quorum: (name) => this.ipvs?.quorumState(name),
-      kernel: this.ipvsClient ? () => (this.ipvsClient as IpvsKernel).read() : undefined,
+      kernel,
       ...(this.bgp ? { bgp: () => (this.bgp as BgpMode).status() } : {}),
     });
   }
@@ -458,7 +478,8 @@ export class Daemon {
 
   private async ipvsStats(): Promise<IpvsStatsView[]> {
     if (!this.ipvsClient) return [];
-    const kernel = await this.ipvsClient.read();
+    const kernel = await this.ipvsSnapshot.get();
+    if (!kernel) return [];
     const names = new Map(this.loaded.config.services.map((s) => [serviceName(serviceIdFromConfig(s)), s.name]));
     const out: IpvsStatsView[] = [];
     for (const row of kernel.services) {

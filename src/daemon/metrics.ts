@@ -1,10 +1,12 @@
 // Prometheus metrics. Values that already live elsewhere (VRRP counters, health state) are read
 // at scrape time from a MetricsSource instead of being mirrored, so a scrape always shows the
 // truth and nothing has to be kept in sync. Kernel IPVS counters are the exception: reading them
-// is a full table dump (10,000 services = 10,001 dumps), so scrapes are served from a snapshot
-// that is re-read at most once per `ipvsStatsIntervalMs`, in the background (IpvsStatsCache).
+// is a full table dump (10,000 services = 10,001 dumps), so the daemon keeps one snapshot,
+// re-read at most once per `metrics.ipvs_stats_interval` in the background (IpvsStatsCache),
+// and serves both /metrics and the status page (src/web) from it.
 // Values only the daemon knows (reconciles, reloads) are recorded through the methods below.
-import { createServer, type Server } from 'node:http';
+// The listener serves /metrics and hands every other path to the routes it is given (the page).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseHostPort } from '../config/address.js';
 import type { BgpStatus } from '../bgp/types.js';
@@ -62,6 +64,7 @@ export interface MetricsSource {
   vrrp(): Promise<VrrpMetricsView[]>;
   loopDelay(): Promise<LoopDelayView[]>;
   realServers(): RealServerMetricsView[];
+  /** From the daemon's IPVS snapshot (IpvsStatsCache): never a kernel dump per scrape. */
   ipvsStats(): Promise<IpvsStatsView[]>;
   /** BGP mode only: announced VIPs and BIRD's sessions (read through birdc, bounded). */
   bgp?(): Promise<BgpStatus | undefined>;
@@ -96,55 +99,49 @@ function perScrape<T>(read: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * The last IPVS counters read, refreshed when a scrape finds them older than `intervalMs`. The
- * scrape that notices gets the snapshot it has (Prometheus counters tolerate a late sample; a
- * scrape waiting on a kernel dump does not help anyone); only the very first scrape waits for a
- * read. At most one read runs at a time, however many scrapes arrive.
+ * The last IPVS table read, refreshed when a reader finds it older than `intervalMs`. The reader
+ * that notices gets the snapshot it has (Prometheus counters tolerate a late sample; a scrape or
+ * a page waiting on a kernel dump does not help anyone); only the very first reader waits for a
+ * read. At most one read runs at a time, however many readers arrive. Undefined only when no
+ * read has succeeded yet.
  */
-export class IpvsStatsCache {
-  private snapshot: IpvsStatsView[] | undefined;
+export class IpvsStatsCache<T> {
+  private snapshot: T | undefined;
   private readAt = -Infinity;
-  private reading: Promise<IpvsStatsView[]> | undefined;
+  private reading: Promise<T | undefined> | undefined;
   /** Kernel reads started so far. */
   reads = 0;
 
   constructor(
-    private readonly read: () => Promise<IpvsStatsView[]>,
+    private readonly read: () => Promise<T>,
     private readonly intervalMs: number,
     private readonly now: () => number = () => performance.now(),
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  async get(): Promise<IpvsStatsView[]> {
+  async get(): Promise<T | undefined> {
     if (this.now() - this.readAt >= this.intervalMs) this.refresh();
-    return this.snapshot ?? (await this.reading) ?? [];
+    return this.snapshot ?? (await this.reading);
   }
 
   private refresh(): void {
     if (this.reading) return;
     this.reads++;
     this.reading = this.read().then(
-      (views) => {
-        this.snapshot = views;
+      (snapshot) => {
+        this.snapshot = snapshot;
         this.readAt = this.now();
-        return views;
+        return snapshot;
       },
       (err: unknown) => {
-        // Keep serving the last snapshot; try again at the next interval, not at every scrape.
+        // Keep serving the last snapshot; try again at the next interval, not at every read.
         this.readAt = this.now();
         this.onError(err);
-        return this.snapshot ?? [];
+        return this.snapshot;
       },
     );
     void this.reading.finally(() => (this.reading = undefined));
   }
-}
-
-export interface DaemonMetricsOptions {
-  /** How old the IPVS counters a scrape shows may be (default 10 s). */
-  ipvsStatsIntervalMs?: number;
-  /** Told when a background IPVS read fails (the last snapshot keeps being served). */
-  onIpvsStatsError?: (err: unknown) => void;
 }
 
 export class DaemonMetrics {
@@ -153,10 +150,8 @@ export class DaemonMetrics {
   private readonly reconcileSeconds: Histogram;
   private readonly reloads: Counter<'result'>;
   private readonly configInfo: Gauge<'hash'>;
-  private readonly ipvsStats: IpvsStatsCache;
 
-  constructor(source: MetricsSource, opts: DaemonMetricsOptions = {}) {
-    this.ipvsStats = new IpvsStatsCache(() => source.ipvsStats(), opts.ipvsStatsIntervalMs ?? 10_000, undefined, opts.onIpvsStatsError);
+  constructor(source: MetricsSource) {
     const r = this.registry;
     // The VRRP views come from the VRRP thread: one round trip per scrape.
     const vrrp = perScrape(() => source.vrrp());
@@ -201,10 +196,11 @@ export class DaemonMetrics {
       const d = source.draining?.() ?? { realServers: 0, services: 0 };
       return [[{ kind: 'real_server' }, d.realServers], [{ kind: 'service' }, d.services]];
     });
-    // One cached snapshot, shared by every IPVS family below.
+    // One view of the snapshot per scrape, shared by every IPVS family below.
+    const ipvsStats = perScrape(() => source.ipvsStats());
     const ipvs = async (pick: (s: IpvsStatsView) => number | undefined): Promise<Array<[Labels, number]>> => {
       const out: Array<[Labels, number]> = [];
-      for (const s of await this.ipvsStats.get()) {
+      for (const s of await ipvsStats()) {
         const v = pick(s);
         if (v !== undefined) out.push([{ service: s.service, server: s.server ?? '' }, v]);
       }
@@ -252,12 +248,19 @@ export class DaemonMetrics {
   }
 }
 
-/** Serves GET /metrics. Binds where the config says; the default is loopback only. */
-export async function serveMetrics(metrics: DaemonMetrics, listen: string): Promise<Server> {
+/**
+ * Another page on the metrics listener: answers the request and returns true, or returns false
+ * to leave it to the listener (/metrics, then 404).
+ */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** Serves GET /metrics and `routes`. Binds where the config says; the default is loopback only. */
+export async function serveMetrics(metrics: DaemonMetrics, listen: string, routes?: HttpRoute): Promise<Server> {
   const where = parseHostPort(listen);
   if (!where) throw new Error(`metrics listen address "${listen}": expected address:port, e.g. 127.0.0.1:9810 or [::1]:9810`);
   const { address: host, port } = where;
   const server = createServer((req, res) => {
+    if (routes?.(req, res)) return;
     if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
       return;
