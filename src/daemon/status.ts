@@ -39,6 +39,8 @@ export interface RealServerReport {
   activeConnections: number;
   inactiveConnections: number;
   connectionsPerSecond: number;
+  packetsInPerSecond: number;
+  packetsOutPerSecond: number;
   bytesInPerSecond: number;
   bytesOutPerSecond: number;
   sorry: boolean;
@@ -124,6 +126,8 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
         activeConnections: d?.activeConns ?? 0,
         inactiveConnections: d?.inactiveConns ?? 0,
         connectionsPerSecond: d?.stats.cps ?? 0,
+        packetsInPerSecond: d?.stats.inPps ?? 0,
+        packetsOutPerSecond: d?.stats.outPps ?? 0,
         bytesInPerSecond: d?.stats.inBps ?? 0,
         bytesOutPerSecond: d?.stats.outBps ?? 0,
         sorry,

@@ -105,6 +105,8 @@ export interface InstanceStatus {
   counters: InstanceCounters;
   /** Time spent in each state since construction, including the current stretch, ms. */
   timeInStateMs: Record<VrrpState, number>;
+  /** How long the current state has lasted, ms ("master since"). */
+  inStateMs: number;
   /** Until when a manual failover holds, monotonic ms. */
   holdUntilMs?: number;
 }
@@ -215,6 +217,7 @@ export class VrrpInstance {
       peers: [...this.peers.values()].map((p) => ({ ...p })),
       counters: structuredClone(this.counters),
       timeInStateMs,
+      inStateMs: now - this.stateSince,
       ...(holdUntilMs !== undefined ? { holdUntilMs } : {}),
     };
   }

@@ -16,6 +16,7 @@ function status(state: InstanceStatus['state'], peers: PeerStatus[], sendChecksu
     peers,
     counters: emptyCounters(),
     timeInStateMs: { initialize: 0, backup: 0, master: 0, fault: 0 },
+    inStateMs: 0,
   };
 }
 

@@ -455,12 +455,13 @@ describe('checksum variant to send (VRRPv3 over IPv4)', () => {
 });
 
 describe('counters', () => {
-  it('counts adverts, transitions and time in each state', () => {
+  it('counts adverts, transitions and time in each state, and how long the current state has lasted', () => {
     const h = new Harness();
     h.start();
     h.receive('198.18.0.9', 200);
     h.advance(MDI_100);
     h.advance(2000);
+    expect(h.instance.status()).toMatchObject({ state: 'master', inStateMs: 2000 });
     h.handle({ type: 'shutdown' });
     const s = h.instance.status();
     expect(s.counters).toMatchObject({ advertsReceived: 1, advertsSent: 4, priorityZeroSent: 1, transitions: 3 });
