@@ -3,7 +3,7 @@
 // An error nobody caught releases the VIPs (priority 0 from the VRRP thread) and exits non-zero,
 // for systemd to restart the daemon (daemon/crash-exit.ts).
 // Under systemd (Type=notify) READY=1 goes out once services and VRRP run, STOPPING=1 when the
-// stop begins.
+// stop begins. The status page (src/web) is served beside /metrics.
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
 import type { Daemon } from '../../daemon/daemon.js';
@@ -62,15 +62,16 @@ export function registerRunCommand(program: Command): void {
         }
       };
       for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(signal, () => act(policy.on(signal)));
-      const [{ ConfigRejected, Daemon, StartAborted }, { createLogger }, { exitOnCrash }] = await Promise.all([
+      const [{ ConfigRejected, Daemon, StartAborted }, { createLogger }, { exitOnCrash }, { statusPageRoutes }] = await Promise.all([
         import('../../daemon/daemon.js'),
         import('../../daemon/log.js'),
         import('../../daemon/crash-exit.js'),
+        import('../../web/routes.js'),
       ]);
       log = createLogger({ level: (opts.logLevel ?? 'info') as 'info' });
       exitOnCrash(log);
       try {
-        daemon = await Daemon.start({ configPath: opts.config, log, signal: aborter.signal });
+        daemon = await Daemon.start({ configPath: opts.config, log, signal: aborter.signal, routes: (status) => statusPageRoutes(status) });
       } catch (err) {
         if (err instanceof StartAborted) {
           log.info('lvsd stopped during start');
