@@ -1,6 +1,7 @@
 // Test-only host for the whole daemon (from dist/): runs `Daemon` in the network namespace it was
-// started in, with kernel IPVS replaced by MemoryIpvs (this host has no IPVS), and speaks the
-// stdin/stdout protocol of vrrp-node.mjs so VrrpNode (vrrp-lab.ts) drives it.
+// started in, with the status page as `lvsd run` serves it and kernel IPVS replaced by MemoryIpvs
+// (this host has no IPVS), and speaks the stdin/stdout protocol of vrrp-node.mjs so VrrpNode
+// (vrrp-lab.ts) drives it.
 //   argv: <config.yaml> [thread|main-thread|crash-main|crash-vrrp]
 //     thread       VRRP in its worker thread, as `lvsd run` runs it
 //     main-thread  VRRP served on the main thread (the control: what the worker thread avoids)
@@ -19,6 +20,7 @@ import { Daemon } from '../../../dist/daemon/daemon.js';
 import { createLogger } from '../../../dist/daemon/log.js';
 import { relayedLogger, VrrpThreadHost } from '../../../dist/daemon/vrrp-thread-host.js';
 import { VrrpThread } from '../../../dist/daemon/vrrp-thread.js';
+import { statusPageRoutes } from '../../../dist/web/routes.js';
 import { MemoryIpvs } from './memory-ipvs.mjs';
 import { print, serveCommands } from './stdio-commands.mjs';
 
@@ -44,7 +46,7 @@ let addressesAtFirstRead;
 ipvs.onRead = () => {
   addressesAtFirstRead ??= execFileSync('ip', ['-o', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' });
 };
-const daemon = await Daemon.start({ configPath, log, openIpvs: async () => ipvs, startVrrp });
+const daemon = await Daemon.start({ configPath, log, openIpvs: async () => ipvs, startVrrp, routes: (status) => statusPageRoutes(status) });
 const { config } = daemon;
 
 let stopping;
