@@ -4,7 +4,7 @@
 // It shows the lab's VRRP instance and services; a real server whose HTTP check starts failing
 // turns red within one refresh of the page, counted in the page's own polls (not wall clock).
 // A PNG of the page is written to the path the test prints.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +96,7 @@ describeWith(['root', 'netns', 'chromium'], 'status page in headless chromium', 
     await procs.cleanup();
     await Promise.all(servers.map((s) => s.stop()));
     await lab.cleanup();
-    run('rm', ['-rf', `${tmp}-state`, stateFile, otherStateFile, controlSocket], { allowFailure: true });
+    for (const f of [`${tmp}-state`, stateFile, otherStateFile, controlSocket]) rmSync(f, { recursive: true, force: true });
   });
 
   const rows = (): Promise<Row[]> =>
