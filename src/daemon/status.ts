@@ -175,6 +175,8 @@ function removed(d: DestinationEntry, draining: DrainReport | null): RealServerR
     activeConnections: d.activeConns,
     inactiveConnections: d.inactiveConns,
     connectionsPerSecond: d.stats.cps,
+    packetsInPerSecond: d.stats.inPps,
+    packetsOutPerSecond: d.stats.outPps,
     bytesInPerSecond: d.stats.inBps,
     bytesOutPerSecond: d.stats.outBps,
     sorry: false,

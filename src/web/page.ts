@@ -96,7 +96,7 @@ const script = `
       rows.push(head);
       s.servers.forEach(function (r) {
         var tr = el('tr', 'rs ' + r.class, [
-          el('td', null, [el('span', 'dot'), r.health + (r.override ? ' (' + r.override + ')' : '')]),
+          el('td', null, [el('span', 'dot'), r.drainingSecondsLeft !== null ? 'removed, draining ' + r.drainingSecondsLeft + 's' : r.health + (r.override ? ' (' + r.override + ')' : '')]),
           cell(r.server + (r.sorry ? ' (sorry)' : '') + '  ' + r.forwarding),
           cell((r.weight === null ? '-' : r.weight) + ' / ' + r.configuredWeight, 'n'),
           cell(r.active, 'n'), cell(r.inactive, 'n'), cell(rate(r.cps), 'n'),

@@ -20,6 +20,8 @@ export interface ServerView {
   since: string | null;
   /** An operator's drain/disable/enable, null when none. */
   override: string | null;
+  /** Removed from the config and draining: the time left before it is deleted, s; null otherwise. */
+  drainingSecondsLeft: number | null;
   sorry: boolean;
   configuredWeight: number;
   /** Weight programmed in the kernel, null when the server is not in the kernel. */
@@ -37,7 +39,7 @@ export interface ServiceView {
   name: string;
   match: string;
   scheduler: string;
-  /** "not in kernel", "disabled", "quorum lost". */
+  /** "not in kernel", "disabled", "quorum lost", "removed, draining 40s". */
   flags: string[];
   /** Any flag or any real server not up (the "problems only" filter). */
   problem: boolean;
@@ -101,7 +103,7 @@ export function parseQuery(search: URLSearchParams): StatusQuery {
 
 function serverClass(rs: RealServerReport): ServerClass {
   if (rs.health === 'down') return 'down';
-  if (rs.override === 'drain' || rs.override === 'disable' || (rs.weight === 0 && rs.configuredWeight > 0)) return 'drained';
+  if (rs.draining || rs.override === 'drain' || rs.override === 'disable' || (rs.weight === 0 && rs.configuredWeight > 0)) return 'drained';
   if (rs.health === 'pending') return 'pending';
   return rs.health;
 }
@@ -115,6 +117,7 @@ function serverView(rs: RealServerReport): ServerView {
     reason: rs.reason,
     since: rs.healthSince,
     override: rs.override,
+    drainingSecondsLeft: rs.draining ? rs.draining.secondsLeft : null,
     sorry: rs.sorry,
     configuredWeight: rs.configuredWeight,
     weight: rs.weight,
@@ -133,6 +136,7 @@ function serviceFlags(s: ServiceReport): string[] {
   if (!s.inKernel) flags.push('not in kernel');
   if (s.disabled) flags.push('disabled');
   if (s.quorumMet === false) flags.push('quorum lost');
+  if (s.draining) flags.push(`removed, draining ${s.draining.secondsLeft}s`);
   return flags;
 }
 

@@ -17,6 +17,9 @@ const rs = (server: string, over: Partial<RealServerReport> = {}): RealServerRep
   healthSince: '2026-12-01T00:00:00.000Z',
   reason: 'connected',
   override: null,
+  overrideSource: null,
+  inConfig: true,
+  draining: null,
   activeConnections: 3,
   inactiveConnections: 1,
   connectionsPerSecond: 10,
@@ -35,6 +38,8 @@ const service = (i: number, servers: RealServerReport[], over: Partial<ServiceRe
   inKernel: true,
   quorumMet: null,
   disabled: false,
+  inConfig: true,
+  draining: null,
   realServers: servers,
   ...over,
 });
@@ -53,7 +58,7 @@ const report = (services: ServiceReport[]): StatusReport => ({
 const q = (s: string) => parseQuery(new URLSearchParams(s));
 
 describe('status view', () => {
-  it('paints down red, drained amber (operator drain or weight 0 in the kernel) and keeps the reason and both weights', () => {
+  it('paints down red, drained amber (operator drain, weight 0 in the kernel, removed and draining) and keeps the reason and both weights', () => {
     const idx = new StatusIndex(
       report([
         service(1, [
@@ -62,14 +67,18 @@ describe('status view', () => {
           rs('198.18.1.3:80', { override: 'drain', weight: 0 }),
           rs('198.18.1.4:80', { weight: 0 }),
           rs('198.18.1.5:80', { health: 'pending', reason: null }),
+          rs('198.18.1.6:80', { health: 'unchecked', inConfig: false, configuredWeight: 0, weight: 0, draining: { since: '', deadline: '', secondsLeft: 40 } }),
         ]),
+        service(2, [], { inConfig: false, draining: { since: '', deadline: '', secondsLeft: 12 } }),
       ]),
       Date.parse('2026-12-01T01:00:00.000Z'),
     );
     const v = idx.view(q(''));
-    expect(v.services[0]?.servers.map((s) => s.class)).toEqual(['up', 'down', 'drained', 'drained', 'pending']);
+    expect(v.services[0]?.servers.map((s) => s.class)).toEqual(['up', 'down', 'drained', 'drained', 'pending', 'drained']);
+    expect(v.services[0]?.servers[5]?.drainingSecondsLeft).toBe(40);
+    expect(v.services[1]?.flags).toEqual(['removed, draining 12s']);
     expect(v.services[0]?.servers[1]).toMatchObject({ reason: 'HTTP 503', weight: 0, configuredWeight: 100, active: 3, inactive: 1, cps: 10, ppsIn: 20, bpsIn: 3000 });
-    expect(v.totals).toEqual({ services: 1, problemServices: 1, servers: { up: 1, down: 1, drained: 2, pending: 1, unchecked: 0 } });
+    expect(v.totals).toEqual({ services: 2, problemServices: 2, servers: { up: 1, down: 1, drained: 3, pending: 1, unchecked: 0 } });
     expect(v.vrrp).toEqual([
       { name: 'web', state: 'master', priority: 150, configuredPriority: 150, fault: null, master: 'this node', since: '2026-12-01T00:58:55.000Z' },
       { name: 'api', state: 'backup', priority: 150, configuredPriority: 150, fault: null, master: '198.18.0.2 (prio 200)', since: '2026-12-01T00:59:59.000Z' },
