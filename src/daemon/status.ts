@@ -5,7 +5,7 @@
 import type { BgpStatus } from '../bgp/types.js';
 import type { Config } from '../config/types.js';
 import type { OperatorOverride, RealServerStatus } from '../health/index.js';
-import { serviceIdFromConfig } from '../ipvs/desired.js';
+import { serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
 import { drainKey, type Drain } from '../ipvs/drain.js';
 import { destName, serviceKey, serviceName } from '../ipvs/names.js';
 import type { DestinationEntry, KernelIpvs, ServiceId } from '../ipvs/types.js';
@@ -134,7 +134,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
       };
     };
     const realServers = svc.real_servers.map((rs) => entry(destName(rs), rs.forwarding, rs.weight, (rs.check ?? svc.check) !== undefined, false));
-    if (svc.sorry_server) realServers.push(entry(destName(svc.sorry_server), svc.sorry_server.forwarding, 1, false, true));
+    if (svc.sorry_server) realServers.push(entry(destName(svc.sorry_server), svc.sorry_server.forwarding, sorryDestination(svc.sorry_server).weight, false, true));
     const listed = new Set(realServers.map((r) => r.server));
     for (const d of row?.destinations ?? []) if (!listed.has(destName(d)) && drains.has(drainKey(id, d))) realServers.push(removed(d, drainOf(id, d)));
     return { name: svc.name, match, scheduler: svc.scheduler, inKernel: row !== undefined, quorumMet: input.quorum(svc.name) ?? null, disabled, inConfig: true, draining: null, realServers };
