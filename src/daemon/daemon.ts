@@ -256,7 +256,8 @@ export class Daemon {
     this.leftovers = [...start.kept, ...start.retire.map((r) => r.service).filter((id) => failedDeletes.has(serviceName(id)))];
     await this.writeRecord(config);
     this.sync = new SyncFollower(this.ipvsClient, config.ipvs.sync_daemon, this.opts.log);
-    await this.sync.follow(false);
+    // Backup at start (VRRP has not started); the current role when a reload brings IPVS in.
+    await this.sync.follow(this.isMaster());
   }
 
   /** BGP mode: the kernel table is emptied of what a crashed run left, then the VIPs whose services are up are announced. */

@@ -7,21 +7,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { callDaemon } from '../../../src/cli/control-client.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
-import { inProcessVrrp, logSink } from './vrrp-fakes.js';
+import { inProcessVrrp, logSink, until, web as vrrpWeb } from './vrrp-fakes.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function start(services: string, ipvs = '') {
+async function start(services: string, ipvs = '', vrrp = '') {
   const dir = mkdtempSync(join(tmpdir(), 'lvsd-daemon-ipvs-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const socket = join(dir, 'lvsd.sock');
   const port = 20_000 + Math.floor(Math.random() * 40_000);
   const configPath = join(dir, 'lvsd.yaml');
   const write = (services: string, ipvs = ''): void =>
-    writeFileSync(configPath, `node: { name: lb1 }\ncontrol: { socket: ${socket} }\nmetrics: { listen: 127.0.0.1:${port} }\nipvs: { state_dir: ${dir}/state${ipvs} }\nservices:\n${services}`);
+    writeFileSync(configPath, `node: { name: lb1 }\ncontrol: { socket: ${socket} }\nmetrics: { listen: 127.0.0.1:${port} }\nipvs: { state_dir: ${dir}/state${ipvs} }\n${vrrp ? `vrrp:\n  instances:\n${vrrp}` : ''}services:\n${services}`);
   write(services, ipvs);
   const kernel = new FakeIpvsKernel();
   const { logger } = logSink();
@@ -110,5 +110,17 @@ describe('Daemon on the in-memory IPVS kernel', () => {
     write(web, ', purge_unmanaged: true');
     expect(await daemon.reload()).toMatchObject({ ok: true, changed: true });
     expect(kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w100,198.18.1.12:80w50']);
+  });
+
+  it('a VRRP master whose reload brings the first services starts the sync daemon as master', async () => {
+    const { kernel, daemon, write } = await start('  []\n', '', vrrpWeb(150));
+    let state = '';
+    await until('VRRP master', () => {
+      void daemon.status().then((s) => (state = s.vrrp[0]?.state ?? ''));
+      return state === 'master';
+    }, 10_000);
+    write(web, ', sync_daemon: { enabled: true, interface: eth1, sync_id: 3 }');
+    expect(await daemon.reload()).toMatchObject({ ok: true, changed: true });
+    expect([...kernel.syncDaemons.keys()]).toEqual(['master']);
   });
 });
