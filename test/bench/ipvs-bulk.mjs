@@ -1,10 +1,11 @@
 // IPVS at scale: lvsd against ipvsadm on the same kernel in the same run. Needs root, a kernel with
 // IPVS (run it in the lab VM: `node test/lab/vm.mjs --timeout 1500 -- node test/bench/ipvs-bulk.mjs`)
 // and a build (`npm run build`: it imports dist/).
-//   node test/bench/ipvs-bulk.mjs [services=10000] [destinations-per-service=4] [rounds=3] [--serial] [--reload]
+//   node test/bench/ipvs-bulk.mjs [services=10000] [destinations-per-service=4] [rounds=5] [--serial] [--reload]
 // Rows of the table, each the median of the rounds with the spread (min-max) beside it:
 //   bulk apply     lvsd's pipelined read+plan+apply vs `ipvsadm -R` of the same rules;
-//   full read      IpvsClient.read() vs `ipvsadm -Sn` (both on the populated table);
+//   full read      IpvsClient.read() (its dumps run by the addon, src/netlink/genl-dump.ts) vs
+//                  `ipvsadm -Sn` (both on the populated table);
 //   one weight     the daemon's health/reload path for one changed weight (read back the one
 //                  service, plan, apply) vs `ipvsadm -e` of the same edit, on the populated table;
 //   RSS            of a fresh lvsd process holding the desired state and the kernel's table of
@@ -36,7 +37,7 @@ const { createLogger } = await import(new URL('daemon/log.js', dist).href);
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const services = Number(positional[0] ?? 10000);
 const perService = Number(positional[1] ?? 4);
-const rounds = Number(positional[2] ?? 3);
+const rounds = Number(positional[2] ?? 5);
 const withSerial = process.argv.includes('--serial');
 const withReload = process.argv.includes('--reload');
 const holdIn = process.argv.find((a) => a.startsWith('--hold='))?.slice('--hold='.length);

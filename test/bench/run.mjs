@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, one after the other, each under a header, with a summary of
 // how each ended. Not part of `npm test`: together they take about a quarter of an hour.
-//   node test/bench/run.mjs [name ...]      names: ipvs, vrrp, vrrp-reload, vrrp-soak, health-tcp, health-scheduler, config
+//   node test/bench/run.mjs [name ...]      names: ipvs, ipvs-daemon, vrrp, vrrp-reload, vrrp-soak, health-tcp, health-scheduler, config
 // ipvs runs inside the lab VM (Debian's kernel has IPVS, this host's may not); vrrp and health-tcp
 // use network namespaces on the host. A benchmark whose prerequisites are missing is skipped with
 // the reason printed, and the summary says so: a skip is never reported as a result.
@@ -24,9 +24,16 @@ const benches = [
   {
     name: 'ipvs',
     title: 'IPVS: 10,000 services x 4 real servers, lvsd vs ipvsadm (lab VM)',
-    command: ['node', 'test/lab/vm.mjs', '--timeout', '1500', '--', 'node', 'test/bench/ipvs-bulk.mjs'],
+    command: ['node', 'test/lab/vm.mjs', '--timeout', '2400', '--', 'node', 'test/bench/ipvs-bulk.mjs'],
     needs: ['root', 'qemu-system-x86_64'],
-    timeoutS: 1600,
+    timeoutS: 2500,
+  },
+  {
+    name: 'ipvs-daemon',
+    title: 'Daemon RSS: lvsd run vs keepalived holding 10,000 services x 4 with checks and VRRP (lab VM, 3 rounds)',
+    command: ['node', 'test/lab/vm.mjs', '--timeout', '2700', '--', 'node', 'test/bench/ipvs-daemon-rss.mjs', '10000', '3', '60'],
+    needs: ['root', 'qemu-system-x86_64'],
+    timeoutS: 2800,
   },
   {
     name: 'vrrp',
