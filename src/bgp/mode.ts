@@ -6,11 +6,12 @@ import { announcedVipsOf } from '../config/derived.js';
 import { BgpAnnouncer, type AnnouncerLog } from './announcer.js';
 import { announcedVips, type ServiceAnnounceState } from './policy.js';
 import { BirdSessions } from './sessions.js';
-import type { BgpStatus, VipRoutes } from './types.js';
+import { TAKEOVER_SYSCTLS, checkSysctl, type SysctlCheck } from './sysctls.js';
+import type { BgpKernel, BgpStatus } from './types.js';
 
 export interface BgpModeDeps {
-  openRoutes: (table: number) => VipRoutes;
-  log: AnnouncerLog;
+  kernel: BgpKernel;
+  log: AnnouncerLog & { error(obj: object, msg: string): void };
 }
 
 /** What the daemon knows about services and the node, for the policy. */
@@ -24,13 +25,42 @@ export class BgpMode {
   private readonly sessions: BirdSessions;
   /** The VIPs the last announce() considered. */
   private vips: string[] = [];
+  private sysctls: SysctlCheck[] = [];
 
   constructor(
     private bgp: BgpConfig,
     private readonly deps: BgpModeDeps,
   ) {
-    this.announcer = new BgpAnnouncer(deps.openRoutes(bgp.table), deps.log);
+    this.announcer = new BgpAnnouncer(deps.kernel.openRoutes(bgp.table), deps.log);
     this.sessions = new BirdSessions(bgp.bird_socket, bgp.peers.map((p) => p.name));
+    this.setSysctls();
+  }
+
+  /**
+   * flow_takeover: sets the sysctls (src/bgp/sysctls.ts says why) and reads them back; a key that
+   * cannot be set is logged and shown in status, and lvsd runs on (the VIPs are still served;
+   * only flows moved between directors would break). Turning it off leaves the kernel as it is.
+   */
+  private setSysctls(): void {
+    if (!this.bgp.flow_takeover) {
+      this.sysctls = [];
+      return;
+    }
+    const { kernel, log } = this.deps;
+    this.sysctls = TAKEOVER_SYSCTLS.map((want) => {
+      let writeError: string | undefined;
+      const before = kernel.readSysctl(want.key);
+      if (before !== undefined && before !== want.value) {
+        try {
+          kernel.writeSysctl(want.key, want.value);
+        } catch (err) {
+          writeError = err instanceof Error ? err.message : String(err);
+        }
+      }
+      const check = checkSysctl(want, before === undefined ? undefined : kernel.readSysctl(want.key), writeError);
+      if (!check.ok) log.error({ key: check.key, want: check.want, have: check.have }, `BGP flow takeover: ${check.key} is not ${check.want}: ${check.problem} (${want.why})`);
+      return check;
+    });
   }
 
   /** Announces what `config` and the services' state call for; resolves when the table has it (or a retry is due). */
@@ -46,7 +76,9 @@ export class BgpMode {
     const old = this.bgp;
     this.bgp = bgp;
     this.sessions.reconfigure(bgp.bird_socket, bgp.peers.map((p) => p.name));
-    if (bgp.table !== old.table) await this.announcer.replaceRoutes(this.deps.openRoutes(bgp.table));
+    if (bgp.flow_takeover && !old.flow_takeover) this.setSysctls();
+    if (!bgp.flow_takeover) this.sysctls = [];
+    if (bgp.table !== old.table) await this.announcer.replaceRoutes(this.deps.kernel.openRoutes(bgp.table));
   }
 
   async status(): Promise<BgpStatus> {
@@ -57,6 +89,7 @@ export class BgpMode {
       ...this.announcer.state(),
       sessions: sessions.ok ? sessions.sessions : [],
       sessionsError: sessions.ok ? null : sessions.error,
+      sysctls: this.sysctls,
     };
   }
 

@@ -1,3 +1,5 @@
+import type { SysctlCheck } from './sysctls.js';
+
 // What the BGP subsystem shares with the daemon and the kernel side: the routes that stand for
 // announced VIPs, and how BIRD's sessions look from lvsd.
 
@@ -21,6 +23,15 @@ export interface VipRoutes {
   /** Idempotent: a missing route is not an error. */
   remove(vip: string): Promise<void>;
   close(): void;
+}
+
+/** The kernel as BGP mode needs it: the VIP route table, and sysctls (slash keys relative to /proc/sys). */
+export interface BgpKernel {
+  openRoutes(table: number): VipRoutes;
+  /** undefined when the key does not exist. */
+  readSysctl(key: string): string | undefined;
+  /** Throws with a message naming the key. */
+  writeSysctl(key: string, value: string): void;
 }
 
 /** One of lvsd's BGP sessions as BIRD reports it (`birdc show protocols`). */
@@ -48,4 +59,6 @@ export interface BgpStatus {
   sessions: BgpSession[];
   /** Why the sessions could not be read (BIRD not running, timeout), if so. */
   sessionsError: string | null;
+  /** The flow-takeover sysctls as last set and read back; empty with flow_takeover: false. */
+  sysctls: SysctlCheck[];
 }

@@ -110,5 +110,9 @@ function formatBgp(b: NonNullable<StatusReport['bgp']>): string[] {
   out.push(...table([['VIP', 'STATE'], ...b.vips.map((vip) => [vip, state(vip)])], '  '));
   if (b.sessionsError) out.push(`  sessions: cannot ask BIRD: ${b.sessionsError}`);
   else out.push(...table([['PEER', 'STATE', 'SINCE', 'INFO'], ...b.sessions.map((s) => [s.peer, s.state, s.since, s.info])], '  '));
+  const dotted = (key: string): string => key.replaceAll('/', '.');
+  const set = b.sysctls.filter((c) => c.ok && c.have !== null).map((c) => `${dotted(c.key)}=${c.have}`);
+  if (set.length > 0) out.push(`  flow takeover: ${set.join(', ')}`);
+  for (const c of b.sysctls.filter((c) => !c.ok)) out.push(`  FLOW TAKEOVER: ${dotted(c.key)} is not ${c.want}: ${c.problem}`);
   return out;
 }

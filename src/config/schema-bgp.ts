@@ -62,6 +62,7 @@ export const bgpSchema = mapping(
     peers: list(peerSchema, 'the routers this director announces to', 'a list of peers').min(1, { error: `${EXPECTED}at least one peer` }),
     vips: list(ipAddress('a service VIP'), 'VIPs to announce; default every service VIP').optional(),
     med: intIn(0, 4294967295, 'a MED').optional().describe('MULTI_EXIT_DISC sent with the routes: lower is preferred, so a standby site sends a higher one'),
+    flow_takeover: bool('set net.ipv4.vs.sloppy_tcp and sloppy_sctp (and check nf_conntrack_tcp_loose), so a director forwards packets of connections another director started, after ECMP moved them').default(true),
     communities: list(
       z.string({ error: COMMUNITY_ERROR }).refine((c) => parseCommunity(c) !== undefined, { error: COMMUNITY_ERROR }),
       'communities added to the routes (e.g. one the router maps to a lower local preference at a standby site)',

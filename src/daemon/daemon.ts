@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { BgpMode } from '../bgp/mode.js';
-import { LVSD_ROUTE_PROTOCOL, type VipRoutes } from '../bgp/types.js';
+import { LVSD_ROUTE_PROTOCOL, type BgpKernel } from '../bgp/types.js';
 import { ConfigLoader, formatIssue, type ConfigIssue } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
@@ -37,6 +37,7 @@ import { releaseOnCrash } from './crash-exit.js';
 import { openKernelIpvs, type IpvsKernel } from './ipvs-kernel.js';
 import type { NetlinkSocketError } from '../netlink/errors.js';
 import { HostRouteTable } from '../netlink/routes.js';
+import { readSysctl, writeSysctl } from '../netlink/sysctl.js';
 import { IpvsManager, type RestoredState } from './ipvs-manager.js';
 import type { Logger } from './log.js';
 import { LoopDelayMonitor } from './loop-delay.js';
@@ -96,8 +97,8 @@ export interface DaemonOptions {
   openIpvs?: () => Promise<IpvsKernel>;
   /** Default: VRRP in its worker thread (VrrpThread.spawn). */
   startVrrp?: (log: Logger) => VrrpThread;
-  /** BGP mode's VIP routes; default lvsd's routes in that kernel table (HostRouteTable). */
-  openBgpRoutes?: (table: number) => VipRoutes;
+  /** BGP mode's kernel side; default lvsd's routes in that kernel table (HostRouteTable) and /proc/sys. */
+  bgpKernel?: BgpKernel;
   /**
    * More pages on the metrics listener (`lvsd run` adds the status page, src/web), given the
    * status read from the IPVS snapshot the metrics use (never a kernel dump per request).
@@ -263,8 +264,12 @@ export class Daemon {
   /** BGP mode: the kernel table is emptied of what a crashed run left, then the VIPs whose services are up are announced. */
   private async startBgp(config: Config): Promise<void> {
     if (!config.bgp) return;
-    const openRoutes = this.opts.openBgpRoutes ?? ((table: number) => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL));
-    this.bgp = new BgpMode(config.bgp, { openRoutes, log: this.opts.log });
+    const kernel: BgpKernel = this.opts.bgpKernel ?? {
+      openRoutes: (table) => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL),
+      readSysctl: (key) => readSysctl(key),
+      writeSysctl: (key, value) => writeSysctl(key, value),
+    };
+    this.bgp = new BgpMode(config.bgp, { kernel, log: this.opts.log });
     await this.announce(config);
   }
 

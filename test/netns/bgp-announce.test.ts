@@ -32,7 +32,7 @@ const TABLE = 100;
 /** The BGP hold time both sides use: what would withdraw a silent director without BFD. */
 const HOLD_S = 30;
 
-const quiet = { info: () => {}, warn: (obj: object, msg: string) => console.warn(msg, obj) };
+const quiet = { info: () => {}, warn: (obj: object, msg: string) => console.warn(msg, obj), error: (obj: object, msg: string) => console.error(msg, obj) };
 
 interface Director {
   name: string;
@@ -47,13 +47,15 @@ interface Director {
 function directorConfig(name: string, address: string, socket: string): Config {
   const yaml = stringify({
     node: { name },
-    services: [{ name: 'web', vip: VIP, port: 80, real_servers: [{ address: '198.18.1.11' }] }],
+    services: [{ name: 'web', vip: VIP, port: 80, scheduler: 'mh', scheduler_flags: ['mh-port'], on_failure: 'drain', real_servers: [{ address: '198.18.1.11' }] }],
     bgp: {
       local_as: 65001,
       router_id: address,
       table: TABLE,
       bird_socket: socket,
       hold_time: `${HOLD_S}s`,
+      // The IPVS sysctls it sets do not exist without IPVS, which this host lacks (unit-tested on a fake).
+      flow_takeover: false,
       bfd: { interval: '100ms', multiplier: 3 },
       peers: [{ name: 'edge', address: ROUTER, as: 65000 }],
     },
@@ -113,7 +115,10 @@ describeWith(['root', 'netns', 'bird'], 'BGP mode: VIPs announced through BIRD, 
 
   const announce = (d: Director) => d.mode.announce(d.config, { service: () => ({ quorumMet: d.serviceUp, disabled: false }), maintenance: false });
   const openMode = (d: { ns: Netns; config: Config }) =>
-    new BgpMode(d.config.bgp!, { openRoutes: (table) => d.ns.enter(() => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL)), log: quiet });
+    new BgpMode(d.config.bgp!, {
+      kernel: { openRoutes: (table) => d.ns.enter(() => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL)), readSysctl: () => undefined, writeSysctl: () => {} },
+      log: quiet,
+    });
   const kernelTable = (ns: Netns) => ns.ip('route', 'show', 'table', String(TABLE)).trim();
 
   beforeAll(async () => {

@@ -106,6 +106,26 @@ const everyFamilyHasAPeer = withBgp((ctx, bgp) => {
   if (vips.length === 0) ctx.warn(['bgp'], 'no service has a VIP, so BGP announces nothing');
 });
 
+/**
+ * Several directors share the flows of a VIP; ECMP moves some of them when a director comes or
+ * goes. Only a consistent-hash scheduler sends a moved flow to the real server it had (Maglev:
+ * `mh`; `sh` too, with more disruption), and both build their tables from the real servers in
+ * the order IPVS holds them: a failed server that is removed and added back goes last on one
+ * director and not on the others, so their tables differ until restart. Drained (weight 0) it
+ * keeps its place.
+ */
+const consistentSchedulingAcrossDirectors = withBgp((ctx, bgp) => {
+  const announced = new Set(announcedVipsOf(ctx.config.services, bgp));
+  ctx.config.services.forEach((svc, i) => {
+    if (svc.vip === undefined || !announced.has(svc.vip)) return;
+    if (svc.scheduler !== 'mh' && svc.scheduler !== 'sh') {
+      ctx.warn(['services', i, 'scheduler'], `${svc.scheduler} picks real servers per director, so a flow ECMP moves to another director lands on another real server and breaks; expected scheduler: mh with scheduler_flags: [mh-port] for a VIP announced over BGP`);
+    } else if (svc.on_failure === 'remove' && svc.real_servers.length > 1) {
+      ctx.warn(['services', i, 'on_failure'], `${svc.scheduler} builds its table in the order of the real servers, and a removed server comes back last on this director only; expected on_failure: drain so every director keeps the same order`);
+    }
+  });
+});
+
 export const bgpRules: readonly Rule[] = [
-  asNumbersNotReserved, routerIdIsIpv4, tableIsOurOwn, holdTimeInSeconds, bfdIntervalBounds, peersUnique, peerAddressesUsable, vipsAreServiceVips, everyFamilyHasAPeer,
+  asNumbersNotReserved, routerIdIsIpv4, tableIsOurOwn, holdTimeInSeconds, bfdIntervalBounds, peersUnique, peerAddressesUsable, vipsAreServiceVips, everyFamilyHasAPeer, consistentSchedulingAcrossDirectors,
 ];

@@ -5,14 +5,14 @@ import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import { check, type Obj } from '../config/builders.js';
-import { peer, withBgp } from './fixtures.js';
+import { bgpService, peer, withBgp } from './fixtures.js';
 
 const errors = (config: Obj) => check(config).errors;
 
 describe('bgp config rules', () => {
   it('a valid section loads with its defaults', () => {
     const result = parseConfigText(stringify(withBgp({})), 'c.yaml');
-    expect(result.ok && result.config.bgp).toMatchObject({ table: 100, hold_time: 30_000, bfd: { interval: 100, multiplier: 3 }, bird_socket: '/run/bird/bird.ctl', communities: [] });
+    expect(result.ok && result.config.bgp).toMatchObject({ table: 100, hold_time: 30_000, bfd: { interval: 100, multiplier: 3 }, bird_socket: '/run/bird/bird.ctl', communities: [], flow_takeover: true });
     expect(check(withBgp({}))).toEqual({ errors: [], warnings: ['services[0].vip: 198.18.0.100 is not floated by any VRRP instance, it must already be configured on this host', 'services[1].vip: 2001:2::100 is not floated by any VRRP instance, it must already be configured on this host'] });
   });
 
@@ -86,5 +86,19 @@ describe('bgp config rules', () => {
     expect(errors(withBgp({ peers: [peer({ password: 'a"b' })], vips: ['198.18.0.100'] }))[0]).toMatch(/^bgp\.peers\[0\]\.password: .*without " or \\/);
     expect(errors(withBgp({ communities: ['65000:70000'] }))[0]).toMatch(/^bgp\.communities\[0\]: .*expected a community such as 65000:100/);
     expect(errors(withBgp({ communities: ['65000:100', '4200000000:1:2'] }))).toEqual([]);
+  });
+
+  it('warns when a VIP announced over BGP is not scheduled consistently across directors', () => {
+    const rs = [{ address: '198.18.1.11' }, { address: '198.18.1.12' }];
+    const warnings = (svc: Obj) => check(withBgp({ vips: ['198.18.0.100'], peers: [peer()] }, [svc])).warnings.filter((w) => !w.includes('not floated'));
+    expect(warnings(bgpService({ scheduler: 'wlc', scheduler_flags: [] }))).toEqual([
+      'services[0].scheduler: wlc picks real servers per director, so a flow ECMP moves to another director lands on another real server and breaks; expected scheduler: mh with scheduler_flags: [mh-port] for a VIP announced over BGP',
+    ]);
+    expect(warnings(bgpService({ on_failure: 'remove', real_servers: rs }))).toEqual([
+      'services[0].on_failure: mh builds its table in the order of the real servers, and a removed server comes back last on this director only; expected on_failure: drain so every director keeps the same order',
+    ]);
+    expect(warnings(bgpService({ real_servers: rs }))).toEqual([]);
+    // A VIP that is not announced is not judged.
+    expect(check(withBgp({ vips: ['198.18.0.100'], peers: [peer()] }, [bgpService(), { name: 'other', vip: '198.18.0.101', port: 80 }])).warnings.filter((w) => !w.includes('not floated'))).toEqual([]);
   });
 });

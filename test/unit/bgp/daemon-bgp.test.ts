@@ -1,7 +1,8 @@
 // The daemon in BGP mode, on the in-memory IPVS kernel and an in-memory VIP route table, through
 // its real front doors (control socket, metrics): a VIP is announced while its service is up
 // (quorum met, not disabled) and withdrawn otherwise, leftovers are removed at start, a reload
-// can add the section or move it to another table, and stop withdraws everything.
+// can add the section or move it to another table, and stop withdraws everything. The
+// flow-takeover sysctls are set and read back on a fake /proc/sys.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +21,10 @@ afterEach(async () => {
 
 const VIP = '198.18.0.100';
 // quorum 120: both real servers (100 + 50) are needed; draining one loses it.
-const services = `services:\n  - { name: web, vip: ${VIP}, port: 80, quorum: 120, real_servers: [{ address: 198.18.1.11, weight: 100 }, { address: 198.18.1.12, weight: 50 }] }\n`;
+const services = `services:\n  - { name: web, vip: ${VIP}, port: 80, scheduler: mh, scheduler_flags: [mh-port], on_failure: drain, quorum: 120, real_servers: [{ address: 198.18.1.11, weight: 100 }, { address: 198.18.1.12, weight: 50 }] }\n`;
 const bgp = (dir: string, table = 100) => `bgp:\n  local_as: 65001\n  router_id: 198.18.0.1\n  table: ${table}\n  bird_socket: ${dir}/no-bird.ctl\n  peers: [{ name: edge, address: 198.18.0.254, as: 65000 }]\n`;
 
-async function start(withBgp: boolean, leftovers: string[] = []) {
+async function start(withBgp: boolean, leftovers: string[] = [], sysctls: Record<string, string> = { 'net/ipv4/vs/sloppy_tcp': '0', 'net/ipv4/vs/sloppy_sctp': '0' }) {
   const dir = mkdtempSync(join(tmpdir(), 'lvsd-daemon-bgp-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const socket = join(dir, 'lvsd.sock');
@@ -40,13 +41,22 @@ async function start(withBgp: boolean, leftovers: string[] = []) {
     return routes;
   };
   for (const vip of leftovers) openBgpRoutes(100).table.add(vip);
-  const { logger } = logSink();
-  const daemon = await Daemon.start({ configPath, log: logger, openIpvs: async () => new FakeIpvsKernel().open(), startVrrp: inProcessVrrp(), openBgpRoutes });
+  const proc = new Map(Object.entries(sysctls));
+  const bgpKernel = {
+    openRoutes: openBgpRoutes,
+    readSysctl: (key: string) => proc.get(key),
+    writeSysctl: (key: string, value: string) => {
+      if (!proc.has(key)) throw new Error(`no such sysctl ${key}`);
+      proc.set(key, value);
+    },
+  };
+  const { logger, lines } = logSink();
+  const daemon = await Daemon.start({ configPath, log: logger, openIpvs: async () => new FakeIpvsKernel().open(), startVrrp: inProcessVrrp(), bgpKernel });
   cleanups.push(() => daemon.stop());
   const call = (method: string, params: Record<string, unknown> = {}) => callDaemon(socket, method, params, 5_000);
   const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const announced = (table = 100) => [...(tables.get(table)?.table ?? [])].sort();
-  return { dir, daemon, call, scrape, write, tables, announced };
+  return { dir, daemon, call, scrape, write, tables, announced, proc, lines };
 }
 
 describe('Daemon in BGP mode', () => {
@@ -94,5 +104,21 @@ describe('Daemon in BGP mode', () => {
     write('');
     expect(await daemon.reload()).toMatchObject({ ok: true, changed: true });
     expect([announced(200), tables.get(200)?.closed]).toEqual([[], true]);
+  });
+
+  it('flow takeover: sets sloppy_tcp and sloppy_sctp, leaves a conntrack that is not loaded alone, reports a key it cannot set', async () => {
+    const { proc, call } = await start(true);
+    expect([proc.get('net/ipv4/vs/sloppy_tcp'), proc.get('net/ipv4/vs/sloppy_sctp')]).toEqual(['1', '1']);
+    const { bgp } = (await call('status')) as { bgp: BgpStatus };
+    expect(bgp.sysctls).toEqual([
+      { key: 'net/ipv4/vs/sloppy_tcp', want: '1', have: '1', ok: true, problem: null },
+      { key: 'net/ipv4/vs/sloppy_sctp', want: '1', have: '1', ok: true, problem: null },
+      { key: 'net/netfilter/nf_conntrack_tcp_loose', want: '1', have: null, ok: true, problem: null },
+    ]);
+    const other = await start(true, [], { 'net/ipv4/vs/sloppy_tcp': '0', 'net/netfilter/nf_conntrack_tcp_loose': '0' });
+    expect(other.proc.get('net/netfilter/nf_conntrack_tcp_loose')).toBe('1');
+    const status = (await other.call('status')) as { bgp: BgpStatus };
+    expect(status.bgp.sysctls.filter((c) => !c.ok)).toEqual([{ key: 'net/ipv4/vs/sloppy_sctp', want: '1', have: null, ok: false, problem: 'no such key (is the ip_vs module loaded?)' }]);
+    expect(other.lines.join('\n')).toContain('BGP flow takeover: net/ipv4/vs/sloppy_sctp is not 1: no such key (is the ip_vs module loaded?)');
   });
 });
