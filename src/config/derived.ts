@@ -12,6 +12,17 @@ export function instanceFamily(instance: VrrpInstanceConfig): IpFamily {
   return addressFamily(instance.vips[0]?.address ?? '');
 }
 
+/**
+ * The macvlan an instance with use_vmac puts its VIPs on: the configured name, else keepalived's
+ * vrrp.VRID (IPv4) / vrrp6.VRID (IPv6); undefined without use_vmac.
+ */
+export function vmacName(instance: VrrpInstanceConfig): string | undefined {
+  const vmac = instance.use_vmac;
+  if (vmac === false) return undefined;
+  if (vmac !== true && vmac.name !== undefined) return vmac.name;
+  return `${instanceFamily(instance) === 6 ? 'vrrp6' : 'vrrp'}.${instance.vrid}`;
+}
+
 /** How logs and messages name a service's traffic: "tcp 198.18.0.100:80", "fwmark 7 (ipv4)". */
 export function describeServiceMatch(svc: ServiceConfig): string {
   if (svc.fwmark !== undefined) return `fwmark ${svc.fwmark} (${svc.family})`;

@@ -232,6 +232,21 @@ const authenticationSchema = mapping(
   'VRRPv2 authentication, only to pair with keepalived nodes that use it (it is no security: RFC 3768 removed it)',
 );
 
+/**
+ * use_vmac (keepalived's name): the VIPs live on a macvlan carrying the VRRP virtual MAC of RFC 5798
+ * sec. 7.3, so clients and switches keep one MAC for the VIPs across failovers.
+ */
+const vmacSchema = z.union(
+  [
+    bool('put the VIPs on a macvlan with the virtual MAC 00:00:5e:00:01:VRID (IPv4) / 00:00:5e:00:02:VRID (IPv6), named vrrp.VRID / vrrp6.VRID'),
+    mapping(
+      { name: interfaceName('name of the macvlan; default vrrp.VRID (IPv4) or vrrp6.VRID (IPv6), as keepalived names it').optional() },
+      'a virtual MAC on a macvlan with a name of your choosing',
+    ),
+  ],
+  { error: `${EXPECTED}true, false or a mapping { name }` },
+);
+
 const instanceSchema = mapping(
   {
     name: name('instance name, unique'),
@@ -250,6 +265,7 @@ const instanceSchema = mapping(
     authentication: authenticationSchema.optional(),
     vips: list(vipSchema, 'the virtual addresses this instance floats', 'a list of addresses').min(1, { error: `${EXPECTED}at least one VIP` }),
     allow_link_local: bool('allow link-local VIPs (169.254/16, fe80::/10) in this instance').default(false),
+    use_vmac: vmacSchema.default(false),
     track: trackSchema.prefault({}),
     notify: notifySchema.prefault({}),
     garp: garpSchema.prefault({}),

@@ -1,8 +1,10 @@
 // What the VRRP manager needs from the kernel, as one small interface: interface addresses and
-// link state, the raw VRRP sockets, VIPs, neighbour announcements and a link watch. The real
-// implementation below wires in src/netlink; unit tests pass a fake.
+// link state, the raw VRRP sockets, VIPs, neighbour announcements, a link watch and the macvlans
+// of use_vmac. The real implementation below wires in src/netlink; unit tests pass a fake.
+import { createMacvlan, deleteLink, setLinkUp } from '../netlink/link-admin.js';
 import { LinkWatch, Rtnl } from '../netlink/rtnl.js';
-import { sendGratuitousArp, sendUnsolicitedNa } from '../netlink/neighbour-announce.js';
+import { parseMac, sendGratuitousArp, sendUnsolicitedNa } from '../netlink/neighbour-announce.js';
+import { interfaceSysctl, readSysctl, sysctlDisplayName, writeSysctl } from '../netlink/sysctl.js';
 import { VrrpSocket, type VrrpPacketHandler, type VrrpSocketOptions } from '../netlink/vrrp-socket.js';
 import type { InterfaceAddress } from '../vrrp/from-config.js';
 import type { VipSpec } from '../vrrp/settings.js';
@@ -11,6 +13,22 @@ import type { VipSpec } from '../vrrp/settings.js';
 export interface VrrpSocketHandle {
   send(payload: Buffer, dst: string): void;
   close(): void;
+}
+
+/** The macvlan of an instance with use_vmac, as the kernel side handles it. */
+export interface VmacLink {
+  name: string;
+  /** The instance's interface, which it sits on. */
+  parent: string;
+  /** The virtual MAC, "00:00:5e:00:01:33". */
+  mac: string;
+  family: 4 | 6;
+  /**
+   * IPv6: the advert source (the parent's link-local address), put on the macvlan while it is
+   * up. The kernel sends from a link-local source only through an interface that holds it
+   * (ip6_datagram_send_ctl), and this keeps our identity in the tie-break what it was.
+   */
+  linkLocal?: string;
 }
 
 export interface VrrpKernel {
@@ -27,12 +45,34 @@ export interface VrrpKernel {
   announce(ifname: string, address: string): void;
   /** Calls `onChange` with every link's running state as the kernel reports changes. */
   watchLinks(onChange: (ifname: string, running: boolean) => void): { close(): void };
+  /**
+   * Creates the macvlan, down, with the sysctls it needs; a macvlan of that name left behind by a
+   * previous run is deleted first. Throws when the name belongs to a link of another kind.
+   * Resolves to warnings about the host's settings that would defeat it.
+   */
+  createVmac(link: VmacLink): Promise<string[]>;
+  /** Up (with its link-local address for IPv6) or down. */
+  setVmacUp(link: VmacLink, up: boolean): Promise<void>;
+  /** Deletes the macvlan; false when there is none of that name (a link of another kind is never deleted). */
+  removeVmac(link: VmacLink): Promise<boolean>;
   close(): void;
+}
+
+/**
+ * The parent's arp_ignore as lvsd found it, and how many of our macvlans sit on it: it goes back
+ * when the last one is removed.
+ */
+interface ParentArp {
+  previous: string;
+  users: number;
 }
 
 /** The kernel of the namespace lvsd runs in. */
 export class NetlinkVrrpKernel implements VrrpKernel {
   private rtnl: Rtnl | undefined;
+  private readonly parentArp = new Map<string, ParentArp>();
+  /** The macvlans this run created (a leftover of a previous run holds no parent setting of ours). */
+  private readonly vmacs = new Set<string>();
 
   private get socket(): Rtnl {
     this.rtnl ??= Rtnl.open();
@@ -84,9 +124,99 @@ export class NetlinkVrrpKernel implements VrrpKernel {
     return LinkWatch.open((link, event) => onChange(link.ifname, event === 'changed' && link.running));
   }
 
+  async createVmac(link: VmacLink): Promise<string[]> {
+    const parent = await this.socket.linkByName(link.parent);
+    await this.removeVmac(link);
+    await createMacvlan({ name: link.name, parentIfindex: parent.ifindex, mac: parseMac(link.mac), mode: VMAC_MODE });
+    this.vmacs.add(link.name);
+    return link.family === 4 ? this.configureVmac4(link) : this.configureVmac6(link);
+  }
+
+  async setVmacUp(link: VmacLink, up: boolean): Promise<void> {
+    const ifindex = await this.requireIfindex(link.name);
+    await setLinkUp(ifindex, up, link.name);
+    // Taking a link down flushes its IPv6 addresses, so the link-local one goes on at every up.
+    if (up && link.linkLocal !== undefined) await this.socket.addVip({ ifindex, address: link.linkLocal, prefixLength: 64 }, link.name);
+  }
+
+  async removeVmac(link: VmacLink): Promise<boolean> {
+    let found;
+    try {
+      found = await this.socket.linkByName(link.name);
+    } catch (err) {
+      if (isNoDevice(err)) return false;
+      throw err;
+    }
+    if (found.kind !== 'macvlan') {
+      throw new Error(`${link.name} exists and is not a macvlan (${found.kind ?? 'a physical interface'}): lvsd never deletes it, expected use_vmac: { name: ... } to name a free link`);
+    }
+    await deleteLink(found.ifindex, link.name);
+    if (this.vmacs.delete(link.name) && link.family === 4) this.releaseParentArp(link.parent);
+    return true;
+  }
+
   close(): void {
     this.rtnl?.close();
     this.rtnl = undefined;
+  }
+
+  /**
+   * IPv4 sysctls (keepalived sets the same ones, for the same reasons):
+   *  - arp_ignore=1 on the macvlan and on the parent: answer ARP only for addresses of the
+   *    interface the request came in on. A broadcast request reaches both links; by default each
+   *    answers for every address of the host, so the parent would answer for the VIPs with its own
+   *    MAC and the macvlan for the parent's address with the virtual MAC. (keepalived also sets
+   *    arp_filter on the parent; with arp_ignore=1 on both links it changes nothing here.)
+   *  - rp_filter=0 on the macvlan: traffic for the VIPs arrives on the macvlan while the route
+   *    back to the clients goes through the parent, which strict reverse-path filtering (1) takes
+   *    for spoofing. The kernel uses the larger of conf/all and the interface's value, so
+   *    all.rp_filter=1 defeats this: reported, not changed (loose, 2, works).
+   *  - disable_ipv6=1 on the macvlan: otherwise it sends router solicitations, MLD reports and DAD
+   *    probes from the virtual MAC on its own.
+   * accept_local (keepalived sets it too) is left alone: in private mode no frame of this host
+   * comes back on the macvlan, so a local source there is a forgery and dropping it is right.
+   */
+  private configureVmac4(link: VmacLink): string[] {
+    const warnings: string[] = [];
+    writeSysctl(interfaceSysctl('ipv4', link.name, 'arp_ignore'), '1');
+    writeSysctl(interfaceSysctl('ipv4', link.name, 'rp_filter'), '0');
+    const disableIpv6 = interfaceSysctl('ipv6', link.name, 'disable_ipv6');
+    if (readSysctl(disableIpv6) !== undefined) writeSysctl(disableIpv6, '1');
+    const parentKey = interfaceSysctl('ipv4', link.parent, 'arp_ignore');
+    const held = this.parentArp.get(link.parent);
+    if (held) held.users++;
+    else {
+      const previous = readSysctl(parentKey) ?? '0';
+      if (previous !== '1') writeSysctl(parentKey, '1');
+      this.parentArp.set(link.parent, { previous, users: 1 });
+    }
+    const allRpFilter = 'net/ipv4/conf/all/rp_filter';
+    if (readSysctl(allRpFilter) === '1') {
+      warnings.push(`${sysctlDisplayName(allRpFilter)} is 1 (strict): traffic for the VIPs arriving on ${link.name} is dropped; set it to 0 or 2 (loose)`);
+    }
+    return warnings;
+  }
+
+  /**
+   * IPv6: addr_gen_mode=1 (none) before the link first goes up, so the kernel does not make a
+   * link-local address out of the virtual MAC: that address would differ per node and become our
+   * advert source. The parent's link-local address goes on instead (setVmacUp).
+   */
+  private configureVmac6(link: VmacLink): string[] {
+    writeSysctl(interfaceSysctl('ipv6', link.name, 'addr_gen_mode'), '1');
+    return [];
+  }
+
+  private releaseParentArp(parent: string): void {
+    const held = this.parentArp.get(parent);
+    if (!held || --held.users > 0) return;
+    this.parentArp.delete(parent);
+    if (held.previous === '1') return;
+    try {
+      writeSysctl(interfaceSysctl('ipv4', parent, 'arp_ignore'), held.previous);
+    } catch {
+      // The parent went away with its sysctls: nothing to restore.
+    }
   }
 
   private async ifindex(ifname: string): Promise<number | undefined> {
@@ -104,6 +234,14 @@ export class NetlinkVrrpKernel implements VrrpKernel {
     return ifindex;
   }
 }
+
+/**
+ * Private mode (MACVLAN_MODE_PRIVATE), as keepalived: macvlans of one parent never pass frames to
+ * each other. A pair usually runs several instances on one interface; in bridge mode each
+ * macvlan's broadcasts (adverts, gratuitous ARPs) would reach the others on this host, from
+ * addresses of this host. Private mode makes each one a NIC of its own on the wire.
+ */
+const VMAC_MODE = 'private';
 
 function isNoDevice(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENODEV';

@@ -27,7 +27,8 @@ import { VrrpRunner, type RunnerStatus } from '../vrrp/runner.js';
 import type { NotifySettings, VipSpec } from '../vrrp/settings.js';
 import { SyncGroup } from '../vrrp/sync-group.js';
 import { InstanceTracker } from '../vrrp/tracker.js';
-import { NetlinkVrrpKernel, type VrrpKernel, type VrrpSocketHandle } from './vrrp-kernel.js';
+import { NetlinkVrrpKernel, type VmacLink, type VrrpKernel, type VrrpSocketHandle } from './vrrp-kernel.js';
+import { configuredVmacLink, InstanceVmac, vmacLinkOf } from './vrrp-vmac.js';
 import { PeerWatch, type SplitBrain } from './vrrp-peer-watch.js';
 
 export interface VrrpManagerDeps {
@@ -141,6 +142,8 @@ interface ManagedInstance {
   handOver?: Promise<void>;
   /** Called on every advert for this VRID the socket delivers, even after the runner stopped. */
   onPeerAdvert?: () => void;
+  /** use_vmac: the macvlan the VIPs and adverts go through (vrrp-vmac.ts). */
+  vmac?: InstanceVmac;
 }
 
 interface PlannedInstance {
@@ -303,6 +306,13 @@ export class VrrpManager {
       process.on('exit', this.onExit);
     }
     await removeLeftoverVips(this.kernel, planned.map((p) => p.plan.settings), this.log);
+    for (const p of planned) {
+      const link = vmacLinkOf(p.plan.settings);
+      if (!link) continue;
+      const warnings = await this.kernel.createVmac(link);
+      for (const warning of warnings) this.log.warn({ instance: p.plan.settings.name, vmac: link.name }, warning);
+      this.log.info({ instance: p.plan.settings.name, vmac: link.name, mac: link.mac, parent: link.parent }, `VRRP ${p.plan.settings.name}: macvlan ${link.name} created`);
+    }
     const created = planned.map((p) => this.createInstance(p));
     // Real link states before the first election, so a node whose link is down starts in FAULT.
     for (const m of created) {
@@ -353,8 +363,9 @@ export class VrrpManager {
     const socket = this.acquireSocket(p.plan);
     const name = settings.name;
     const managedRef: { current?: ManagedInstance } = {};
+    const vmac = this.openVmac(p.plan);
     const runner = new VrrpRunner(settings, {
-      transport: socket.handle,
+      transport: vmac?.transport ?? socket.handle,
       vips: {
         add: (ifname, vips) => this.queueVips(managedRef.current, ifname, vips, 'add'),
         remove: (ifname, vips) => this.queueVips(managedRef.current, ifname, vips, 'remove'),
@@ -381,6 +392,7 @@ export class VrrpManager {
       watchTimer: undefined,
       ...(p.groupName !== undefined ? { groupName: p.groupName } : {}),
       vipOps: Promise.resolve(),
+      ...(vmac ? { vmac } : {}),
     };
     managedRef.current = managed;
     this.instances.set(name, managed);
@@ -431,6 +443,29 @@ export class VrrpManager {
     m.socket.receiver.unregister(m.plan.settings.vrid);
     this.instances.delete(name);
     this.releaseSocket(m.socket);
+    if (m.vmac) await this.closeVmac(name, m.vmac);
+  }
+
+  /**
+   * use_vmac: a socket bound to the macvlan, for sending only (adverts are received on the parent,
+   * where the shared socket listens; this one joins no group and ignores what reaches it).
+   */
+  private openVmac(plan: InstancePlan): InstanceVmac | undefined {
+    const link = vmacLinkOf(plan.settings);
+    if (!link) return undefined;
+    const s = plan.settings;
+    const socket = this.kernel.openSocket({ family: s.family, ifname: link.name, source: s.primaryAddress, multicast: false }, () => undefined);
+    return new InstanceVmac(link, this.kernel, socket, (err, dst) => this.log.error({ err, instance: s.name, dst }, `VRRP ${s.name}: cannot send advert to ${dst}`));
+  }
+
+  private async closeVmac(name: string, vmac: InstanceVmac): Promise<void> {
+    vmac.close();
+    try {
+      await this.kernel.removeVmac(vmac.link);
+      this.log.info({ instance: name, vmac: vmac.link.name }, `VRRP ${name}: macvlan ${vmac.link.name} removed`);
+    } catch (err) {
+      this.log.error({ err, instance: name, vmac: vmac.link.name }, `VRRP ${name}: cannot remove macvlan ${vmac.link.name}`);
+    }
   }
 
   /**
@@ -441,6 +476,7 @@ export class VrrpManager {
     this.exiting = true;
     for (const m of this.instances.values()) m.runner.stop();
     for (const s of this.openSockets.values()) s.handle.close();
+    for (const m of this.instances.values()) m.vmac?.close();
     this.linkWatch?.close();
     this.kernel.close();
   };
@@ -478,6 +514,7 @@ export class VrrpManager {
     if (!m) return Promise.resolve();
     const name = m.plan.settings.name;
     const run = async (): Promise<void> => {
+      if (op === 'add') await this.vmacLink(m, 'up');
       for (const vip of vips) {
         const dev = vip.dev ?? ifname;
         try {
@@ -487,10 +524,21 @@ export class VrrpManager {
           this.log.error({ err, instance: name, vip: vip.address, interface: dev }, `cannot ${op} VIP`);
         }
       }
+      if (op === 'remove') await this.vmacLink(m, 'down');
     };
     const handOver = op === 'remove' ? m.handOver : undefined;
     m.vipOps = m.vipOps.then(() => handOver).then(run);
     return m.vipOps;
+  }
+
+  /** use_vmac: the macvlan goes up before the VIPs go on and down after they left (vrrp-vmac.ts). */
+  private async vmacLink(m: ManagedInstance, to: 'up' | 'down'): Promise<void> {
+    if (!m.vmac) return;
+    try {
+      await (to === 'up' ? m.vmac.bringUp() : m.vmac.bringDown());
+    } catch (err) {
+      this.log.error({ err, instance: m.plan.settings.name, vmac: m.vmac.link.name }, `cannot bring macvlan ${m.vmac.link.name} ${to}`);
+    }
   }
 
   /**
@@ -613,24 +661,35 @@ export class VrrpManager {
  * before the instances start, and on its own at daemon start before IPVS adoption (which takes
  * seconds at 10,000 services), so a crashed node does not answer for the VIPs meanwhile.
  */
-export async function removeLeftoverVips(
-  kernel: VrrpKernel,
-  instances: readonly { name: string; interface: string; vips: readonly VipSpec[] }[],
-  log: Logger,
-): Promise<void> {
+export async function removeLeftoverVips(kernel: VrrpKernel, instances: readonly ConfiguredVips[], log: Logger): Promise<void> {
   await Promise.all(
-    instances.flatMap((inst) =>
-      inst.vips.map(async (vip) => {
-        const ifname = vip.dev ?? inst.interface;
-        if (await kernel.removeVip(ifname, vip)) {
-          log.warn({ instance: inst.name, vip: vip.address, interface: ifname }, 'removed a VIP left behind by a previous run');
-        }
-      }),
-    ),
+    instances.map(async (inst) => {
+      // A macvlan left by a previous run may be up with the VIPs on it, answering for them with
+      // the virtual MAC: it goes first, with its addresses (the instance creates it afresh).
+      if (inst.vmacLink && (await kernel.removeVmac(inst.vmacLink))) {
+        log.warn({ instance: inst.name, vmac: inst.vmacLink.name }, 'removed a macvlan left behind by a previous run');
+      }
+      await Promise.all(
+        inst.vips.map(async (vip) => {
+          const ifname = vip.dev ?? inst.interface;
+          if (await kernel.removeVip(ifname, vip)) {
+            log.warn({ instance: inst.name, vip: vip.address, interface: ifname }, 'removed a VIP left behind by a previous run');
+          }
+        }),
+      );
+    }),
   );
 }
 
+/** An instance with its VIPs and macvlan, as removeLeftoverVips takes them. */
+export interface ConfiguredVips {
+  name: string;
+  interface: string;
+  vips: readonly VipSpec[];
+  vmacLink?: VmacLink | undefined;
+}
+
 /** The instances of a config with their VIPs, as removeLeftoverVips takes them. */
-export function configuredVips(config: VrrpConfig): { name: string; interface: string; vips: VipSpec[] }[] {
-  return config.vrrp.instances.map((inst) => ({ name: inst.name, interface: inst.interface, vips: vipSpecs(inst) }));
+export function configuredVips(config: VrrpConfig): ConfiguredVips[] {
+  return config.vrrp.instances.map((inst) => ({ name: inst.name, interface: inst.interface, vips: vipSpecs(inst), vmacLink: configuredVmacLink(inst) }));
 }

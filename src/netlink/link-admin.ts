@@ -1,16 +1,75 @@
-// Bringing a link administratively up or down (RTM_SETLINK with IFF_UP in ifi_change), for the
-// tunnel device a TUN real server decapsulates on. Opens its socket in the current network namespace.
+// Creating, deleting and bringing links up or down over rtnetlink: the tunnel device a TUN real
+// server decapsulates on (up/down), and the macvlan a VRRP instance with use_vmac holds its
+// virtual MAC on (create/delete). Each call opens its socket in the current network namespace.
+import { FlagsNew } from 'netlink';
+import { AttrWriter } from './attrs.js';
 import { toKernelError } from './errors.js';
 import { RtSocket } from './rt-socket.js';
 
-export async function setLinkUp(ifindex: number, up: boolean, ifname = `#${ifindex}`): Promise<void> {
+// include/uapi/linux/if_link.h
+const IFLA_INFO_KIND = 1;
+const IFLA_INFO_DATA = 2;
+const IFLA_MACVLAN_MODE = 1;
+
+/**
+ * MACVLAN_MODE_*. `private`: frames never pass between macvlans of one parent, each talks only to
+ * the wire like a NIC of its own. `bridge`: macvlans of one parent reach each other directly.
+ */
+export const MACVLAN_MODES = { private: 1, vepa: 2, bridge: 4, passthru: 8 } as const;
+export type MacvlanMode = keyof typeof MACVLAN_MODES;
+
+export interface MacvlanSpec {
+  /** Name of the new link (at most 15 bytes). */
+  name: string;
+  /** The interface it sits on (IFLA_LINK). */
+  parentIfindex: number;
+  /** Its own hardware address (IFLA_ADDRESS), 6 bytes. */
+  mac: Buffer;
+  mode: MacvlanMode;
+}
+
+/** The IFLA_LINKINFO payload of a macvlan: kind "macvlan" and its mode (IFLA_INFO_DATA). */
+export function macvlanLinkInfo(mode: MacvlanMode): Buffer {
+  return new AttrWriter(32)
+    .str(IFLA_INFO_KIND, 'macvlan')
+    .nested(IFLA_INFO_DATA, (w) => w.u32(IFLA_MACVLAN_MODE, MACVLAN_MODES[mode]))
+    .finish();
+}
+
+async function withSocket<T>(operation: string, fn: (socket: RtSocket) => Promise<T>): Promise<T> {
   const socket = new RtSocket();
   try {
-    // ifi_change masks which flags the request touches, so only IFF_UP changes.
-    await socket.request(() => socket.rt.setLink({ index: ifindex, flags: up ? { up: true } : {}, change: { up: true } }));
+    return await fn(socket);
   } catch (err) {
-    throw toKernelError(err, `set ${ifname} ${up ? 'up' : 'down'}`);
+    throw toKernelError(err, operation);
   } finally {
     socket.close();
   }
+}
+
+export async function setLinkUp(ifindex: number, up: boolean, ifname = `#${ifindex}`): Promise<void> {
+  // ifi_change masks which flags the request touches, so only IFF_UP changes.
+  await withSocket(`set ${ifname} ${up ? 'up' : 'down'}`, (socket) =>
+    socket.request(() => socket.rt.setLink({ index: ifindex, flags: up ? { up: true } : {}, change: { up: true } })),
+  );
+}
+
+/**
+ * Creates a macvlan, administratively down (RTM_NEWLINK with NLM_F_CREATE | NLM_F_EXCL: a link of
+ * that name already there is EEXIST, never silently reused).
+ */
+export async function createMacvlan(spec: MacvlanSpec): Promise<void> {
+  if (spec.mac.length !== 6) throw new TypeError(`a MAC address has 6 bytes, got ${spec.mac.length}`);
+  const link = Buffer.alloc(4);
+  link.writeUInt32LE(spec.parentIfindex);
+  await withSocket(`create macvlan ${spec.name} on #${spec.parentIfindex}`, (socket) =>
+    socket.request(() =>
+      socket.rt.newLink({}, { ifname: spec.name, address: spec.mac, link, linkinfo: macvlanLinkInfo(spec.mode) }, { flags: FlagsNew.CREATE | FlagsNew.EXCL }),
+    ),
+  );
+}
+
+/** Deletes a link (RTM_DELLINK); the kernel removes its addresses and routes with it. */
+export async function deleteLink(ifindex: number, ifname = `#${ifindex}`): Promise<void> {
+  await withSocket(`delete link ${ifname}`, (socket) => socket.request(() => socket.rt.delLink({ index: ifindex })));
 }

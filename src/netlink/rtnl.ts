@@ -9,6 +9,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { constants } from 'node:os';
 import { FlagsNew, rt, type NetlinkMessage } from 'netlink';
 import { KernelError, toKernelError } from './errors.js';
+import { parseAttrs } from './attrs.js';
 import { ipBytes, ipFromBytes } from './ip-address.js';
 import { RtSocket, warnSocketError, type RtSocketOptions } from './rt-socket.js';
 
@@ -32,6 +33,10 @@ export interface LinkState {
   lowerUp: boolean;
   /** RFC 2863 operational state as the kernel names it (IF_OPER_*). */
   operstate: OperState;
+  /** IFLA_INFO_KIND ("macvlan", "veth", "bridge"...); absent for links without one (physical NICs, lo). */
+  kind?: string;
+  /** IFLA_LINK: the link this one sits on (the parent of a macvlan or VLAN, a veth's peer). */
+  parentIfindex?: number;
 }
 
 export type OperState = 'unknown' | 'notpresent' | 'down' | 'lowerlayerdown' | 'testing' | 'dormant' | 'up';
@@ -78,8 +83,23 @@ function formatMac(bytes: Buffer | undefined): string {
   return bytes && bytes.length === 6 ? Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':') : '';
 }
 
+const IFLA_INFO_KIND = 1;
+
+/** The kind named in IFLA_LINKINFO, without its NUL; undefined when absent or malformed. */
+function linkKind(linkinfo: Buffer | undefined): string | undefined {
+  if (!linkinfo) return undefined;
+  try {
+    const kind = parseAttrs(linkinfo).get(IFLA_INFO_KIND);
+    return kind ? kind.toString('utf8').replace(/\0+$/, '') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function linkStateOf(msg: rt.LinkMessage): LinkState {
   const flags = msg.data.flags ?? {};
+  const kind = linkKind(msg.attrs.linkinfo);
+  const parent = msg.attrs.link;
   return {
     ifindex: msg.data.index ?? 0,
     ifname: msg.attrs.ifname ?? '',
@@ -89,6 +109,8 @@ function linkStateOf(msg: rt.LinkMessage): LinkState {
     running: flags.running === true,
     lowerUp: flags.lowerUp === true,
     operstate: OPER_STATES[msg.attrs.operstate ?? 0] ?? 'unknown',
+    ...(kind !== undefined ? { kind } : {}),
+    ...(parent && parent.length >= 4 ? { parentIfindex: parent.readUInt32LE(0) } : {}),
   };
 }
 

@@ -1,10 +1,11 @@
 // From the loaded config (`vrrp.instances[]`) to what a VrrpRunner, its tracker and its notify
 // hooks need. Pure: the one runtime fact the config cannot hold, the address adverts come from,
 // is looked up on the interface by the daemon and passed in.
-import { instanceFamily } from '../config/derived.js';
+import { instanceFamily, vmacName } from '../config/derived.js';
 import { isIpv6LinkLocal } from '../config/address.js';
 import type { NotifyConfig, TrackConfig, VrrpInstanceConfig } from '../config/types.js';
 import { settingsProblems, type InstanceSettings, type NotifySettings, type TrackSettings, type VipSpec } from './settings.js';
+import { virtualMac, type VmacSettings } from './vmac.js';
 
 /** An address found on the instance's interface. */
 export interface InterfaceAddress {
@@ -41,11 +42,19 @@ export function advertSource(
   return usable[0]?.address;
 }
 
+/** The macvlan of an instance with use_vmac; undefined without. */
+export function vmacSettings(inst: VrrpInstanceConfig): VmacSettings | undefined {
+  const name = vmacName(inst);
+  return name === undefined ? undefined : { name, mac: virtualMac(instanceFamily(inst), inst.vrid) };
+}
+
+/** The VIPs as the kernel gets them: those without a dev of their own go on the macvlan of use_vmac. */
 export function vipSpecs(inst: VrrpInstanceConfig): VipSpec[] {
+  const dev = vmacSettings(inst)?.name;
   return inst.vips.map((v) => ({
     address: v.address,
     prefix: v.prefix,
-    ...(v.dev !== undefined ? { dev: v.dev } : {}),
+    ...(v.dev !== undefined ? { dev: v.dev } : dev !== undefined ? { dev } : {}),
     ...(v.label !== undefined ? { label: v.label } : {}),
   }));
 }
@@ -90,6 +99,7 @@ export function instancePlan(inst: VrrpInstanceConfig, source: string | undefine
     const wanted = family === 4 ? 'IPv4 address' : 'IPv6 link-local address';
     return { ok: false, problem: `vrrp instance ${inst.name}: ${inst.interface} has no ${wanted} to send adverts from (add one, or set unicast_source)` };
   }
+  const vmac = vmacSettings(inst);
   const settings: InstanceSettings = {
     name: inst.name,
     interface: inst.interface,
@@ -108,6 +118,7 @@ export function instancePlan(inst: VrrpInstanceConfig, source: string | undefine
     ...(inst.authentication?.type === 'pass' ? { authPassword: inst.authentication.password } : {}),
     vips: vipSpecs(inst),
     garp: { repeat: inst.garp.repeat, delayMs: inst.garp.delay, refreshMs: inst.garp.refresh, refreshRepeat: inst.garp.repeat_refresh },
+    ...(vmac ? { vmac } : {}),
   };
   const problems = settingsProblems(settings);
   if (problems.length > 0) return { ok: false, problem: problems.join('; ') };

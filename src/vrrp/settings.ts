@@ -3,6 +3,7 @@
 // the daemon, which also resolves runtime facts such as the interface's primary address.
 import { isIpv6LinkLocal } from '../config/address.js';
 import { MAX_PASSWORD_LENGTH } from './auth.js';
+import type { VmacSettings } from './vmac.js';
 
 /** A virtual address the master holds. */
 export interface VipSpec {
@@ -60,6 +61,8 @@ export interface InstanceSettings {
   unicastMinTtl: number;
   vips: readonly VipSpec[];
   garp: GarpSettings;
+  /** use_vmac: the VIPs (those without a dev of their own) and the adverts go through this macvlan. */
+  vmac?: VmacSettings;
 }
 
 /**

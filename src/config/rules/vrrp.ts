@@ -2,7 +2,7 @@
 import { familyName, isIpv6LinkLocal } from '../address.js';
 import { formatDuration } from '../duration.js';
 import { formatPath, type ConfigPath } from '../issues.js';
-import { addressFamily, instanceFamily } from '../derived.js';
+import { addressFamily, instanceFamily, vmacName } from '../derived.js';
 import { virtualAddressProblem } from './addresses.js';
 import { requireUnique, type Rule } from './context.js';
 
@@ -159,10 +159,29 @@ const vipLabels: Rule = (ctx) => {
     inst.vips.forEach((vip, v) => {
       if (vip.label === undefined) return;
       const path = [...instancePath(i), 'vips', v, 'label'];
-      const dev = vip.dev ?? inst.interface;
+      const dev = vip.dev ?? vmacName(inst) ?? inst.interface;
       if (addressFamily(vip.address) === 6) ctx.error(path, 'IPv6 addresses have no labels, expected no label');
       else if (!vip.label.startsWith(dev)) ctx.error(path, `label "${vip.label}" does not start with the device name ${dev}, expected e.g. ${dev}:vip`);
     });
+  });
+};
+
+/**
+ * use_vmac creates a link of its own: its name must be free. Two instances cannot share one (the
+ * default vrrp.VRID repeats when a VRID is used on two interfaces), and it cannot be an interface
+ * the config already names for something else.
+ */
+const vmacNamesAreFree: Rule = (ctx) => {
+  const { instances } = ctx.config.vrrp;
+  const vmacPath = (i: number) => [...instancePath(i), 'use_vmac'];
+  requireUnique(ctx, instances, (inst) => vmacName(inst), vmacPath,
+    (name, first) => `the macvlan ${name} is already created by ${formatPath(first.slice(0, 3))}, expected a name per instance (use_vmac: { name: ... })`);
+  const named = new Set(instances.flatMap((inst) => [inst.interface, ...inst.track.interfaces.map((t) => t.name), ...inst.vips.flatMap((v) => (v.dev !== undefined ? [v.dev] : []))]));
+  instances.forEach((inst, i) => {
+    const name = vmacName(inst);
+    if (name !== undefined && named.has(name)) {
+      ctx.error(vmacPath(i), `the macvlan ${name} would replace an interface this file uses (an instance interface, a tracked interface or a VIP dev), expected another name (use_vmac: { name: ... })`);
+    }
   });
 };
 
@@ -233,6 +252,7 @@ export const vrrpRules: readonly Rule[] = [
   vipsAreUnicast,
   peersAreNotVips,
   vipLabels,
+  vmacNamesAreFree,
   preemptDelayNeedsPreempt,
   trackScripts,
   ownerIgnoresTracking,

@@ -8,7 +8,7 @@ import { parseConfigText } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/daemon/log.js';
 import type { Logger } from '../../../src/daemon/log.js';
-import type { VrrpKernel, VrrpSocketHandle } from '../../../src/daemon/vrrp-kernel.js';
+import type { VmacLink, VrrpKernel, VrrpSocketHandle } from '../../../src/daemon/vrrp-kernel.js';
 import { relayedLogger, VrrpThreadHost } from '../../../src/daemon/vrrp-thread-host.js';
 import { VrrpThread } from '../../../src/daemon/vrrp-thread.js';
 import type { VrrpPacketHandler, VrrpSocketOptions } from '../../../src/netlink/vrrp-socket.js';
@@ -18,7 +18,7 @@ import type { VipSpec } from '../../../src/vrrp/settings.js';
 
 export class FakeKernel implements VrrpKernel {
   readonly vips = new Set<string>();
-  readonly sent: Array<{ dst: string; priority: number; vrid: number }> = [];
+  readonly sent: Array<{ dst: string; priority: number; vrid: number; ifname: string }> = [];
   readonly opened: VrrpSocketOptions[] = [];
   closedSockets = 0;
   readonly links = new Map<string, boolean>([['eth0', true], ['eth1', true]]);
@@ -39,7 +39,7 @@ export class FakeKernel implements VrrpKernel {
       send: (payload, dst) => {
         const d = decodeAdvert(payload, { family: opts.family, src: opts.source, dst });
         if (!d.ok) throw new Error(`sent an undecodable advert: ${d.reason}`);
-        this.sent.push({ dst, priority: d.advert.priority, vrid: d.advert.vrid });
+        this.sent.push({ dst, priority: d.advert.priority, vrid: d.advert.vrid, ifname: opts.ifname });
       },
       close: () => this.closedSockets++,
     };
@@ -56,7 +56,30 @@ export class FakeKernel implements VrrpKernel {
     return this.vips.delete(`${ifname} ${vip.address}`);
   }
 
-  announce(): void {}
+  announce(ifname: string, address: string): void {
+    this.announced.push(`${ifname} ${address}`);
+  }
+
+  /** use_vmac macvlans by name: up or down; `vmacLog` records every step in order. */
+  readonly vmacs = new Map<string, boolean>();
+  readonly vmacLog: string[] = [];
+  readonly announced: string[] = [];
+
+  async createVmac(link: VmacLink): Promise<string[]> {
+    this.vmacs.set(link.name, false);
+    this.vmacLog.push(`create ${link.name} ${link.mac} on ${link.parent}`);
+    return [];
+  }
+
+  async setVmacUp(link: VmacLink, up: boolean): Promise<void> {
+    this.vmacs.set(link.name, up);
+    this.vmacLog.push(`${up ? 'up' : 'down'} ${link.name}`);
+  }
+
+  async removeVmac(link: VmacLink): Promise<boolean> {
+    this.vmacLog.push(`remove ${link.name}`);
+    return this.vmacs.delete(link.name);
+  }
 
   watchLinks(onChange: (ifname: string, running: boolean) => void): { close(): void } {
     this.linkListener = onChange;
