@@ -173,14 +173,17 @@ const vipLabels: Rule = (ctx) => {
  */
 const vmacNamesAreFree: Rule = (ctx) => {
   const { instances } = ctx.config.vrrp;
-  const vmacPath = (i: number) => [...instancePath(i), 'use_vmac'];
+  const vmacPath = (i: number) => {
+    const vmac = instances[i]?.use_vmac;
+    return [...instancePath(i), 'use_vmac', ...(typeof vmac === 'object' && vmac.name !== undefined ? ['name'] : [])];
+  };
   requireUnique(ctx, instances, (inst) => vmacName(inst), vmacPath,
     (name, first) => `the macvlan ${name} is already created by ${formatPath(first.slice(0, 3))}, expected a name per instance (use_vmac: { name: ... })`);
   const named = new Set(instances.flatMap((inst) => [inst.interface, ...inst.track.interfaces.map((t) => t.name), ...inst.vips.flatMap((v) => (v.dev !== undefined ? [v.dev] : []))]));
   instances.forEach((inst, i) => {
     const name = vmacName(inst);
     if (name !== undefined && named.has(name)) {
-      ctx.error(vmacPath(i), `the macvlan ${name} would replace an interface this file uses (an instance interface, a tracked interface or a VIP dev), expected another name (use_vmac: { name: ... })`);
+      ctx.error(vmacPath(i), `${name} is an interface this file already uses (an instance interface, a tracked interface or a VIP dev), expected a free name for the macvlan (use_vmac: { name: ... })`);
     }
   });
 };
