@@ -58,12 +58,16 @@ export interface VrrpKernel {
   close(): void;
 }
 
+/** The parent's ARP sysctls lvsd changes (configureVmac4 says why). */
+const PARENT_ARP = { arp_ignore: '1', arp_announce: '2' } as const;
+type ParentArpKey = keyof typeof PARENT_ARP;
+
 /**
- * The parent's arp_ignore as lvsd found it, and how many of our macvlans sit on it: it goes back
- * when the last one is removed.
+ * The parent's ARP sysctls as lvsd found them, and how many of our macvlans sit on it: they go
+ * back when the last one is removed.
  */
 interface ParentArp {
-  previous: string;
+  previous: Partial<Record<ParentArpKey, string>>;
   users: number;
 }
 
@@ -161,16 +165,21 @@ export class NetlinkVrrpKernel implements VrrpKernel {
   }
 
   /**
-   * IPv4 sysctls (keepalived sets the same ones, for the same reasons):
+   * IPv4 sysctls (keepalived sets all but arp_announce, for the same reasons):
    *  - arp_ignore=1 on the macvlan and on the parent: answer ARP only for addresses of the
    *    interface the request came in on. A broadcast request reaches both links; by default each
    *    answers for every address of the host, so the parent would answer for the VIPs with its own
    *    MAC and the macvlan for the parent's address with the virtual MAC. (keepalived also sets
    *    arp_filter on the parent; with arp_ignore=1 on both links it changes nothing here.)
-   *  - rp_filter=0 on the macvlan: traffic for the VIPs arrives on the macvlan while the route
-   *    back to the clients goes through the parent, which strict reverse-path filtering (1) takes
-   *    for spoofing. The kernel uses the larger of conf/all and the interface's value, so
-   *    all.rp_filter=1 defeats this: reported, not changed (loose, 2, works).
+   *  - arp_announce=2 on both: an ARP request takes its sender address from the interface it
+   *    leaves by. Replies from a VIP to a client leave by the parent (its subnet route is the
+   *    older one); by default the parent's request for the client would name the VIP as sender
+   *    with the parent's MAC, and the client would move the VIP to that MAC. Measured in
+   *    test/netns/vrrp-vmac.test.ts: without it the client's entry for the VIP was the parent's MAC.
+   *  - rp_filter=0 on the macvlan: traffic for the VIPs (and a peer's adverts) arrives on the
+   *    macvlan while the route back goes through the parent, which strict reverse-path filtering
+   *    (1) takes for spoofing. The kernel uses the larger of conf/all and the interface's value,
+   *    so all.rp_filter=1 defeats this: reported, not changed (loose, 2, works).
    *  - disable_ipv6=1 on the macvlan: otherwise it sends router solicitations, MLD reports and DAD
    *    probes from the virtual MAC on its own.
    * accept_local (keepalived sets it too) is left alone: in private mode no frame of this host
@@ -178,16 +187,22 @@ export class NetlinkVrrpKernel implements VrrpKernel {
    */
   private configureVmac4(link: VmacLink): string[] {
     const warnings: string[] = [];
-    writeSysctl(interfaceSysctl('ipv4', link.name, 'arp_ignore'), '1');
+    writeSysctl(interfaceSysctl('ipv4', link.name, 'arp_ignore'), PARENT_ARP.arp_ignore);
+    writeSysctl(interfaceSysctl('ipv4', link.name, 'arp_announce'), PARENT_ARP.arp_announce);
     writeSysctl(interfaceSysctl('ipv4', link.name, 'rp_filter'), '0');
     const disableIpv6 = interfaceSysctl('ipv6', link.name, 'disable_ipv6');
     if (readSysctl(disableIpv6) !== undefined) writeSysctl(disableIpv6, '1');
-    const parentKey = interfaceSysctl('ipv4', link.parent, 'arp_ignore');
     const held = this.parentArp.get(link.parent);
     if (held) held.users++;
     else {
-      const previous = readSysctl(parentKey) ?? '0';
-      if (previous !== '1') writeSysctl(parentKey, '1');
+      const previous: ParentArp['previous'] = {};
+      for (const [name, value] of Object.entries(PARENT_ARP) as Array<[ParentArpKey, string]>) {
+        const key = interfaceSysctl('ipv4', link.parent, name);
+        const found = readSysctl(key) ?? '0';
+        if (found === value) continue;
+        writeSysctl(key, value);
+        previous[name] = found;
+      }
       this.parentArp.set(link.parent, { previous, users: 1 });
     }
     const allRpFilter = 'net/ipv4/conf/all/rp_filter';
@@ -211,11 +226,12 @@ export class NetlinkVrrpKernel implements VrrpKernel {
     const held = this.parentArp.get(parent);
     if (!held || --held.users > 0) return;
     this.parentArp.delete(parent);
-    if (held.previous === '1') return;
-    try {
-      writeSysctl(interfaceSysctl('ipv4', parent, 'arp_ignore'), held.previous);
-    } catch {
-      // The parent went away with its sysctls: nothing to restore.
+    for (const [name, value] of Object.entries(held.previous)) {
+      try {
+        writeSysctl(interfaceSysctl('ipv4', parent, name), value);
+      } catch {
+        // The parent went away with its sysctls: nothing to restore.
+      }
     }
   }
 

@@ -305,7 +305,7 @@ export class VrrpManager {
       });
       process.on('exit', this.onExit);
     }
-    await removeLeftoverVips(this.kernel, planned.map((p) => p.plan.settings), this.log);
+    await removeLeftoverVips(this.kernel, planned.map((p) => ({ ...p.plan.settings, vmacLink: vmacLinkOf(p.plan.settings) })), this.log);
     for (const p of planned) {
       const link = vmacLinkOf(p.plan.settings);
       if (!link) continue;
@@ -396,13 +396,14 @@ export class VrrpManager {
     };
     managedRef.current = managed;
     this.instances.set(name, managed);
-    socket.receiver.register(settings.vrid, {
-      receive: (advert) => {
+    const sink = {
+      receive: (advert: Parameters<VrrpRunner['receive']>[0]) => {
         managed.onPeerAdvert?.();
         runner.receive(advert);
       },
-      countDrop: (reason, src) => runner.countDrop(reason, src),
-    });
+      countDrop: (reason: DropReason, src: string) => runner.countDrop(reason, src),
+    };
+    socket.receiver.register(settings.vrid, vmac ? vmac.listen(settings.vrid, sink) : sink);
     return managed;
   }
 
@@ -447,15 +448,19 @@ export class VrrpManager {
   }
 
   /**
-   * use_vmac: a socket bound to the macvlan, for sending only (adverts are received on the parent,
-   * where the shared socket listens; this one joins no group and ignores what reaches it).
+   * use_vmac: a socket bound to the macvlan, which the instance sends through and, while the
+   * macvlan is up, hears multicast adverts on (vrrp-vmac.ts says why).
    */
   private openVmac(plan: InstancePlan): InstanceVmac | undefined {
     const link = vmacLinkOf(plan.settings);
     if (!link) return undefined;
     const s = plan.settings;
-    const socket = this.kernel.openSocket({ family: s.family, ifname: link.name, source: s.primaryAddress, multicast: false }, () => undefined);
-    return new InstanceVmac(link, this.kernel, socket, (err, dst) => this.log.error({ err, instance: s.name, dst }, `VRRP ${s.name}: cannot send advert to ${dst}`));
+    const multicast = s.unicastPeers.length === 0;
+    const receiver = new VrrpReceiver(s.family);
+    const socket = this.kernel.openSocket({ family: s.family, ifname: link.name, source: s.primaryAddress, multicast }, receiver.onPacket);
+    return new InstanceVmac(link, this.kernel, socket, receiver, multicast, (err, dst) =>
+      this.log.error({ err, instance: s.name, dst }, `VRRP ${s.name}: cannot send advert to ${dst}`),
+    );
   }
 
   private async closeVmac(name: string, vmac: InstanceVmac): Promise<void> {

@@ -11,10 +11,19 @@
 //
 // The state machine sends its first advert as it becomes master, before the link-up it asked
 // for has been carried out; that advert waits here and leaves as soon as the link is up.
+//
+// Receiving. A multicast frame whose Ethernet source is the MAC of a macvlan that is up is taken
+// for that macvlan's own frame coming back and handed to the macvlan alone, never to the parent
+// (macvlan_handle_frame). So while ours is up, the adverts of a peer that also uses the virtual
+// MAC (a second master, a preempting backup) reach the macvlan only. The macvlan's socket
+// therefore joins the VRRP group too (and gets copies of every other advert on the LAN), and the
+// instance listens to exactly one of the two: the macvlan's while it is up, the parent's shared
+// socket otherwise. Unicast adverts are addressed to the parent's MAC and always arrive there.
 import type { VrrpInstanceConfig } from '../config/types.js';
 import { instanceFamily } from '../config/derived.js';
 import { isIpv6LinkLocal } from '../config/address.js';
 import { vmacSettings } from '../vrrp/from-config.js';
+import type { AdvertSink, VrrpReceiver } from '../vrrp/receiver.js';
 import type { InstanceSettings } from '../vrrp/settings.js';
 import type { VmacLink, VrrpKernel, VrrpSocketHandle } from './vrrp-kernel.js';
 
@@ -52,8 +61,34 @@ export class InstanceVmac {
     readonly link: VmacLink,
     private readonly kernel: VrrpKernel,
     private readonly socket: VrrpSocketHandle,
+    /** The decoder of what the macvlan's socket receives; `listen` registers the instance on it. */
+    private readonly receiver: VrrpReceiver,
+    /** Multicast adverts (the socket joined the group); false for unicast peers. */
+    private readonly multicast: boolean,
     private readonly onSendError: (err: unknown, dst: string) => void,
   ) {}
+
+  /** Whether the instance hears its adverts through the macvlan now (see the file header). */
+  get hearsOnVmac(): boolean {
+    return this.multicast && this.up;
+  }
+
+  /**
+   * Registers `sink` for `vrid` on the macvlan's socket, and returns the gate for the parent's:
+   * each delivers only while it is the one the instance listens to.
+   */
+  listen(vrid: number, sink: AdvertSink): AdvertSink {
+    const gate = (on: boolean, target: AdvertSink): AdvertSink => ({
+      receive: (advert) => {
+        if (this.hearsOnVmac === on) target.receive(advert);
+      },
+      countDrop: (reason, src) => {
+        if (this.hearsOnVmac === on) target.countDrop(reason, src);
+      },
+    });
+    this.receiver.register(vrid, gate(true, sink));
+    return gate(false, sink);
+  }
 
   /** Brings the link up (before the VIPs go on) and sends the adverts that waited for it. */
   async bringUp(): Promise<void> {

@@ -97,7 +97,7 @@ function mapVip(ctx: MapContext, line: Statement, keyword: string): { vip: unkno
       ctx.findings.drop(w, `${keyword} ${w.text}`, 'lvsd adds VIPs with the kernel defaults for this option, expected it removed (or set by other means after the address is added)');
       i++;
     } else {
-      ctx.findings.drop(w, `${keyword} ${w.text}`, w.text === 'use_vmac' ? 'lvsd has no virtual MAC yet, the address stays on the interface' : 'lvsd has no such address option, the address is added without it');
+      ctx.findings.drop(w, `${keyword} ${w.text}`, 'lvsd has no such address option, the address is added without it');
     }
   }
   const plain = vip.dev === undefined && vip.label === undefined;
@@ -140,9 +140,7 @@ export function mapGarp(ctx: MapContext, x: Statement, garp: Block, prefix: stri
 }
 
 const INSTANCE_UNSUPPORTED: Record<string, string> = {
-  use_vmac: 'lvsd has no virtual MAC yet, the VIPs stay on the interface and peers learn the new MAC from the gratuitous ARPs',
-  vmac_xmit_base: 'lvsd has no virtual MAC yet',
-  use_vmac_addr: 'lvsd has no virtual MAC yet',
+  use_vmac_addr: 'lvsd always gives the macvlan the virtual MAC of RFC 5798 (00:00:5e:00:01:VRID), expected use_vmac alone',
   use_ipvlan: 'lvsd has no ipvlan support, the VIPs stay on the interface',
   mcast_src_ip: 'lvsd sends multicast adverts from the interface\'s own address, expected that address to be the one peers see',
   mcast_dst_ip: 'lvsd uses the standard group (224.0.0.18, ff02::12), expected the peers on the standard group',
@@ -217,6 +215,12 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
     check_unicast_src: () => undefined,
     // checksum: auto (the default) accepts keepalived's old unicast checksum and answers in kind.
     old_unicast_checksum: () => undefined,
+    // use_vmac [NAME]: the same macvlan and virtual MAC; keepalived's default name is lvsd's.
+    use_vmac: (x) => {
+      const name = x.args[0]?.text;
+      inst.use_vmac = name === undefined ? true : { name };
+    },
+    vmac_xmit_base: (x) => ctx.findings.approximate(x.keyword, x.keyword.text, 'lvsd sends adverts from the macvlan, with the virtual MAC as source as RFC 5798 asks (switches learn where the master is from them); keepalived sent them from the base interface, peers hear them either way'),
     nopreempt: (x) => { nopreempt = x; },
     preempt: () => undefined,
     preempt_delay: (x) => { const ms = ctx.seconds(x, HOUR); if (ms !== undefined) inst.preempt_delay = duration(ms); },

@@ -39,12 +39,12 @@ describe('lvsd import keepalived', () => {
 
   it('exits 1 and reports file:line: keyword: for what it left out, writing -o FILE', async () => {
     const file = join(scratch, 'bad.conf');
-    writeFileSync(file, good.replace('interface eth0', 'interface eth0\n  use_vmac'));
+    writeFileSync(file, good.replace('interface eth0', 'interface eth0\n  use_ipvlan'));
     const output = join(scratch, 'out.yaml');
     const c = capture();
     expect(await runImport(file, { configId: 'lb1', output }, c.io)).toBe(1);
     expect(c.out).toEqual([]);
-    expect(c.err[0]).toMatch(/bad\.conf:3: use_vmac: not imported: lvsd has no virtual MAC yet/);
+    expect(c.err[0]).toMatch(/bad\.conf:3: use_ipvlan: not imported: lvsd has no ipvlan support/);
     expect(c.err.at(-1)).toBe('import incomplete: 1 setting(s) not imported');
     expect(parseConfigText(readFileSync(output, 'utf8'), output).ok).toBe(true);
   });
