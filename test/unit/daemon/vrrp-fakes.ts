@@ -33,8 +33,12 @@ export class FakeKernel implements VrrpKernel {
     return this.links.get(ifname);
   }
 
-  openSocket(opts: VrrpSocketOptions, _onPacket: VrrpPacketHandler): VrrpSocketHandle {
+  /** What each socket delivers to, by interface (the latest opened). */
+  readonly handlers = new Map<string, VrrpPacketHandler>();
+
+  openSocket(opts: VrrpSocketOptions, onPacket: VrrpPacketHandler): VrrpSocketHandle {
     this.opened.push(opts);
+    this.handlers.set(opts.ifname, onPacket);
     return {
       send: (payload, dst) => {
         const d = decodeAdvert(payload, { family: opts.family, src: opts.source, dst });

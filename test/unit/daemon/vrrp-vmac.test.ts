@@ -3,6 +3,7 @@
 // and it is removed on stop, on a reload that turns use_vmac off, and when a previous run left it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { configuredVips, removeLeftoverVips, VrrpManager } from '../../../src/daemon/vrrp-manager.js';
+import { encodeAdvert } from '../../../src/vrrp/packet.js';
 import { config, FakeKernel, logSink, until, web } from './vrrp-fakes.js';
 
 const vmacWeb = (priority = 100, useVmac = 'true') => `${web(priority)}      use_vmac: ${useVmac}\n`;
@@ -17,13 +18,14 @@ describe('VrrpManager with use_vmac', () => {
   it('creates the macvlan down, brings it up before the VIP goes on it, and sends adverts and GARPs through it', async () => {
     const kernel = new FakeKernel();
     manager = await VrrpManager.start(config(vmacWeb()), { log: logSink().logger, kernel });
-    expect(kernel.vmacLog).toEqual(['create vrrp.51 00:00:5e:00:01:33 on eth0']);
+    // A leftover of that name would go first (there is none here).
+    expect(kernel.vmacLog).toEqual(['remove vrrp.51', 'create vrrp.51 00:00:5e:00:01:33 on eth0']);
     expect(kernel.vmacs.get('vrrp.51')).toBe(false);
-    // Adverts are received on the parent, sent from the macvlan (which joins no group).
+    // Adverts are sent from the macvlan, and heard on it while it is up (vrrp-vmac.ts), on the parent otherwise.
     expect(kernel.opened).toContainEqual({ family: 4, ifname: 'eth0', source: '198.18.0.2', multicast: true });
-    expect(kernel.opened).toContainEqual({ family: 4, ifname: 'vrrp.51', source: '198.18.0.2', multicast: false });
+    expect(kernel.opened).toContainEqual({ family: 4, ifname: 'vrrp.51', source: '198.18.0.2', multicast: true });
     await until('the VIP on the macvlan', () => kernel.vips.has('vrrp.51 198.18.0.100'));
-    expect(kernel.vmacLog).toEqual(['create vrrp.51 00:00:5e:00:01:33 on eth0', 'up vrrp.51']);
+    expect(kernel.vmacLog.slice(1)).toEqual(['create vrrp.51 00:00:5e:00:01:33 on eth0', 'up vrrp.51']);
     expect(kernel.vips.has('eth0 198.18.0.100')).toBe(false);
     await until('adverts', () => kernel.sent.length >= 3);
     // The first advert as master waited for the link instead of being lost; none left elsewhere.
@@ -75,5 +77,26 @@ describe('VrrpManager with use_vmac', () => {
     expect(kernel.vmacLog).toEqual(['remove vrrp.51']);
     expect(kernel.vmacs.size).toBe(0);
     expect(lines.some((l) => l.includes('removed a macvlan left behind'))).toBe(true);
+  });
+
+  it('hears adverts on the macvlan while it is up and on the parent otherwise, never on both', async () => {
+    const kernel = new FakeKernel();
+    manager = await VrrpManager.start(config(vmacWeb()), { log: logSink().logger, kernel });
+    await until('master', () => kernel.vmacs.get('vrrp.51') === true);
+    const peer = '198.18.0.3';
+    const advert = encodeAdvert({ version: 3, vrid: 51, priority: 200, maxAdvertIntervalCs: 1, addresses: ['198.18.0.100'] }, 'pseudo-header', { family: 4, src: peer, dst: '224.0.0.18' });
+    const deliver = (ifname: string) => kernel.handlers.get(ifname)?.(advert, { family: 4, src: peer, dst: '224.0.0.18', ttl: 255, ifindex: 1 });
+    // Up: the parent's copy is not the one the instance listens to.
+    deliver('eth0');
+    expect(manager.status()[0]?.state).toBe('master');
+    // A peer with the same virtual MAC reaches the macvlan only: it is heard.
+    deliver('vrrp.51');
+    expect(manager.status()[0]?.state).toBe('backup');
+    await until('link down', () => kernel.vmacs.get('vrrp.51') === false);
+    // Down: the parent hears, the macvlan's copies are ignored.
+    const before = manager.status()[0]?.counters.advertsReceived ?? 0;
+    deliver('vrrp.51');
+    deliver('eth0');
+    expect(manager.status()[0]?.counters.advertsReceived).toBe(before + 1);
   });
 });
