@@ -5,7 +5,10 @@
 // The report is built at most once per `maxAgeMs` however many pages poll, and a request that
 // finds it older waits for the next one (so a page shows a change at its next poll, never two
 // polls late). Building it costs no kernel dump: the daemon reads IPVS numbers from the snapshot
-// /metrics serves. Per request there is only the filter pass and the JSON of one slice.
+// /metrics serves. But it is the whole `lvsd status` report: at 10,000 services x 4 it took
+// 0.4-1.3 s on a loaded 2-core host (test/bench/status-page.mjs), so the age allowed grows to ten
+// times the last build's duration: an open page costs the main thread at most a tenth of its
+// time, and shows its age. Per request there is only the filter pass and the JSON of one slice.
 import type { ServerResponse } from 'node:http';
 import type { HttpRoute } from '../daemon/metrics.js';
 import type { StatusReport } from '../daemon/status.js';
@@ -13,7 +16,7 @@ import { PAGE_CSP, PAGE_HTML } from './page.js';
 import { StatusIndex, parseQuery } from './status-view.js';
 
 export interface StatusPageOptions {
-  /** How old a report a request may be given, ms (default 1000). */
+  /** How old a report a request may be given, ms (default 1000; at least 10x its build time). */
   maxAgeMs?: number;
   /** Wall clock, ms since the epoch (tests). */
   now?: () => number;
@@ -26,10 +29,14 @@ const COMMON_HEADERS = {
   'cache-control': 'no-store',
 };
 
-/** The latest report, indexed; rebuilt when a request finds it older than maxAgeMs. */
+/** Building the report may take this share of the main thread's time at most. */
+const MAX_BUILD_SHARE = 0.1;
+
+/** The latest report, indexed; rebuilt when a request finds it older than its max age. */
 class ReportCache {
   private current: StatusIndex | undefined;
   private building: Promise<StatusIndex> | undefined;
+  private lastBuildMs = 0;
 
   constructor(
     private readonly status: () => Promise<StatusReport>,
@@ -39,11 +46,18 @@ class ReportCache {
 
   get(): Promise<StatusIndex> {
     const current = this.current;
-    if (current && this.now() - current.builtAt < this.maxAgeMs) return Promise.resolve(current);
-    this.building ??= this.status()
-      .then((report) => (this.current = new StatusIndex(report, this.now())))
-      .finally(() => (this.building = undefined));
+    const maxAge = Math.max(this.maxAgeMs, this.lastBuildMs / MAX_BUILD_SHARE);
+    if (current && this.now() - current.builtAt < maxAge) return Promise.resolve(current);
+    this.building ??= this.build().finally(() => (this.building = undefined));
     return this.building;
+  }
+
+  private async build(): Promise<StatusIndex> {
+    const started = this.now();
+    const index = new StatusIndex(await this.status(), this.now());
+    this.lastBuildMs = this.now() - started;
+    this.current = index;
+    return index;
   }
 }
 

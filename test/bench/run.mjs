@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, one after the other, each under a header, with a summary of
 // how each ended. Not part of `npm test`: together they take about a quarter of an hour.
-//   node test/bench/run.mjs [name ...]      names: ipvs, ipvs-daemon, vrrp, vrrp-reload, vrrp-soak, health-tcp, health-scheduler, config
+//   node test/bench/run.mjs [name ...]      names: ipvs, ipvs-daemon, vrrp, vrrp-reload, vrrp-soak, health-tcp, health-scheduler, config, status-page
 // ipvs runs inside the lab VM (Debian's kernel has IPVS, this host's may not); vrrp and health-tcp
 // use network namespaces on the host. A benchmark whose prerequisites are missing is skipped with
 // the reason printed, and the summary says so: a skip is never reported as a result.
@@ -76,6 +76,13 @@ const benches = [
     command: ['node', 'test/bench/config-check.mjs', '5'],
     needs: ['keepalived', 'python3'],
     timeoutS: 900,
+  },
+  {
+    name: 'status-page',
+    title: 'Status page: /status.json per request vs the whole lvsd status report, 10,000 services x 4 real servers (7 runs)',
+    command: ['node', 'test/bench/status-page.mjs', '10000', '7'],
+    needs: [],
+    timeoutS: 300,
   },
 ];
 
