@@ -11,6 +11,7 @@
         "native/netns.cc",
         "native/sd_notify.cc",
         "native/syscall_error.cc",
+        "native/thread_scheduling.cc",
         "native/vrrp_socket.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -7,6 +7,7 @@
 #include "netlink_options.h"
 #include "netns.h"
 #include "sd_notify.h"
+#include "thread_scheduling.h"
 #include "vrrp_socket.h"
 
 namespace {
@@ -30,6 +31,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netlinkDrops", Napi::Function::New(env, lvsd::NetlinkDrops));
   exports.Set("GenlDumpSocket", lvsd::DefineGenlDumpSocket(env));
   exports.Set("sdNotify", Napi::Function::New(env, lvsd::SdNotify));
+  exports.Set("setThreadRealtime", Napi::Function::New(env, lvsd::SetThreadRealtime));
+  exports.Set("setThreadNormal", Napi::Function::New(env, lvsd::SetThreadNormal));
   return exports;
 }
 

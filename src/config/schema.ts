@@ -118,6 +118,12 @@ const ipvsSchema = mapping(
 
 // ---------------------------------------------------------------- VRRP
 
+/**
+ * The VRRP thread's real-time priority stays below the kernel's threaded interrupt handlers (50,
+ * kernel/irq/manage.c), which deliver the very packets it sends and receives.
+ */
+const REALTIME_PRIORITY_MAX = 49;
+
 const vipObjectSchema = mapping(
   {
     address: ipAddress('the virtual address'),
@@ -286,6 +292,9 @@ const vrrpSchema = mapping(
   {
     instances: list(instanceSchema, 'VRRP instances').default([]),
     sync_groups: list(syncGroupSchema, 'VRRP sync groups').default([]),
+    realtime_priority: intIn(0, REALTIME_PRIORITY_MAX, 'a SCHED_RR priority')
+      .default(10)
+      .describe(`SCHED_RR priority of the VRRP thread, so adverts go out on time however busy the CPU is (needs CAP_SYS_NICE); 0 = normal scheduling at nice -10. At most ${REALTIME_PRIORITY_MAX}: the kernel's interrupt threads run at 50`),
   },
   'VRRP: which addresses float between the nodes',
 );

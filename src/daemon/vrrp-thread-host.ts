@@ -14,6 +14,11 @@ export interface VrrpThreadHostDeps {
   kernel?: VrrpKernel;
   /** Ends the thread once a stop has been answered (process.exit in a worker). */
   exit: (code: number) => void;
+  /**
+   * Applies `vrrp.realtime_priority` to the thread on start and reload (vrrp-thread-scheduling.ts).
+   * Only the worker has one: served on the main thread (tests), VRRP leaves scheduling alone.
+   */
+  scheduling?: { use(realtimePriority: number): void };
 }
 
 /** A logger whose JSON lines go to the main thread's logger (VrrpThread relays them). */
@@ -77,6 +82,7 @@ export class VrrpThreadHost {
         return removeLeftoverVips(this.kernel, configuredVips(req.config), log.child({ subsystem: 'vrrp' }));
       case 'start':
         if (this.manager || this.stopping) throw new Error('VRRP is already started');
+        this.deps.scheduling?.use(req.config.vrrp.realtime_priority);
         this.manager = await VrrpManager.start(req.config, {
           log,
           kernel: this.kernel,
@@ -84,6 +90,7 @@ export class VrrpThreadHost {
         });
         return null;
       case 'reload':
+        this.deps.scheduling?.use(req.config.vrrp.realtime_priority);
         return this.running().reload(req.config);
       case 'stop':
         return this.stop();

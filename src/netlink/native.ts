@@ -67,6 +67,10 @@ export interface NativeAddon {
   GenlDumpSocket: new (timeoutMs: number) => NativeGenlDumpSocket;
   /** One sd_notify(3) datagram to `socket` (an absolute path or "@abstract"); see sd-notify.ts. */
   sdNotify(socket: string, message: string): void;
+  /** RLIMIT_RTTIME (soft `cpuLimitUs`, hard twice that), then SCHED_RR at `priority` for the calling thread; returns its id (see native/thread_scheduling.cc). */
+  setThreadRealtime(priority: number, cpuLimitUs: number): number;
+  /** SCHED_OTHER at nice `nice` for the calling thread; returns its id. */
+  setThreadNormal(nice: number): number;
 }
 
 const ABI_VERSION = 5;

@@ -509,6 +509,17 @@ export class VrrpInstance {
 
   // --- timers ---
 
+  /**
+   * The Adver_Timer runs on deadlines: the next advert is due one interval after the one just
+   * due, not after the moment it went out, so a late wake-up shortens the next gap instead of
+   * delaying every advert after it (and timer rounding does not stretch the interval). After a
+   * stall of a whole interval or more the schedule restarts from now rather than sending a burst.
+   */
+  private nextAdvertAt(due: number, now: number): number {
+    const interval = this.settings.advertIntervalMs;
+    return due + interval > now ? due + interval : now + interval;
+  }
+
   private timerFired(timer: TimerKind): InstanceAction[] {
     const due = this.deadlines.get(timer);
     if (due === undefined) return [];
@@ -518,7 +529,7 @@ export class VrrpInstance {
     switch (timer) {
       case 'advert':
         if (this.state !== 'master') return [];
-        return [this.advert(this.advertPriority()), this.arm('advert', now + this.settings.advertIntervalMs)];
+        return [this.advert(this.advertPriority()), this.arm('advert', this.nextAdvertAt(due, now))];
       case 'master-down':
         if (this.state !== 'backup') return [];
         // A stepped-down node waits out its hold even when nobody took over.

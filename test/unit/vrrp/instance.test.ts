@@ -31,6 +31,17 @@ describe('startup and election (RFC 5798 6.4)', () => {
     expect(sent(h.advance(3000))).toEqual([100, 100, 100]);
   });
 
+  it('the advert timer keeps its deadlines: a late advert shortens the next gap, a stall of a whole interval restarts the schedule', () => {
+    const h = new Harness();
+    h.start();
+    h.advance(MDI_100);
+    const due = h.deadline('advert') as number;
+    h.time = due + 30;
+    expect(h.handle({ type: 'timer', timer: 'advert' }).at(-1)).toEqual({ type: 'arm', timer: 'advert', at: due + 1000 });
+    h.time = due + 1000 + 1500;
+    expect(h.handle({ type: 'timer', timer: 'advert' }).at(-1)).toEqual({ type: 'arm', timer: 'advert', at: h.time + 1000 });
+  });
+
   it('the address owner (priority 255) goes straight to master', () => {
     const h = new Harness({ priority: 255 });
     const actions = h.start();
