@@ -94,7 +94,8 @@ try {
     if (existsSync(so)) execFileSync('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', so]);
   }
 
-  write('usr/bin/lvsd', '#!/bin/sh\nexec /usr/bin/node /usr/lib/lvsd/dist/cli/main.js "$@"\n', 0o755);
+  // `lvsd run` gets the daemon's V8 flags (DAEMON_NODE_FLAGS in src/daemon/vrrp-thread.ts).
+  write('usr/bin/lvsd', '#!/bin/sh\n[ "$1" = run ] && exec /usr/bin/node --single-threaded-gc /usr/lib/lvsd/dist/cli/main.js "$@"\nexec /usr/bin/node /usr/lib/lvsd/dist/cli/main.js "$@"\n', 0o755);
 
   const unit = readFileSync(join(root, 'examples', 'lvsd.service'), 'utf8')
     .replace(/^# systemd unit for lvsd\. Install as .*\n#.*\n/m, '# systemd unit for lvsd, installed by the Debian package. Start it with:\n#   systemctl enable --now lvsd\n')

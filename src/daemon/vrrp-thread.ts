@@ -21,6 +21,18 @@ import type { MessageEndpoint, VrrpReplies, VrrpRequest, VrrpSnapshot, VrrpThrea
 import type { VrrpWorkerData } from './vrrp-worker.js';
 
 const WORKER_URL = new URL('./vrrp-worker.js', import.meta.url);
+
+/**
+ * V8 flags `lvsd run` is started with (the /usr/bin/lvsd wrapper passes them; V8 takes them only
+ * on the command line). --single-threaded-gc: each isolate collects its garbage on its own
+ * thread. By default V8 hands parts of every collection, the VRRP thread's too, to helper
+ * threads shared by the whole process and waits for them; those are ordinary threads, so the
+ * SCHED_RR VRRP thread ends up waiting for threads a busy CPU keeps waiting. Measured with two
+ * CPU hogs on this 2-core host: the VRRP thread asleep (neither running nor runnable) for up to
+ * 89 ms between a due advert timer and the send; with the flag, no such stall. The cost: the
+ * main thread's collections get no help from the other core.
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
 /**
  * After a stop, the thread ends when its loop is empty; a notify hook still running can hold it
  * that long, so it is terminated after this (its sockets are closed by then).
@@ -65,6 +77,8 @@ export class VrrpThread {
 
   /** Starts the VRRP worker thread. `workerUrl` is for tests that wrap the worker. */
   static spawn(log: Logger, workerUrl: URL = WORKER_URL): VrrpThread {
+    const missing = DAEMON_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+    if (missing.length > 0) log.warn({ missing }, `node was started without ${missing.join(' ')}: garbage collection helpers can delay adverts while the CPU is busy (/usr/bin/lvsd passes it)`);
     const workerData: VrrpWorkerData = { logLevel: log.level };
     const worker = new Worker(workerUrl, { workerData });
     const thread = new VrrpThread(worker, log, worker);

@@ -65,19 +65,20 @@ export class VrrpNode {
 
   /**
    * Writes the config and starts the node; resolves once the manager runs. `host` picks another
-   * driver speaking the same protocol (daemon-node.mjs runs the whole daemon) and its arguments.
+   * driver speaking the same protocol (daemon-node.mjs runs the whole daemon) and its arguments;
+   * `nodeArgs` go to node itself (the V8 flags `lvsd run` runs with).
    */
   static async start(
     lab: VrrpProcesses,
     ns: Netns,
     name: string,
     yaml: string,
-    host: { driver?: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+    host: { driver?: string; args?: string[]; nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
   ): Promise<VrrpNode> {
     const dir = mkdtempSync(path.join(tmpdir(), `lvsd-vrrp-${name}-`));
     const config = path.join(dir, 'lvsd.yaml');
     writeFileSync(config, yaml);
-    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, host.driver ?? DRIVER, config, ...(host.args ?? [])], {
+    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, ...(host.nodeArgs ?? []), host.driver ?? DRIVER, config, ...(host.args ?? [])], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...host.env },
     });

@@ -100,6 +100,16 @@ describe('duration maxima', () => {
   });
 });
 
+describe('the VRRP thread\'s real-time priority', () => {
+  it('is 0 (off) to 49, below the kernel\'s interrupt threads at 50', () => {
+    expect(errorsOf(withTop({ vrrp: { realtime_priority: 50 } }))).toEqual(['vrrp.realtime_priority: 50 is out of range, expected a SCHED_RR priority 0-49']);
+    expect(errorsOf(withTop({ vrrp: { realtime_priority: -1 } }))).toHaveLength(1);
+    expect(errorsOf(withTop({ vrrp: { realtime_priority: 1.5 } }))).toHaveLength(1);
+    expectClean(withTop({ vrrp: { realtime_priority: 0 } }));
+    expectClean(withTop({ vrrp: { realtime_priority: 49 } }));
+  });
+});
+
 describe('addresses that cannot be VIPs or real servers', () => {
   it.each([
     ['0.0.0.0', 'the unspecified address'],
