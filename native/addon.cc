@@ -13,7 +13,7 @@
 namespace {
 
 // Bumped whenever the exports below change shape, so a stale build is reported, not misused.
-constexpr int kAbiVersion = 5;
+constexpr int kAbiVersion = 6;
 
 Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), kAbiVersion);

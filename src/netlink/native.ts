@@ -73,7 +73,7 @@ export interface NativeAddon {
   setThreadNormal(nice: number): number;
 }
 
-const ABI_VERSION = 5;
+const ABI_VERSION = 6;
 let addon: NativeAddon | undefined;
 
 /** The loaded addon; throws a sentence telling the operator how to build it if it is missing. */
