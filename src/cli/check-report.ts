@@ -1,15 +1,18 @@
 // `lvsd check`: validate a config file the way the daemon would load it, without touching the
 // kernel. Exit 0 when it loads, 1 when it does not; problems go to stderr as file:line:col.
+// A file with nodes: is checked as every node would load it, unless --node names one.
 import { formatDuration } from '../config/duration.js';
 import { describeServiceMatch } from '../config/derived.js';
 import { formatIssue, sortIssues } from '../config/issues.js';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigViews, type NodeChoice } from '../config/load.js';
 import type { Config } from '../config/types.js';
 
 export interface CheckOptions {
   config: string;
   json?: boolean;
   strict?: boolean;
+  /** Default: every node of a file with nodes:. */
+  node?: NodeChoice;
 }
 
 export interface Output {
@@ -43,7 +46,7 @@ export async function runCheck(options: CheckOptions, io?: Output): Promise<numb
 }
 
 async function check(options: CheckOptions, io: Output): Promise<number> {
-  const result = await loadConfigFile(options.config);
+  const result = await loadConfigViews(options.config, options.node);
   const problems = [
     ...result.warnings.map((w) => ({ ...w, message: `warning: ${w.message}` })),
     ...(result.ok ? [] : result.errors),
@@ -57,18 +60,39 @@ async function check(options: CheckOptions, io: Output): Promise<number> {
     io.err(`${options.config}: ${count(result.warnings.length, 'warning')}, refused because of --strict`);
     return 1;
   }
-  if (options.json) io.out(JSON.stringify(result.config, null, 2));
-  else for (const line of formatSummary(result.config, options.config, result.warnings.length)) io.out(line);
+  const { views } = result;
+  const [only] = views;
+  if (views.length === 1 && only !== undefined) {
+    if (options.json) io.out(JSON.stringify(only.config, null, 2));
+    else for (const line of formatSummary(only.config, options.config, result.warnings.length)) io.out(line);
+  } else if (options.json) {
+    io.out(JSON.stringify(Object.fromEntries(views.map((v) => [v.node, v.config])), null, 2));
+  } else {
+    for (const line of formatNodesSummary(views.map((v) => ({ node: v.node ?? '', config: v.config })), options.config, result.warnings.length)) io.out(line);
+  }
   return 0;
 }
 
 const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
+const warned = (warnings: number): string => (warnings > 0 ? ` (${count(warnings, 'warning')})` : '');
+
 /** A short normalized view: what lvsd will float and what it will balance. */
 export function formatSummary(config: Config, file: string, warnings = 0): string[] {
+  return [`${file}: OK, node ${config.node.name}${warned(warnings)}`, ...vrrpSummary(config, ''), ...servicesSummary(config)];
+}
+
+/** Every node's VRRP, then the services they share. */
+export function formatNodesSummary(views: { node: string; config: Config }[], file: string, warnings = 0): string[] {
+  const lines = [`${file}: OK, nodes ${views.map((v) => v.node).join(', ')}${warned(warnings)}`];
+  for (const { node, config } of views) lines.push(...vrrpSummary(config, `node ${node}: `));
+  const [first] = views;
+  return first ? [...lines, ...servicesSummary(first.config)] : lines;
+}
+
+function vrrpSummary(config: Config, prefix: string): string[] {
   const { instances, sync_groups: groups } = config.vrrp;
-  const lines = [`${file}: OK, node ${config.node.name}${warnings > 0 ? ` (${count(warnings, 'warning')})` : ''}`];
-  lines.push(`VRRP instances: ${instances.length}`);
+  const lines = [`${prefix}VRRP instances: ${instances.length}`];
   lines.push(
     ...table(
       instances.map((inst) => [
@@ -84,10 +108,14 @@ export function formatSummary(config: Config, file: string, warnings = 0): strin
     ),
   );
   if (groups.length > 0) {
-    lines.push(`sync groups: ${groups.length}`);
+    lines.push(`${prefix}sync groups: ${groups.length}`);
     lines.push(...table(groups.map((g) => [g.name, g.instances.join(', ')])));
   }
-  lines.push(`services: ${config.services.length}`);
+  return lines;
+}
+
+function servicesSummary(config: Config): string[] {
+  const lines = [`services: ${config.services.length}`];
   lines.push(
     ...table(
       config.services.map((svc) => [

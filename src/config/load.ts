@@ -8,10 +8,14 @@
 // difference between seconds and hundreds of MB, and a fraction of a second (test/bench/config-check.mjs).
 // A ConfigLoader also remembers the validated services of its last load, so that a reload only
 // validates the services whose content changed.
+// A file with `nodes:` is loaded as one node's view (nodes.ts), or as every node's view by
+// `lvsd check`; each view is a one-node config and is checked as such, its problems located at
+// what the operator wrote (the node entry where a value came from there).
 import { readFile } from 'node:fs/promises';
 import type { CST, Document, LineCounter, Node, YAMLError } from 'yaml';
 import * as z from 'zod';
 import { sortIssues, formatPath, type ConfigIssue, type ConfigPath } from './issues.js';
+import { nodeViews, type NodeChoice, type NodeView } from './nodes.js';
 import { sourcePositions, type SourcePositions } from './positions.js';
 import { checkConfigRules } from './rules/index.js';
 import { configSchema } from './schema.js';
@@ -23,6 +27,11 @@ import { zodIssuesToPathIssues, type PathIssue } from './zod-messages.js';
 export { formatIssue, type ConfigIssue } from './issues.js';
 
 export { DEFAULT_CONFIG_PATH } from './paths.js';
+
+export type { NodeChoice } from './nodes.js';
+
+/** Every node's view of a file with nodes: (lvsd check); a file without it has one view. */
+const EVERY_NODE: NodeChoice = { by: 'all' };
 
 /**
  * How many nodes alias uses may add to the document, each use counting the full size of what it
@@ -57,6 +66,11 @@ export type LoadResult =
   | { ok: true; config: Config; warnings: ConfigIssue[] }
   | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
 
+/** One config per node (node undefined for a file without nodes:). */
+export type LoadedViews =
+  | { ok: true; views: { node: string | undefined; config: Config }[]; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+
 /** What the last load did with the services: validated anew or taken from the load before. */
 export interface LoadStats {
   validated: number;
@@ -66,13 +80,33 @@ export interface LoadStats {
 /** Validated services by their content (the JSON of what the YAML said). */
 type ServiceCache = Map<string, ServiceConfig>;
 
-export async function loadConfigFile(path: string): Promise<LoadResult> {
+/** One node's config: the chosen node of a file with nodes: (a file with several needs a choice). */
+export async function loadConfigFile(path: string, choice: NodeChoice = EVERY_NODE): Promise<LoadResult> {
   const text = await readConfigText(path);
-  return typeof text === 'string' ? parseConfigText(text, path) : text;
+  return typeof text === 'string' ? parseConfigText(text, path, choice) : text;
 }
 
-export function parseConfigText(text: string, fileName: string): LoadResult {
-  return parseGuarded(text, fileName, undefined).result;
+export function parseConfigText(text: string, fileName: string, choice: NodeChoice = EVERY_NODE): LoadResult {
+  return oneView(parseGuarded(text, fileName, undefined, choice).result, fileName);
+}
+
+/** Every view `choice` asks for: with the default, each node of a file with nodes:. */
+export async function loadConfigViews(path: string, choice: NodeChoice = EVERY_NODE): Promise<LoadedViews> {
+  const text = await readConfigText(path);
+  return typeof text === 'string' ? parseConfigViews(text, path, choice) : text;
+}
+
+export function parseConfigViews(text: string, fileName: string, choice: NodeChoice = EVERY_NODE): LoadedViews {
+  return parseGuarded(text, fileName, undefined, choice).result;
+}
+
+function oneView(result: LoadedViews, fileName: string): LoadResult {
+  if (!result.ok) return result;
+  const [first, ...more] = result.views;
+  if (first !== undefined && more.length === 0) return { ok: true, config: first.config, warnings: result.warnings };
+  const names = result.views.map((v) => v.node).join(', ');
+  const message = `nodes: names several nodes (${names}), expected one chosen with --node NAME or LVSD_NODE`;
+  return { ok: false, errors: [{ file: fileName, line: 1, col: 1, message }], warnings: result.warnings };
 }
 
 /**
@@ -86,34 +120,36 @@ export class ConfigLoader {
   private previous: ServiceCache = new Map();
   private stats: LoadStats = { validated: 0, reused: 0 };
   /** The last file that loaded, and what it gave: the same text again costs a comparison. */
-  private last: { text: string; fileName: string; result: LoadResult } | undefined;
+  private last: { text: string; fileName: string; choice: string; result: LoadResult } | undefined;
 
   /** What the last load did with the services. */
   get lastStats(): LoadStats {
     return this.stats;
   }
 
-  async load(path: string): Promise<LoadResult> {
+  async load(path: string, choice: NodeChoice = EVERY_NODE): Promise<LoadResult> {
     const text = await readConfigText(path);
-    return typeof text === 'string' ? this.parse(text, path) : text;
+    return typeof text === 'string' ? this.parse(text, path, choice) : text;
   }
 
-  parse(text: string, fileName: string): LoadResult {
-    if (this.last && this.last.text === text && this.last.fileName === fileName) {
+  parse(text: string, fileName: string, choice: NodeChoice = EVERY_NODE): LoadResult {
+    const chosen = JSON.stringify(choice);
+    if (this.last && this.last.text === text && this.last.fileName === fileName && this.last.choice === chosen) {
       this.stats = { validated: 0, reused: this.last.result.ok ? this.last.result.config.services.length : 0 };
       return this.last.result;
     }
-    const { result, services, stats } = parseGuarded(text, fileName, this.previous);
-    this.stats = stats;
+    const parsed = parseGuarded(text, fileName, this.previous, choice);
+    const result = oneView(parsed.result, fileName);
+    this.stats = parsed.stats;
     if (result.ok) {
-      this.previous = services ?? new Map();
-      this.last = { text, fileName, result };
+      this.previous = parsed.services ?? new Map();
+      this.last = { text, fileName, choice: chosen, result };
     }
     return result;
   }
 }
 
-async function readConfigText(path: string): Promise<string | LoadResult> {
+async function readConfigText(path: string): Promise<string | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] }> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
@@ -123,30 +159,31 @@ async function readConfigText(path: string): Promise<string | LoadResult> {
 }
 
 interface Parsed {
-  result: LoadResult;
+  result: LoadedViews;
   /** The validated services by content, when the fast path checked them against `previous`. */
   services?: ServiceCache;
   stats: LoadStats;
 }
 
-function parseGuarded(text: string, fileName: string, previous: ServiceCache | undefined): Parsed {
+function parseGuarded(text: string, fileName: string, previous: ServiceCache | undefined, choice: NodeChoice): Parsed {
   const stats: LoadStats = { validated: 0, reused: 0 };
   try {
     const fast = readYamlSubset(text, { maxAliasExpansion: MAX_ALIAS_EXPANSION, maxNesting: MAX_NESTING });
     if (fast !== undefined) {
       const services: ServiceCache | undefined = previous && new Map();
-      const config = validateByService(fast, previous, services, stats);
-      if (config !== undefined) {
-        const findings = checkConfigRules(config, (path) => hasInData(fast, path));
-        if (findings.errors.length === 0) {
-          const warnings = findings.warnings.length === 0 ? [] : locateWarnings(text, fileName, findings.warnings);
-          if (warnings !== undefined) return { result: { ok: true, config, warnings }, services, stats };
+      const picked = nodeViews(fast, choice);
+      const views = picked.ok ? validateViews(picked.views, previous, services, stats) : undefined;
+      if (views !== undefined) {
+        const found = views.map(({ view, config }) => ({ view, findings: checkConfigRules(config, (path) => hasInData(fast, view.sourcePath(path))) }));
+        if (found.every((f) => f.findings.errors.length === 0)) {
+          const warnings = found.every((f) => f.findings.warnings.length === 0) ? [] : locateWarnings(text, fileName, found.map((f) => ({ view: f.view, warnings: f.findings.warnings })));
+          if (warnings !== undefined) return { result: { ok: true, views: views.map((v) => ({ node: v.view.node, config: v.config })), warnings }, services, stats };
         }
       }
       // Something to report: found again the `yaml` way, which knows where everything is.
     }
-    const result = checkDocument(text, fileName);
-    return { result, stats: { validated: result.ok ? result.config.services.length : 0, reused: 0 } };
+    const result = checkDocument(text, fileName, choice);
+    return { result, stats: { validated: result.ok ? (result.views[0]?.config.services.length ?? 0) : 0, reused: 0 } };
   } catch (err) {
     // A bug in a rule must not take down a running daemon that is reloading its config.
     const detail = err instanceof Error ? err.message : String(err);
@@ -155,15 +192,35 @@ function parseGuarded(text: string, fileName: string, previous: ServiceCache | u
 }
 
 /**
- * The schema, service by service so that services validated by the previous load (`previous`,
- * keyed by their content) can be skipped; `next` collects this load's. Undefined when anything
- * is wrong: the caller then validates the whole file to report it.
+ * Each view through the schema. The views of one file share its list of services, which is
+ * validated once for all of them.
  */
-function validateByService(data: Record<string, unknown>, previous: ServiceCache | undefined, next: ServiceCache | undefined, stats: LoadStats): Config | undefined {
-  const services = Object.hasOwn(data, 'services') ? data.services : [];
-  if (!Array.isArray(services)) return undefined;
-  const top = configSchema.safeParse({ ...data, services: [] });
-  if (!top.success) return undefined;
+function validateViews(views: NodeView[], previous: ServiceCache | undefined, next: ServiceCache | undefined, stats: LoadStats): { view: NodeView; config: Config }[] | undefined {
+  const out: { view: NodeView; config: Config }[] = [];
+  let shared: { raw: unknown; checked: ServiceConfig[] } | undefined;
+  for (const view of views) {
+    const data = view.data as Record<string, unknown>;
+    const raw = Object.hasOwn(data, 'services') ? data.services : [];
+    if (!Array.isArray(raw)) return undefined;
+    const top = configSchema.safeParse({ ...data, services: [] });
+    if (!top.success) return undefined;
+    if (shared?.raw !== raw) {
+      const checked = validateServices(raw, previous, next, stats);
+      if (checked === undefined) return undefined;
+      shared = { raw, checked };
+    }
+    top.data.services = shared.checked;
+    out.push({ view, config: top.data });
+  }
+  return out;
+}
+
+/**
+ * The services, one by one so that services validated by the previous load (`previous`, keyed
+ * by their content) can be skipped; `next` collects this load's. Undefined when anything is
+ * wrong: the caller then validates the whole file to report it.
+ */
+function validateServices(services: unknown[], previous: ServiceCache | undefined, next: ServiceCache | undefined, stats: LoadStats): ServiceConfig[] | undefined {
   const schema = (compiledServiceSchema ??= z.compile(serviceSchema));
   const checked: ServiceConfig[] = [];
   for (const raw of services) {
@@ -180,8 +237,7 @@ function validateByService(data: Record<string, unknown>, previous: ServiceCache
     next?.set(key, service);
     checked.push(service);
   }
-  top.data.services = checked;
-  return top.data;
+  return checked;
 }
 
 /** Whether the file wrote `path` (a key, even with an empty value, or a list item). */
@@ -202,14 +258,29 @@ function hasInData(data: unknown, path: ConfigPath): boolean {
  * Where the warnings of a file that loaded are, from its `yaml` Document (parsed only now);
  * undefined if yaml has anything to say about the file itself (then the whole file goes its way).
  */
-function locateWarnings(text: string, fileName: string, warnings: PathIssue[]): ConfigIssue[] | undefined {
+function locateWarnings(text: string, fileName: string, found: { view: NodeView; warnings: PathIssue[] }[]): ConfigIssue[] | undefined {
   const read = readDocument(text);
   if (read.tooDeep !== undefined || read.doc.errors.length > 0 || read.doc.warnings.length > 0) return undefined;
-  return sortIssues(warnings.map(locator(sourcePositions(read.doc, read.lines), fileName)));
+  const positions = sourcePositions(read.doc, read.lines);
+  return sortIssues(acrossViews(found.map(({ view, warnings }) => warnings.map(locator(positions, fileName, view)))));
+}
+
+/**
+ * The problems of several views of one file: one found in every view is in the shared part and
+ * is reported once, without a node; the others name their node.
+ */
+function acrossViews(perView: ConfigIssue[][]): ConfigIssue[] {
+  if (perView.length === 1) return dedupe(perView[0] ?? []);
+  const key = (i: ConfigIssue): string => `${i.line}:${i.col}:${i.message}`;
+  const views = new Map<string, number>();
+  for (const issues of perView) for (const k of new Set(issues.map(key))) views.set(k, (views.get(k) ?? 0) + 1);
+  const everywhere = (i: ConfigIssue): boolean => views.get(key(i)) === perView.length;
+  const shared = dedupe(perView.flat().filter(everywhere).map(({ node: _node, ...issue }) => issue));
+  return [...shared, ...perView.flatMap((issues) => dedupe(issues.filter((i) => !everywhere(i))))];
 }
 
 /** The whole file through the `yaml` Document: every syntax error, every position. */
-function checkDocument(text: string, fileName: string): LoadResult {
+function checkDocument(text: string, fileName: string, choice: NodeChoice): LoadedViews {
   const read = readDocument(text);
   const { lines } = read;
   if (read.tooDeep !== undefined) {
@@ -234,27 +305,36 @@ function checkDocument(text: string, fileName: string): LoadResult {
   }
 
   const positions = sourcePositions(doc, lines);
-  const locate = locator(positions, fileName);
-  const parsed = configSchema.safeParse(data ?? {});
-  if (!parsed.success) {
-    const emptyFile = data === null || data === undefined;
-    const errors = emptyFile
-      ? [{ file: fileName, line: 1, col: 1, message: 'the file is empty, expected a mapping with at least node: { name: ... }' }]
-      : zodIssuesToPathIssues(parsed.error.issues, data, configSchema).map(locate);
-    return { ok: false, errors: sortIssues(dedupe(errors)), warnings: yamlWarnings };
+  if (data === null || data === undefined) {
+    return { ok: false, errors: [{ file: fileName, line: 1, col: 1, message: 'the file is empty, expected a mapping with at least node: { name: ... }' }], warnings: yamlWarnings };
   }
-
-  const findings = checkConfigRules(parsed.data, (path) => positions.has(path));
-  const warnings = sortIssues([...yamlWarnings, ...findings.warnings.map(locate)]);
-  if (findings.errors.length > 0) return { ok: false, errors: sortIssues(dedupe(findings.errors.map(locate))), warnings };
-  return { ok: true, config: parsed.data, warnings };
+  const picked = nodeViews(data, choice);
+  if (!picked.ok) return { ok: false, errors: sortIssues(dedupe(picked.issues.map(locator(positions, fileName)))), warnings: yamlWarnings };
+  const checked = picked.views.map((view) => checkView(view, positions, fileName));
+  const warnings = sortIssues([...yamlWarnings, ...acrossViews(checked.map((c) => c.warnings))]);
+  const errors = acrossViews(checked.map((c) => c.errors));
+  if (errors.length > 0) return { ok: false, errors: sortIssues(errors), warnings };
+  return { ok: true, views: checked.map((c) => ({ node: c.view.node, config: c.config as Config })), warnings };
 }
 
-function locator(positions: SourcePositions, fileName: string): (issue: PathIssue) => ConfigIssue {
+/** One view through the schema and the rules, its problems located in the file. */
+function checkView(view: NodeView, positions: SourcePositions, fileName: string): { view: NodeView; config?: Config; errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+  const locate = locator(positions, fileName, view);
+  const parsed = configSchema.safeParse(view.data);
+  if (!parsed.success) return { view, errors: zodIssuesToPathIssues(parsed.error.issues, view.data, configSchema).map(locate), warnings: [] };
+  const findings = checkConfigRules(parsed.data, (path) => positions.has(view.sourcePath(path)));
+  return { view, config: parsed.data, errors: findings.errors.map(locate), warnings: findings.warnings.map(locate) };
+}
+
+/** Places an issue of `view` (a path in the view) in the file, naming the node of a nodes: file. */
+function locator(positions: SourcePositions, fileName: string, view?: NodeView): (issue: PathIssue) => ConfigIssue {
+  const source = view?.sourcePath ?? ((path: ConfigPath) => path);
+  const node = view?.node !== undefined ? { node: view.node } : {};
   return (issue) => {
-    const at = issue.locate ? positions.locate(issue.locate.path, { key: issue.locate.key }) : positions.locate(issue.path);
-    const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
-    return { file: fileName, ...at, message: `${where}${issue.message}` };
+    const path = source(issue.path);
+    const at = issue.locate ? positions.locate(source(issue.locate.path), { key: issue.locate.key }) : positions.locate(path);
+    const where = path.length > 0 ? `${formatPath(path)}: ` : '';
+    return { file: fileName, ...at, message: `${where}${issue.message}`, ...node };
   };
 }
 
@@ -356,7 +436,7 @@ function yamlMessage(e: YAMLError): string {
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
-    const key = `${i.line}:${i.col}:${i.message}`;
+    const key = `${i.node ?? ''}:${i.line}:${i.col}:${i.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

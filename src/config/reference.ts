@@ -18,6 +18,7 @@ interface SchemaNode {
   oneOf?: SchemaNode[];
   allOf?: SchemaNode[];
   $ref?: string;
+  not?: unknown;
 }
 
 interface Row {
@@ -32,6 +33,7 @@ const escape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' '
 function typeOf(node: SchemaNode, defs: Record<string, SchemaNode>): string {
   if (node.allOf?.length === 1 && node.allOf[0]) return typeOf(node.allOf[0], defs);
   if (node.$ref) return node.$ref.split('/').pop() ?? 'object';
+  if (node.not !== undefined) return 'not allowed';
   if (node.const !== undefined) return JSON.stringify(node.const);
   if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(' | ');
   const alternatives = node.anyOf ?? node.oneOf;

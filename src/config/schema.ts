@@ -51,7 +51,7 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
 
 // ---------------------------------------------------------------- daemon-wide settings
 
-const nodeSchema = mapping(
+export const nodeSchema = mapping(
   { name: name('this load balancer, as shown in logs, metrics and to the peer') },
   'identity of this node',
 );
@@ -253,7 +253,7 @@ const vmacSchema = z.union(
   { error: `${EXPECTED}true, false or a mapping { name }` },
 ).describe('virtual MAC (RFC 5798 7.3): the VIPs go on a macvlan with 00:00:5e:00:01:VRID (IPv4) / 00:00:5e:00:02:VRID (IPv6), up only while master, and adverts and gratuitous ARPs leave from it, so neighbours keep one MAC for the VIPs across failovers');
 
-const instanceSchema = mapping(
+export const instanceSchema = mapping(
   {
     name: name('instance name, unique'),
     interface: interfaceName('interface the adverts are sent on'),

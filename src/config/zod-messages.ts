@@ -67,6 +67,12 @@ function convert(issue: Issue, prefix: ConfigPath, root: unknown, schema: z.ZodT
     }
     case 'invalid_union':
       return convertUnion(issue, path, value, expectation, root, schema);
+    case 'invalid_key': {
+      // A mapping keyed by names (nodes:): the key is the value at fault.
+      const key = String(path[path.length - 1]);
+      const inner = issue.issues.find((i) => i.message.startsWith(EXPECTED))?.message ?? `${EXPECTED}another key`;
+      return [{ path: path.slice(0, -1), message: `key ${describeValue(key)} is not valid, ${inner}`, locate: { path, key: true } }];
+    }
     default: {
       if (expectation === undefined) return [{ path, message: issue.message }];
       return [{ path, message: `${describeValue(value)} is not valid, ${expectation}` }];
@@ -154,6 +160,7 @@ interface SchemaDef {
   shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
   innerType?: z.ZodType;
+  valueType?: z.ZodType;
   in?: z.ZodType;
   options?: z.ZodType[];
   discriminator?: string;
@@ -202,7 +209,7 @@ function mappingKeysAt(schema: z.ZodType, path: ConfigPath, root: unknown): Mapp
   for (const seg of path) {
     if (!current) return none;
     const def = defOf(unwrap(current, value));
-    current = def.type === 'object' ? def.shape?.[String(seg)] : def.type === 'array' ? def.element : undefined;
+    current = def.type === 'object' ? def.shape?.[String(seg)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
     value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[seg] : undefined;
   }
   if (!current) return none;

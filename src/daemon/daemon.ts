@@ -25,6 +25,7 @@ import type { Server } from 'node:http';
 import { BgpMode } from '../bgp/mode.js';
 import { LVSD_ROUTE_PROTOCOL, type BgpKernel } from '../bgp/types.js';
 import { ConfigLoader, formatIssue, type ConfigIssue } from '../config/load.js';
+import type { NodeChoice } from '../config/nodes.js';
 import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
@@ -75,14 +76,14 @@ interface LoadedConfig {
 /** Keeps the services validated by the last load, so a reload validates only what changed. */
 const configLoader = new ConfigLoader();
 
-async function readConfig(path: string, log: Logger): Promise<LoadedConfig> {
+async function readConfig(path: string, node: NodeChoice | undefined, log: Logger): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new ConfigRejected(path, [{ file: path, line: 1, col: 1, message: `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})` }]);
   }
-  const result = configLoader.parse(text, path);
+  const result = configLoader.parse(text, path, node);
   for (const w of result.warnings) log.warn(`${formatIssue(w)}`);
   if (!result.ok) throw new ConfigRejected(path, result.errors);
   return { config: result.config, hash: createHash('sha256').update(text).digest('hex').slice(0, 16) };
@@ -90,6 +91,8 @@ async function readConfig(path: string, log: Logger): Promise<LoadedConfig> {
 
 export interface DaemonOptions {
   configPath: string;
+  /** Which node of a file with nodes: this is, the same on every reload (default: the only one). */
+  node?: NodeChoice;
   log: Logger;
   /** Aborted when the daemon is asked to stop while it is still starting. */
   signal?: AbortSignal;
@@ -175,7 +178,7 @@ export class Daemon {
   }
 
   static async start(opts: DaemonOptions): Promise<Daemon> {
-    const loaded = await readConfig(opts.configPath, opts.log);
+    const loaded = await readConfig(opts.configPath, opts.node, opts.log);
     const d = new Daemon(opts, loaded);
     const starting = d.startParts();
     // The control socket answers during start: a reload asked for then runs after it.
@@ -364,7 +367,7 @@ export class Daemon {
     if (this.stopping) return fail(['lvsd is stopping']);
     let loaded: LoadedConfig;
     try {
-      loaded = await readConfig(this.opts.configPath, log);
+      loaded = await readConfig(this.opts.configPath, this.opts.node, log);
     } catch (err) {
       return fail(err instanceof ConfigRejected ? err.issues.map(formatIssue) : [String(err)]);
     }
@@ -515,8 +518,13 @@ export class Daemon {
     switch (method) {
       case 'status':
         return this.status();
-      case 'reload':
+      case 'reload': {
+        const node = str('node');
+        if (node !== undefined && node !== this.loaded.config.node.name) {
+          return { ok: false, errors: [`this daemon runs as node ${this.loaded.config.node.name}, not ${node}: a reload keeps the node (restart lvsd with --node ${node} to change it)`] };
+        }
         return this.reload(params.force === true);
+      }
       case 'failover': {
         if (!this.vrrp) throw new Error('VRRP is not running');
         const mode = params.take === true ? 'take-over' : 'step-down';

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { callDaemon, ControlError, DEFAULT_CONTROL_SOCKET } from '../control-client.js';
 import { formatStatus } from '../format-status.js';
 import type { StatusReport } from '../../daemon/status.js';
+import { NODE_ENV } from '../node-option.js';
 
 interface SocketOption {
   socket: string;
@@ -76,9 +77,11 @@ export function registerControlCommands(program: Command): void {
         'Ask the daemon to re-read its config file (as SIGHUP does). Errors are printed as file:line:col and the running configuration stays. ' +
           'A reload that would remove more than ipvs.max_removal_percent of the managed services is refused unless --force.',
       )
-      .option('--force', 'apply even when it removes more than ipvs.max_removal_percent of the managed services'),
-  ).action(async (opts: SocketOption & { force?: boolean }) => {
-    await call(opts, 'reload', { force: opts.force === true }, (r) => {
+      .option('--force', 'apply even when it removes more than ipvs.max_removal_percent of the managed services')
+      .option('--node <name>', `refuse unless the daemon runs as this node (default: $${NODE_ENV}); a reload keeps the node the daemon started as`),
+  ).action(async (opts: SocketOption & { force?: boolean; node?: string }) => {
+    const node = opts.node ?? (process.env[NODE_ENV] || undefined);
+    await call(opts, 'reload', { force: opts.force === true, ...(node !== undefined ? { node } : {}) }, (r) => {
       const res = r as { ok: boolean; errors?: string[]; hash?: string; changed?: boolean };
       if (res.ok) return res.changed ? `reloaded: config ${res.hash} applied` : `reloaded: config ${res.hash} unchanged`;
       process.exitCode = 1;

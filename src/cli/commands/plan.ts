@@ -5,10 +5,17 @@ import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
 import type { Config } from '../../config/types.js';
 import type { IpvsClient } from '../../ipvs/client.js';
 import type { Plan } from '../../ipvs/plan.js';
+import { addNodeOption, chooseNode } from '../node-option.js';
 
-async function loadOrExit(file: string): Promise<Config | undefined> {
+interface PlanOptions {
+  config: string;
+  node?: string;
+}
+
+async function loadOrExit(opts: PlanOptions): Promise<Config | undefined> {
+  const file = opts.config;
   const { formatIssue, loadConfigFile } = await import('../../config/load.js');
-  const result = await loadConfigFile(file);
+  const result = await loadConfigFile(file, chooseNode(opts.node, 'host name'));
   for (const w of result.warnings) process.stderr.write(`${formatIssue(w)}\n`);
   if (result.ok) return result.config;
   for (const e of result.errors) process.stderr.write(`${formatIssue(e)}\n`);
@@ -17,8 +24,8 @@ async function loadOrExit(file: string): Promise<Config | undefined> {
   return undefined;
 }
 
-async function withPlan(file: string, act: (client: IpvsClient, plan: Plan) => Promise<void>): Promise<void> {
-  const config = await loadOrExit(file);
+async function withPlan(opts: PlanOptions, act: (client: IpvsClient, plan: Plan) => Promise<void>): Promise<void> {
+  const config = await loadOrExit(opts);
   if (!config) return;
   const [{ IpvsClient }, { configuredIpvs }, { planChanges }] = await Promise.all([
     import('../../ipvs/client.js'),
@@ -39,25 +46,25 @@ async function withPlan(file: string, act: (client: IpvsClient, plan: Plan) => P
 }
 
 export function registerPlanCommands(program: Command): void {
-  program
+  addNodeOption(program
     .command('plan')
     .summary('show the IPVS changes a config would make, without making them')
     .description('Compare the services in the config with the kernel and print the operations as a diff (+ add, ~ edit, - delete). Real servers count as healthy at their configured weight.')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
-    .action((opts: { config: string }) =>
-      withPlan(opts.config, async (_client, plan) => {
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH), 'the host name')
+    .action((opts: PlanOptions) =>
+      withPlan(opts, async (_client, plan) => {
         const { formatPlan } = await import('../../ipvs/plan.js');
         process.stdout.write(plan.operations.length === 0 && plan.unmanaged.length === 0 ? 'no changes: the kernel matches the config\n' : `${formatPlan(plan)}\n`);
       }),
     );
 
-  program
+  addNodeOption(program
     .command('apply')
     .summary('apply the IPVS part of a config once and print what was done')
     .description('Make the kernel match the services in the config with the fewest operations (edits in place, new real servers before old ones go). Without a running daemon no checks run: real servers get their configured weight.')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
-    .action((opts: { config: string }) =>
-      withPlan(opts.config, async (client, plan) => {
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH), 'the host name')
+    .action((opts: PlanOptions) =>
+      withPlan(opts, async (client, plan) => {
         const { applyPlan, describeOperation } = await import('../../ipvs/apply.js');
         const result = await applyPlan(client, plan);
         for (const op of result.applied) process.stdout.write(`done: ${describeOperation(op)}\n`);

@@ -10,6 +10,7 @@ import type { Daemon } from '../../daemon/daemon.js';
 import type { Logger } from '../../daemon/log.js';
 import { SignalPolicy, type SignalAction } from '../../daemon/signals.js';
 import { sdNotify } from '../../netlink/sd-notify.js';
+import { addNodeOption, chooseNode } from '../node-option.js';
 
 /** A status for systemd; losing one is logged, never fatal. */
 function sdNotifyOrWarn(log: Logger | undefined, state: string): void {
@@ -18,7 +19,7 @@ function sdNotifyOrWarn(log: Logger | undefined, state: string): void {
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command('run')
     .summary('run the daemon: IPVS, health checks and VRRP')
     .description(
@@ -27,8 +28,9 @@ export function registerRunCommand(program: Command): void {
         'SIGTERM hands VRRP mastership over (priority 0) and removes the VIPs; IPVS rules stay unless ipvs.remove_on_exit.',
     )
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
-    .option('--log-level <level>', 'trace, debug, info, warn or error (overrides logging.level)')
-    .action(async (opts: { config: string; logLevel?: string }) => {
+    .option('--log-level <level>', 'trace, debug, info, warn or error (overrides logging.level)');
+  addNodeOption(command, 'the host name')
+    .action(async (opts: { config: string; logLevel?: string; node?: string }) => {
       // Installed first: without a handler SIGHUP and SIGTERM kill the process, also during start.
       const policy = new SignalPolicy();
       const aborter = new AbortController();
@@ -71,7 +73,7 @@ export function registerRunCommand(program: Command): void {
       log = createLogger({ level: (opts.logLevel ?? 'info') as 'info' });
       exitOnCrash(log);
       try {
-        daemon = await Daemon.start({ configPath: opts.config, log, signal: aborter.signal, routes: (status) => statusPageRoutes(status) });
+        daemon = await Daemon.start({ configPath: opts.config, node: chooseNode(opts.node, 'host name'), log, signal: aborter.signal, routes: (status) => statusPageRoutes(status) });
       } catch (err) {
         if (err instanceof StartAborted) {
           log.info('lvsd stopped during start');

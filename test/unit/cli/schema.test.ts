@@ -15,12 +15,14 @@ describe('lvsd schema', () => {
   it('describes the YAML as written: durations are strings, unknown keys refused, enums listed', () => {
     const schema = JSON.parse(schemaText()) as {
       additionalProperties: boolean;
-      required: string[];
+      required?: string[];
+      anyOf: unknown[];
       properties: Record<string, { properties?: Record<string, unknown>; items?: { properties?: Record<string, { enum?: string[]; type?: string; default?: unknown }> } }>;
       definitions: { Check: { oneOf: { properties: { type: { const: string } } }[] } };
     };
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.required).toEqual(['node']);
+    expect(schema.required).toBeUndefined();
+    expect(schema.anyOf).toEqual([{ required: ['node'] }, { required: ['nodes'] }]);
     const service = schema.properties.services?.items?.properties ?? {};
     expect(service.scheduler?.enum).toEqual([...SCHEDULERS]);
     expect(service.persistence).toMatchObject({ type: 'string', default: '0s' });

@@ -1,0 +1,78 @@
+// The `nodes:` section: one file for every node of a pair. The file is written once, as for one
+// node; each entry under `nodes:` holds only what that node does differently, merged onto the
+// shared part when the node is chosen (nodes.ts). The merged view is an ordinary one-node config
+// and goes through configSchema and the rules like any other file.
+//
+// Why an override map and not per-field lists (`priority: { lb1: 150, lb2: 100 }`): the shared
+// part keeps the one-node schema unchanged (every field one type, the same completion and the
+// same messages), everything a node does differently is in one place to review, and a node's
+// view is built by plain merging instead of by resolving every field that might be a list.
+import * as z from 'zod';
+import { EXPECTED, interfaceName, ipAddress, mapping, name } from './primitives.js';
+import { configSchema, instanceSchema, nodeSchema } from './schema.js';
+
+/**
+ * Instance fields both nodes must agree on, because they travel in the adverts or decide which
+ * adverts belong together (RFC 5798 sec. 5.2), with why. An entry for one of them is refused.
+ */
+export const SHARED_INSTANCE_FIELDS: Readonly<Record<string, string>> = {
+  name: 'an instance is named by its key under instances',
+  vrid: 'the nodes of a virtual router must use the same vrid',
+  version: 'the nodes must speak the same VRRP version',
+  advert_interval: 'the nodes must send the same advert interval (VRRPv2 drops a mismatch)',
+  authentication: 'the nodes must carry the same password',
+  vips: 'the nodes float the same addresses',
+};
+
+interface WrapperDef {
+  type: string;
+  innerType?: z.ZodType;
+}
+
+/** The field's own type without its default: absent in an entry means "as the shared part says". */
+function withoutDefault(field: z.ZodType): z.ZodType {
+  let inner = field;
+  for (let def = inner._zod.def as unknown as WrapperDef; ['default', 'prefault', 'optional'].includes(def.type) && def.innerType; def = inner._zod.def as unknown as WrapperDef) {
+    inner = def.innerType;
+  }
+  return field.description === undefined ? inner : inner.describe(field.description);
+}
+
+const instanceOverrideShape: Record<string, z.ZodType> = {};
+for (const [key, field] of Object.entries(instanceSchema.shape as Record<string, z.ZodType>)) {
+  const why = SHARED_INSTANCE_FIELDS[key];
+  instanceOverrideShape[key] = why === undefined
+    ? withoutDefault(field).optional()
+    : z.never({ error: `${EXPECTED}${key} only in vrrp.instances: ${why}` }).optional().describe(`not per node: ${why}`);
+}
+
+const instanceOverrideSchema = mapping(instanceOverrideShape, 'this node\'s values for one instance; they replace the shared ones (lists whole)').meta({ id: 'NodeInstance' });
+
+const nodeEntrySchema = mapping(
+  {
+    unicast_source: ipAddress('this node\'s address for unicast adverts, used by every instance of its address family that names none; the other nodes send their adverts to it').optional(),
+    interfaces: z
+      .record(interfaceName('an interface name of the shared part'), interfaceName('its name on this node'))
+      .optional()
+      .describe('interfaces named differently on this node: shared name -> this node\'s name, everywhere the shared part names it (instances, VIPs, tracking, sync daemon)'),
+    instances: z
+      .record(name('a VRRP instance name'), instanceOverrideSchema)
+      .optional()
+      .describe('per-instance values of this node, by instance name (priority, preempt, interface, unicast_source, unicast_peers, track, notify, garp, ...)'),
+  },
+  'what this node does differently from the shared part',
+).meta({ id: 'Node' });
+
+export const nodesSchema = z
+  .record(name('a node name'), nodeEntrySchema, { error: `${EXPECTED}a mapping of node names to what each does differently` })
+  .describe('one file for several nodes: each node by name, with only what it does differently (node.name is the key; choose with lvsd --node NAME, LVSD_NODE or the host name)');
+
+/**
+ * The file as written: a one-node config, or a shared part with `nodes:` (and then no `node:`).
+ * For the JSON Schema and the reference only: the loader checks `nodes:` with nodesSchema and
+ * each node's view with configSchema.
+ */
+export const fileSchema = configSchema.extend({
+  node: nodeSchema.optional().describe('identity of this node; required unless nodes: names the nodes'),
+  nodes: nodesSchema.optional(),
+});
