@@ -38,6 +38,15 @@ function withoutDefault(field: z.ZodType): z.ZodType {
   return field.description === undefined ? inner : inner.describe(field.description);
 }
 
+/** A section's fields, each optional and without its default, for a node entry to override. */
+function overridable(section: z.ZodType): Record<string, z.ZodType> {
+  const shape = (withoutDefault(section) as z.ZodObject).shape as Record<string, z.ZodType>;
+  return Object.fromEntries(Object.entries(shape).map(([key, field]) => [key, withoutDefault(field).optional()]));
+}
+
+/** Daemon-wide sections a node may set for itself (e.g. metrics on its own address), merged key by key. */
+export const NODE_SECTIONS = ['control', 'metrics', 'ipvs'] as const;
+
 const instanceOverrideShape: Record<string, z.ZodType> = {};
 for (const [key, field] of Object.entries(instanceSchema.shape as Record<string, z.ZodType>)) {
   const why = SHARED_INSTANCE_FIELDS[key];
@@ -59,6 +68,9 @@ const nodeEntrySchema = mapping(
       .record(name('a VRRP instance name'), instanceOverrideSchema)
       .optional()
       .describe('per-instance values of this node, by instance name (priority, preempt, interface, unicast_source, unicast_peers, track, notify, garp, ...)'),
+    control: mapping(overridable(configSchema.shape.control), 'this node\'s control socket').optional(),
+    metrics: mapping(overridable(configSchema.shape.metrics), 'this node\'s metrics endpoint, e.g. on its own address').optional(),
+    ipvs: mapping(overridable(configSchema.shape.ipvs), 'this node\'s IPVS settings, merged key by key onto the shared ones (e.g. sync_daemon: { interface: ens4 })').optional(),
   },
   'what this node does differently from the shared part',
 ).meta({ id: 'Node' });

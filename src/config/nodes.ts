@@ -7,7 +7,7 @@
 // objects along a changed path (the services of every view are the file's one list).
 import { parseIp } from './address.js';
 import { formatPath, type ConfigPath } from './issues.js';
-import { nodesSchema, SHARED_INSTANCE_FIELDS } from './nodes-schema.js';
+import { NODE_SECTIONS, nodesSchema, SHARED_INSTANCE_FIELDS } from './nodes-schema.js';
 import { closestMatch } from './suggest.js';
 import { zodIssuesToPathIssues, type PathIssue } from './zod-messages.js';
 
@@ -92,6 +92,9 @@ interface NodeEntry {
   unicast_source?: string;
   interfaces?: Record<string, string>;
   instances?: Record<string, Data>;
+  control?: Data;
+  metrics?: Data;
+  ipvs?: Data;
 }
 
 const under = (prefix: ConfigPath, issue: PathIssue): PathIssue => ({
@@ -196,6 +199,10 @@ function buildView(data: Data, node: string, entry: NodeEntry, sources: Map<stri
   for (const [key, value] of Object.entries(data)) if (key !== 'nodes') view[key] = value;
   view.node = { name: node };
   from(['node'], ['nodes', node]);
+  for (const section of NODE_SECTIONS) {
+    const own = entry[section];
+    if (own !== undefined) view[section] = merged(data[section], own, [section], ['nodes', node, section], from);
+  }
 
   if (isMapping(data.vrrp) && Array.isArray(data.vrrp.instances)) {
     const own = sources.get(node) ?? [];
@@ -235,9 +242,10 @@ function buildView(data: Data, node: string, entry: NodeEntry, sources: Map<stri
     });
     view.vrrp = { ...data.vrrp, instances };
   }
-  if (isMapping(data.ipvs) && isMapping(data.ipvs.sync_daemon) && renames.size > 0) {
-    const sync = data.ipvs.sync_daemon;
-    view.ipvs = { ...data.ipvs, sync_daemon: { ...sync, interface: renamed(sync.interface, ['ipvs', 'sync_daemon', 'interface']) } };
+  const ipvs = view.ipvs;
+  if (isMapping(ipvs) && isMapping(ipvs.sync_daemon) && renames.size > 0 && !origins.has('ipvs.sync_daemon.interface')) {
+    const sync = ipvs.sync_daemon;
+    view.ipvs = { ...ipvs, sync_daemon: { ...sync, interface: renamed(sync.interface, ['ipvs', 'sync_daemon', 'interface']) } };
   }
   return {
     node,
@@ -250,6 +258,21 @@ function buildView(data: Data, node: string, entry: NodeEntry, sources: Map<stri
       return path;
     },
   };
+}
+
+/** `own` merged onto `shared`: mappings key by key, anything else replaced. */
+function merged(shared: unknown, own: Data, at: ConfigPath, source: ConfigPath, from: (path: ConfigPath, source: ConfigPath) => void): Data {
+  const out: Data = { ...(isMapping(shared) ? shared : {}) };
+  for (const [key, value] of Object.entries(own)) {
+    const inner = out[key];
+    if (isMapping(value) && isMapping(inner)) {
+      out[key] = merged(inner, value, [...at, key], [...source, key], from);
+    } else {
+      out[key] = value;
+      from([...at, key], [...source, key]);
+    }
+  }
+  return out;
 }
 
 function renameVip(vip: Data, renamed: (value: unknown, at: ConfigPath) => unknown, at: ConfigPath): Data {

@@ -8,6 +8,7 @@
 //     crash-main   as thread, with lvsd run's crash handlers; {"cmd":"throw"} throws on the main thread
 //     crash-vrrp   as crash-main, with a VRRP thread that throws LVSD_TEST_VRRP_THROW_MS after it
 //                  starts (vrrp-crash-worker.mjs)
+//   env:  LVSD_NODE picks the node of a file with nodes:, as for lvsd run
 //   stdout: {"event":"ready"} | {"event":"state",...} | {"id","result"} | {"id","error"}
 //   stdin:  {"id","cmd":"status"} (with eth0's addresses when IPVS was first read) | {"id","cmd":"reload","path"}
 //           | {"id","cmd":"read"} | {"id","cmd":"scrape"}
@@ -15,6 +16,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
+import { chooseNode } from '../../../dist/cli/node-option.js';
 import { exitOnCrash } from '../../../dist/daemon/crash-exit.js';
 import { Daemon } from '../../../dist/daemon/daemon.js';
 import { createLogger } from '../../../dist/daemon/log.js';
@@ -46,7 +48,7 @@ let addressesAtFirstRead;
 ipvs.onRead = () => {
   addressesAtFirstRead ??= execFileSync('ip', ['-o', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' });
 };
-const daemon = await Daemon.start({ configPath, log, openIpvs: async () => ipvs, startVrrp, routes: (status) => statusPageRoutes(status) });
+const daemon = await Daemon.start({ configPath, node: chooseNode(undefined, 'host name'), log, openIpvs: async () => ipvs, startVrrp, routes: (status) => statusPageRoutes(status) });
 const { config } = daemon;
 
 let stopping;

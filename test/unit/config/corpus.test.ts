@@ -21,9 +21,10 @@ describe('invalid config corpus', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     for (const issue of [...result.errors, ...result.warnings]) expect(issue.file).toBe(path);
+    const node = (i: { node?: string }): string => (i.node !== undefined ? `node ${i.node}: ` : '');
     const actual = [
-      ...result.errors.map((e) => `error ${e.line}:${e.col}: ${e.message}`),
-      ...result.warnings.map((w) => `warning ${w.line}:${w.col}: ${w.message}`),
+      ...result.errors.map((e) => `error ${node(e)}${e.line}:${e.col}: ${e.message}`),
+      ...result.warnings.map((w) => `warning ${node(w)}${w.line}:${w.col}: ${w.message}`),
     ];
     const expected = readFileSync(join(dir, name.replace(/\.yaml$/, '.expected')), 'utf8').split('\n').filter((l) => l !== '');
     expect(actual).toEqual(expected);

@@ -159,7 +159,7 @@ nodes:
     expect(problems(`${SHARED}nodes: {}\n`)).toEqual(['p.yaml:11:8: nodes: no nodes, expected at least one node name with what it does differently']);
   });
 
-  it('renames interfaces everywhere the shared part names them', () => {
+  it('renames interfaces everywhere the shared part names them; daemon-wide sections merge key by key', () => {
     const text = `vrrp:
   instances:
     - name: web
@@ -169,7 +169,7 @@ nodes:
       track: { interfaces: [{ name: eth1 }] }
 ipvs: { sync_daemon: { enabled: true, interface: eth1 } }
 nodes:
-  lb1: {}
+  lb1: { ipvs: { state_dir: /var/lib/lvsd-lb1, sync_daemon: { interface: eth2 } } }
   lb2: { interfaces: { eth0: ens3, eth1: ens4 } }
 `;
     const result = parseConfigViews(text, 'p.yaml', option('lb2'));
@@ -177,6 +177,33 @@ nodes:
     const config = result.views[0]?.config;
     expect(config?.vrrp.instances[0]).toMatchObject({ interface: 'ens3', vips: [{ address: '198.18.0.100', prefix: 24, dev: 'ens3', label: 'ens3:web' }], track: { interfaces: [{ name: 'ens4', weight: 0 }] } });
     expect(config?.ipvs.sync_daemon.interface).toBe('ens4');
+    // A section set per node is merged key by key: lb1 keeps the shared enabled: true.
+    const lb1 = parseConfigViews(text, 'p.yaml', option('lb1'));
+    expect(lb1.ok && [lb1.views[0]?.config.ipvs.state_dir, lb1.views[0]?.config.ipvs.sync_daemon]).toEqual(['/var/lib/lvsd-lb1', { enabled: true, interface: 'eth2', sync_id: 0, follow_vrrp: true }]);
+  });
+
+  it('a node may set its own control socket and metrics endpoint; the rest of the section stays shared', () => {
+    const text = `metrics: { ipvs_stats_interval: 30s }\nnodes:\n  lb1: { metrics: { listen: "198.18.0.1:9810" }, control: { socket: /run/lvsd/lb1.sock } }\n  lb2: {}\n`;
+    const result = parseConfigViews(text, 'p.yaml');
+    if (!result.ok) throw new Error(result.errors.map(formatIssue).join('\n'));
+    expect(result.views.map((v) => [v.config.metrics, v.config.control.socket])).toEqual([
+      [{ listen: '198.18.0.1:9810', ipvs_stats_interval: 30_000 }, '/run/lvsd/lb1.sock'],
+      [{ listen: '127.0.0.1:9810', ipvs_stats_interval: 30_000 }, '/run/lvsd/lvsd.sock'],
+    ]);
+    expect(problems(text.replace('198.18.0.1:9810', '198.18.0.1'))).toEqual([
+      'p.yaml:3:29: nodes.lb1.metrics.listen: "198.18.0.1" is not valid, expected address:port such as 127.0.0.1:9810 or [::1]:9810',
+    ]);
+  });
+
+  it('examples/lvsd-pair.yaml loads for both nodes without warnings', async () => {
+    const example = fileURLToPath(new URL('../../../examples/lvsd-pair.yaml', import.meta.url));
+    const result = await loadConfigViews(example);
+    if (!result.ok) throw new Error(result.errors.map(formatIssue).join('\n'));
+    expect(result.warnings).toEqual([]);
+    expect(result.views.map((v) => [v.node, v.config.vrrp.instances.map((i) => [i.interface, i.priority, i.unicast_source, i.unicast_peers])])).toEqual([
+      ['lb1', [['eth0', 150, '198.18.0.1', ['198.18.0.2']]]],
+      ['lb2', [['ens3', 100, '198.18.0.2', ['198.18.0.1']]]],
+    ]);
   });
 
   it('ConfigLoader: the same file for the same node is reused; another node is loaded anew', () => {
