@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { fileSchema } from './nodes-schema.js';
 
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(fileSchema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' });
+  const schema = z.toJSONSchema(fileSchema(), { io: 'input', target: 'draft-7', unrepresentable: 'throw' });
   // A file names its node (node:) or its nodes (nodes:), the loader refuses both together.
   return { ...schema, title: 'lvsd configuration', anyOf: [{ required: ['node'] }, { required: ['nodes'] }] };
 }

@@ -38,53 +38,70 @@ function withoutDefault(field: z.ZodType): z.ZodType {
   return field.description === undefined ? inner : inner.describe(field.description);
 }
 
-/** A section's fields, each optional and without its default, for a node entry to override. */
-function overridable(section: z.ZodType): Record<string, z.ZodType> {
-  const shape = (withoutDefault(section) as z.ZodObject).shape as Record<string, z.ZodType>;
-  return Object.fromEntries(Object.entries(shape).map(([key, field]) => [key, withoutDefault(field).optional()]));
-}
-
 /** Daemon-wide sections a node may set for itself (e.g. metrics on its own address), merged key by key. */
 export const NODE_SECTIONS = ['control', 'metrics', 'ipvs'] as const;
 
-const instanceOverrideShape: Record<string, z.ZodType> = {};
-for (const [key, field] of Object.entries(instanceSchema.shape as Record<string, z.ZodType>)) {
-  const why = SHARED_INSTANCE_FIELDS[key];
-  instanceOverrideShape[key] = why === undefined
-    ? withoutDefault(field).optional()
-    : z.never({ error: `${EXPECTED}${key} only in vrrp.instances: ${why}` }).optional().describe(`not per node: ${why}`);
+/**
+ * The schemas, built on first use: a file without nodes: (and every lvsd check of one) never
+ * pays for them.
+ */
+let built: { nodes: z.ZodType; file: z.ZodType } | undefined;
+
+export function nodesSchema(): z.ZodType {
+  return (built ??= build()).nodes;
 }
-
-const instanceOverrideSchema = mapping(instanceOverrideShape, 'this node\'s values for one instance; they replace the shared ones (lists whole)').meta({ id: 'NodeInstance' });
-
-const nodeEntrySchema = mapping(
-  {
-    unicast_source: ipAddress('this node\'s address for unicast adverts, used by every instance of its address family that names none; the other nodes send their adverts to it').optional(),
-    interfaces: z
-      .record(interfaceName('an interface name of the shared part'), interfaceName('its name on this node'))
-      .optional()
-      .describe('interfaces named differently on this node: shared name -> this node\'s name, everywhere the shared part names it (instances, VIPs, tracking, sync daemon)'),
-    instances: z
-      .record(name('a VRRP instance name'), instanceOverrideSchema)
-      .optional()
-      .describe('per-instance values of this node, by instance name (priority, preempt, interface, unicast_source, unicast_peers, track, notify, garp, ...)'),
-    control: mapping(overridable(configSchema.shape.control), 'this node\'s control socket').optional(),
-    metrics: mapping(overridable(configSchema.shape.metrics), 'this node\'s metrics endpoint, e.g. on its own address').optional(),
-    ipvs: mapping(overridable(configSchema.shape.ipvs), 'this node\'s IPVS settings, merged key by key onto the shared ones (e.g. sync_daemon: { interface: ens4 })').optional(),
-  },
-  'what this node does differently from the shared part',
-).meta({ id: 'Node' });
-
-export const nodesSchema = z
-  .record(name('a node name'), nodeEntrySchema, { error: `${EXPECTED}a mapping of node names to what each does differently` })
-  .describe('one file for several nodes: each node by name, with only what it does differently (node.name is the key; choose with lvsd --node NAME, LVSD_NODE or the host name)');
 
 /**
  * The file as written: a one-node config, or a shared part with `nodes:` (and then no `node:`).
  * For the JSON Schema and the reference only: the loader checks `nodes:` with nodesSchema and
  * each node's view with configSchema.
  */
-export const fileSchema = configSchema.extend({
-  node: nodeSchema.optional().describe('identity of this node; required unless nodes: names the nodes'),
-  nodes: nodesSchema.optional(),
-});
+export function fileSchema(): z.ZodType {
+  return (built ??= build()).file;
+}
+
+/** A section's fields, each optional and without its default, for a node entry to override. */
+function overridable(section: z.ZodType): Record<string, z.ZodType> {
+  const shape = (withoutDefault(section) as z.ZodObject).shape as Record<string, z.ZodType>;
+  return Object.fromEntries(Object.entries(shape).map(([key, field]) => [key, withoutDefault(field).optional()]));
+}
+
+function build(): { nodes: z.ZodType; file: z.ZodType } {
+  const instanceOverrideShape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(instanceSchema.shape as Record<string, z.ZodType>)) {
+    const why = SHARED_INSTANCE_FIELDS[key];
+    instanceOverrideShape[key] = why === undefined
+      ? withoutDefault(field).optional()
+      : z.never({ error: `${EXPECTED}${key} only in vrrp.instances: ${why}` }).optional().describe(`not per node: ${why}`);
+  }
+
+  const instanceOverrideSchema = mapping(instanceOverrideShape, 'this node\'s values for one instance; they replace the shared ones (lists whole)').meta({ id: 'NodeInstance' });
+
+  const nodeEntrySchema = mapping(
+    {
+      unicast_source: ipAddress('this node\'s address for unicast adverts, used by every instance of its address family that names none; the other nodes send their adverts to it').optional(),
+      interfaces: z
+        .record(interfaceName('an interface name of the shared part'), interfaceName('its name on this node'))
+        .optional()
+        .describe('interfaces named differently on this node: shared name -> this node\'s name, everywhere the shared part names it (instances, VIPs, tracking, sync daemon)'),
+      instances: z
+        .record(name('a VRRP instance name'), instanceOverrideSchema)
+        .optional()
+        .describe('per-instance values of this node, by instance name (priority, preempt, interface, unicast_source, unicast_peers, track, notify, garp, ...)'),
+      control: mapping(overridable(configSchema.shape.control), 'this node\'s control socket').optional(),
+      metrics: mapping(overridable(configSchema.shape.metrics), 'this node\'s metrics endpoint, e.g. on its own address').optional(),
+      ipvs: mapping(overridable(configSchema.shape.ipvs), 'this node\'s IPVS settings, merged key by key onto the shared ones (e.g. sync_daemon: { interface: ens4 })').optional(),
+    },
+    'what this node does differently from the shared part',
+  ).meta({ id: 'Node' });
+
+  const nodes = z
+    .record(name('a node name'), nodeEntrySchema, { error: `${EXPECTED}a mapping of node names to what each does differently` })
+    .describe('one file for several nodes: each node by name, with only what it does differently (node.name is the key; choose with lvsd --node NAME, LVSD_NODE or the host name)');
+
+  const file = configSchema.extend({
+    node: nodeSchema.optional().describe('identity of this node; required unless nodes: names the nodes'),
+    nodes: nodes.optional(),
+  });
+  return { nodes, file };
+}

@@ -41,9 +41,9 @@ const NAMED_BY: Record<'option' | 'environment', string> = { option: '--node', e
 /** The views `choice` asks for, or why there are none (located in the file). */
 export function nodeViews(data: unknown, choice: NodeChoice): NodeViews {
   if (!isMapping(data) || !Object.hasOwn(data, 'nodes')) return singleNode(data, choice);
-  const checked = nodesSchema.safeParse(data.nodes);
+  const checked = nodesSchema().safeParse(data.nodes);
   if (!checked.success) {
-    return { ok: false, issues: zodIssuesToPathIssues(checked.error.issues, data.nodes, nodesSchema).map((i) => under(['nodes'], i)) };
+    return { ok: false, issues: zodIssuesToPathIssues(checked.error.issues, data.nodes, nodesSchema()).map((i) => under(['nodes'], i)) };
   }
   const entries = data.nodes as Record<string, NodeEntry>;
   const issues = entryIssues(data, entries);
