@@ -39,7 +39,7 @@ function withoutDefault(field: z.ZodType): z.ZodType {
 }
 
 /** Daemon-wide sections a node may set for itself (e.g. metrics on its own address), merged key by key. */
-export const NODE_SECTIONS = ['control', 'metrics', 'ipvs'] as const;
+export const NODE_SECTIONS = ['control', 'metrics', 'ipvs', 'bgp'] as const;
 
 /**
  * The schemas, built on first use: a file without nodes: (and every lvsd check of one) never
@@ -60,10 +60,14 @@ export function fileSchema(): z.ZodType {
   return (built ??= build()).file;
 }
 
-/** A section's fields, each optional and without its default, for a node entry to override. */
+/** A section's fields, each optional and without its default (nested sections too), for a node entry to override. */
 function overridable(section: z.ZodType): Record<string, z.ZodType> {
   const shape = (withoutDefault(section) as z.ZodObject).shape as Record<string, z.ZodType>;
-  return Object.fromEntries(Object.entries(shape).map(([key, field]) => [key, withoutDefault(field).optional()]));
+  return Object.fromEntries(Object.entries(shape).map(([key, field]) => {
+    const bare = withoutDefault(field);
+    const nested = bare instanceof z.ZodObject ? mapping(overridable(bare), field.description ?? bare.description ?? '') : bare;
+    return [key, nested.optional()];
+  }));
 }
 
 function build(): { nodes: z.ZodType; file: z.ZodType } {
@@ -91,6 +95,7 @@ function build(): { nodes: z.ZodType; file: z.ZodType } {
       control: mapping(overridable(configSchema.shape.control), 'this node\'s control socket').optional(),
       metrics: mapping(overridable(configSchema.shape.metrics), 'this node\'s metrics endpoint, e.g. on its own address').optional(),
       ipvs: mapping(overridable(configSchema.shape.ipvs), 'this node\'s IPVS settings, merged key by key onto the shared ones (e.g. sync_daemon: { interface: ens4 })').optional(),
+    bgp: mapping(overridable(configSchema.shape.bgp), 'this node\'s BGP settings, merged key by key onto the shared ones (e.g. router_id)').optional(),
     },
     'what this node does differently from the shared part',
   ).meta({ id: 'Node' });

@@ -95,6 +95,7 @@ interface NodeEntry {
   control?: Data;
   metrics?: Data;
   ipvs?: Data;
+  bgp?: Data;
 }
 
 const under = (prefix: ConfigPath, issue: PathIssue): PathIssue => ({

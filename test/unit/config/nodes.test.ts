@@ -206,6 +206,22 @@ nodes:
     ]);
   });
 
+  it('BGP: each director its own router_id, the peers shared', () => {
+    const text = `bgp:
+  local_as: 65001
+  peers: [{ name: rtr, address: 198.18.0.254, as: 65000 }]
+nodes:
+  lb1: { bgp: { router_id: 198.18.0.1 } }
+  lb2: { bgp: { router_id: 198.18.0.2, bfd: { multiplier: 5 } } }
+`;
+    const result = parseConfigViews(text, 'p.yaml');
+    if (!result.ok) throw new Error(result.errors.map(formatIssue).join('\n'));
+    expect(result.views.map((v) => [v.config.bgp?.router_id, v.config.bgp?.peers.length, v.config.bgp?.bfd])).toEqual([
+      ['198.18.0.1', 1, { interval: 100, multiplier: 3 }],
+      ['198.18.0.2', 1, { interval: 100, multiplier: 5 }],
+    ]);
+  });
+
   it('ConfigLoader: the same file for the same node is reused; another node is loaded anew', () => {
     const loader = new ConfigLoader();
     const text = `${SHARED}nodes:\n  lb1: { instances: { web: { priority: 150 } } }\n  lb2: {}\nservices:\n  - { name: s, vip: 198.18.0.100, port: 80 }\n`;
