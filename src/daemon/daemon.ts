@@ -45,11 +45,15 @@ import { LoopDelayMonitor } from './loop-delay.js';
 import { drainStateWriter, readDrainState } from './drain-state.js';
 import { readManagedState, writeManagedState } from './managed-state.js';
 import { overrideStateWriter, readOverrideState } from './override-state.js';
+import { healthStateWriter, readHealthState } from './health-state.js';
 import { DaemonMetrics, IpvsStatsCache, serveMetrics, type HttpRoute, type IpvsStatsView, type LoopDelayView, type RealServerMetricsView } from './metrics.js';
 import { decideReload, decideStart, diffServices, managedServices, type ServiceDiff } from './reload-decision.js';
 import { statusReport, type StatusReport } from './status.js';
 import { SyncFollower } from './sync-follower.js';
 import { VrrpThread } from './vrrp-thread.js';
+
+/** How long health changes settle before health.json is written. */
+const HEALTH_SAVE_DELAY_MS = 1_000;
 
 export class ConfigRejected extends Error {
   override readonly name = 'ConfigRejected';
@@ -132,6 +136,9 @@ export class Daemon {
   private recordKey: string | undefined;
   private readonly drainWriter = drainStateWriter(() => this.loaded.config.ipvs.state_dir);
   private readonly overrideWriter = overrideStateWriter(() => this.loaded.config.ipvs.state_dir);
+  private readonly healthWriter = healthStateWriter(() => this.loaded.config.ipvs.state_dir);
+  /** A health.json write waiting for changes to settle. */
+  private healthSave: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -145,6 +152,10 @@ export class Daemon {
       undefined,
       (err) => opts.log.warn({ err }, 'reading IPVS counters for metrics failed; serving the last ones'),
     );
+    // One write per second at most, however many servers flap at once.
+    this.health.onChange(() => {
+      this.healthSave ??= setTimeout(() => void this.saveHealth(), HEALTH_SAVE_DELAY_MS).unref();
+    });
     this.metrics = new DaemonMetrics({
       vrrp: async () =>
         (this.vrrp ? await this.vrrp.status() : []).map((s) => ({
@@ -314,7 +325,16 @@ export class Daemon {
     }
   }
 
-  /** The drains and overrides a previous run saved; a broken file is logged and taken as empty. */
+  /** Writes health.json now; a failure is logged (the next change or the stop writes it again). */
+  private async saveHealth(): Promise<void> {
+    clearTimeout(this.healthSave);
+    this.healthSave = undefined;
+    await this.healthWriter.save(this.health.snapshot()).catch((err: unknown) => {
+      this.opts.log.error({ err, dir: this.loaded.config.ipvs.state_dir }, 'cannot save the health state');
+    });
+  }
+
+  /** The drains, overrides and health verdicts a previous run saved; a broken file is logged and taken as empty. */
   private async readRuntimeState(config: Config): Promise<RestoredState> {
     const dir = config.ipvs.state_dir;
     const read = async <T>(what: string, reader: (dir: string) => Promise<T[]>): Promise<T[]> => {
@@ -325,7 +345,11 @@ export class Daemon {
         return [];
       }
     };
-    return { drains: await read('draining removals', readDrainState), overrides: await read('operator overrides', readOverrideState) };
+    return {
+      drains: await read('draining removals', readDrainState),
+      overrides: await read('operator overrides', readOverrideState),
+      health: await read('health state', readHealthState),
+    };
   }
 
   /** Records the managed services; a failure is logged (the next successful write repairs it). */
@@ -443,6 +467,7 @@ export class Daemon {
     this.mainLoopDelay.stop();
     await this.ipvs?.stop().catch((err: unknown) => log.error({ err }, 'stopping IPVS management'));
     if (!this.ipvs) this.health.stop();
+    if (this.ipvs) await this.saveHealth();
     await this.sync?.stop();
     this.ipvsClient?.close();
     await this.control?.close();

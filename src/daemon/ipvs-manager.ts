@@ -26,6 +26,7 @@ import { destName, serviceKey, serviceName } from '../ipvs/names.js';
 import { planChanges, type Operation, type Plan, type Retirement } from '../ipvs/plan.js';
 import type { DesiredIpvs, Destination, KernelIpvs, ServiceId, ServiceWithDestinations } from '../ipvs/types.js';
 import type { Logger } from './log.js';
+import type { StoredHealth } from './health-state.js';
 import type { OverrideSource, StoredOverride } from './override-state.js';
 import type { ServiceDiff } from './reload-decision.js';
 
@@ -62,6 +63,8 @@ export interface IpvsManagerDeps {
 export interface RestoredState {
   drains: readonly Drain[];
   overrides: readonly StoredOverride[];
+  /** The checks' verdicts: real servers start from them instead of from zero. */
+  health?: readonly StoredHealth[];
 }
 
 /** A configured service as the health policy reads it: real servers and sorry server as IPVS destinations. */
@@ -123,7 +126,7 @@ export class IpvsManager {
     for (const d of restored?.drains ?? []) m.drains.set(drainKey(d.service, d.dest), d);
     for (const o of restored?.overrides ?? []) m.overrides.set(overrideKey(o.service, o.realServer), o);
     const kernel = await deps.client.read();
-    deps.health.update(m.monitored(kernel));
+    deps.health.update(m.monitored(kernel, restored?.health));
     deps.health.start();
     const first = await m.serialize(() => m.reconcile('all', kernel, [...retire, ...m.retiredDrains(retire)]));
     m.adoption = first;
@@ -254,12 +257,19 @@ export class IpvsManager {
     return svc;
   }
 
-  private monitored(kernel: KernelIpvs): MonitoredRealServer[] {
+  /** What to check; `restored` (at start only) gives each real server its verdict from the previous run. */
+  private monitored(kernel: KernelIpvs, restored: readonly StoredHealth[] = []): MonitoredRealServer[] {
     const inKernel = new Map(kernel.services.map((row) => [serviceName(row.service), row]));
     const serviceMatch = new Map(this.config.services.map((s) => [s.name, serviceName(serviceIdFromConfig(s))]));
-    return checkTargets(this.config.services, (service, realServer) => {
+    const targets = checkTargets(this.config.services, (service, realServer) => {
       const row = inKernel.get(serviceMatch.get(service) ?? '');
       return row?.destinations.some((d) => destName(d) === realServer && d.weight > 0) ?? false;
+    });
+    if (restored.length === 0) return targets;
+    const saved = new Map(restored.map((r) => [`${r.service}|${r.realServer}`, r.health]));
+    return targets.map((t) => {
+      const health = saved.get(`${t.service}|${realServerKey(t.address, t.port)}`);
+      return health ? { ...t, restored: health } : t;
     });
   }
 

@@ -6,7 +6,7 @@ import { type AgentState, agentUnreachable, applyAgentReply, initialAgentState }
 import { agentChecker } from './checkers/agent.js';
 import { runCheck } from './checkers/index.js';
 import { Scheduler, type SchedulerClock, type SchedulerStats, systemClock } from './schedule.js';
-import { applyProbeResult, type HealthState, type HealthTransition, initialHealthState } from './state.js';
+import { applyProbeResult, type HealthState, type HealthTransition, initialHealthState, restoredHealthState, type SavedHealth, savedHealth } from './state.js';
 import { type AgentSpec, type CheckSpec, type Checker, type ProbeResult, type ProbeTarget, realServerKey } from './types.js';
 
 export interface MonitoredRealServer {
@@ -16,6 +16,11 @@ export interface MonitoredRealServer {
   check: CheckSpec;
   /** An agent check beside the health check: the server's own word on drain, maint, down, weight. */
   agent?: AgentSpec;
+  /**
+   * What a previous run knew of this real server (the daemon's health.json): it starts from that
+   * verdict and its counters instead of from zero, and `initialUp` is not used.
+   */
+  restored?: SavedHealth;
   /**
    * Start as up: for real servers already serving in the kernel when lvsd starts, so a restart
    * does not drop a healthy farm. Default false: a new real server gets no traffic before it
@@ -152,7 +157,7 @@ export class HealthMonitor {
         target,
         realServer: realServerKey(target.address, target.port),
         probeId,
-        state: initialHealthState(target.initialUp ?? false, this.clock.now()),
+        state: startingState(target, this.clock.now()),
       };
       this.entries.set(id, entry);
       const siblings = this.entriesOf.get(target.service);
@@ -181,6 +186,16 @@ export class HealthMonitor {
   statesFor(service: string): Map<string, HealthState> {
     const out = new Map<string, HealthState>();
     for (const e of this.entriesOf.get(service) ?? []) out.set(e.realServer, e.state);
+    return out;
+  }
+
+  /** Every real server's saved verdict, for the daemon's health.json; pending ones are left out. */
+  snapshot(): Array<{ service: string; realServer: string; health: SavedHealth }> {
+    const out: Array<{ service: string; realServer: string; health: SavedHealth }> = [];
+    for (const e of this.entries.values()) {
+      const health = savedHealth(e.state);
+      if (health) out.push({ service: e.target.service, realServer: e.realServer, health });
+    }
     return out;
   }
 
@@ -288,6 +303,15 @@ export class HealthMonitor {
     );
     for (const listener of this.listeners) listener(change);
   }
+}
+
+/** A restored verdict when there is one (without the agent's word if it no longer has an agent), else a new state. */
+function startingState(target: MonitoredRealServer, now: number): HealthState {
+  if (!target.restored) return initialHealthState(target.initialUp ?? false, now);
+  const state = restoredHealthState(target.restored);
+  if (target.agent) return state;
+  const { agent: _gone, ...rest } = state;
+  return rest;
 }
 
 function entryId(service: string, realServer: string): string {

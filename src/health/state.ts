@@ -55,6 +55,24 @@ export function initialHealthState(initialUp: boolean, now: number): HealthState
   };
 }
 
+/** What of a HealthState outlives a restart: the verdict and its counters, not the last probe. */
+export type SavedHealth = Pick<HealthState, 'up' | 'since' | 'reason' | 'consecutiveOk' | 'consecutiveFail' | 'weight' | 'agent'>;
+
+/** The part worth saving; undefined while no probe has answered (there is nothing to keep). */
+export function savedHealth(state: HealthState): SavedHealth | undefined {
+  if (state.pending) return undefined;
+  const { up, since, reason, consecutiveOk, consecutiveFail, weight, agent } = state;
+  return { up, since, reason, consecutiveOk, consecutiveFail, ...(weight !== undefined ? { weight } : {}), ...(agent ? { agent } : {}) };
+}
+
+/**
+ * A saved verdict taken up again after a restart: not pending, so a server that was down needs
+ * `rise` passed checks (not one) before it gets traffic, and one that was up needs `fall` failures.
+ */
+export function restoredHealthState(saved: SavedHealth): HealthState {
+  return { ...saved, pending: false, probes: 0 };
+}
+
 /** Folds one probe result into the state; returns the new state and the transition, if any. */
 export function applyProbeResult(
   state: HealthState,

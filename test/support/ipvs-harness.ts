@@ -3,7 +3,7 @@
 // the reconcile reports and the log. For unit tests of the daemon's IPVS side.
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import { IpvsManager, type ReconcileReport } from '../../src/daemon/ipvs-manager.js';
+import { IpvsManager, type ReconcileReport, type RestoredState } from '../../src/daemon/ipvs-manager.js';
 import { HealthMonitor, type ProbeResult } from '../../src/health/index.js';
 import type { Retirement } from '../../src/ipvs/plan.js';
 import { FakeIpvsKernel } from './fake-ipvs-kernel.js';
@@ -37,7 +37,7 @@ export interface Harness {
   messages(level?: number): string[];
 }
 
-export async function startManager(config: Config, opts: { kernel?: FakeIpvsKernel; retire?: Retirement[] } = {}): Promise<Harness> {
+export async function startManager(config: Config, opts: { kernel?: FakeIpvsKernel; retire?: Retirement[]; restored?: RestoredState } = {}): Promise<Harness> {
   const kernel = opts.kernel ?? new FakeIpvsKernel();
   const clock = new FakeClock();
   const answers = new Map<string, { ok: boolean; weight?: number }>();
@@ -48,7 +48,7 @@ export async function startManager(config: Config, opts: { kernel?: FakeIpvsKern
   const { logger, lines } = logSink();
   const health = new HealthMonitor({ clock, jitter: 0, random: () => 0, checker, logger });
   const reports: ReconcileReport[] = [];
-  const manager = await IpvsManager.start(config, { client: kernel, health, log: logger, onReconciled: (r) => reports.push(r) }, opts.retire);
+  const manager = await IpvsManager.start(config, { client: kernel, health, log: logger, onReconciled: (r) => reports.push(r) }, opts.retire, opts.restored);
   return {
     kernel,
     manager,
