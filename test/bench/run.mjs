@@ -57,6 +57,13 @@ const benches = [
     timeoutS: 300,
   },
   {
+    name: 'bgp',
+    title: 'BGP mode: withdraw seen at the router (lvsd withdraws, BFD 100 ms x 3, hold timer 3 s without BFD), BIRD on both sides (host netns, 5 rounds)',
+    command: ['node', 'test/bench/bgp-withdraw.mjs', '5'],
+    needs: ['root', 'bird'],
+    timeoutS: 600,
+  },
+  {
     name: 'health-tcp',
     title: 'Health checks: TCP against 10,000 real servers (host netns)',
     command: ['node', 'test/bench/health-tcp.mjs'],
