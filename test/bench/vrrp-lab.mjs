@@ -157,11 +157,13 @@ export async function stopProcess(d, signal = 'SIGTERM') {
 }
 
 /** The keepalived.conf of one bench node: one VRRP instance floating `vip` on eth0. */
-export function keepalivedBenchConfig({ routerId, vrid, priority, version, intervalMs, vip }) {
+/** keepalived.conf for one bench instance; `rtPriority` sets vrrp_rt_priority (SCHED_RR for its VRRP process). */
+export function keepalivedBenchConfig({ routerId, vrid, priority, version, intervalMs, vip, rtPriority }) {
   return [
     'global_defs {',
     `  router_id ${routerId}`,
     '  vrrp_garp_master_delay 0',
+    ...(rtPriority ? [`  vrrp_rt_priority ${rtPriority}`] : []),
     '}',
     'vrrp_instance bench {',
     '  state BACKUP',
