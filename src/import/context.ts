@@ -3,7 +3,7 @@
 // value instead of throwing.
 import { formatDuration } from '../config/duration.js';
 import type { Findings } from './findings.js';
-import type { Statement, Token } from './types.js';
+import type { SourcePos, Statement, Token } from './types.js';
 
 /** A block of the YAML being built (a mapping). */
 export type Block = Record<string, unknown>;
@@ -11,6 +11,8 @@ export type Block = Record<string, unknown>;
 export class MapContext {
   /** The source file:line and keepalived keyword written as a comment above each block. */
   readonly origins = new Map<object, string>();
+  /** The same place as a position, for findings about a block as a whole (fold-nodes.ts). */
+  readonly positions = new Map<object, SourcePos>();
 
   constructor(readonly findings: Findings) {}
 
@@ -19,6 +21,7 @@ export class MapContext {
     const k = statement.keyword;
     const name = statement.args.map((a) => a.text).join(' ');
     this.origins.set(block, `${k.pos.file}:${k.pos.line} ${k.text}${name ? ` ${name}` : ''}`);
+    this.positions.set(block, k.pos);
     return block;
   }
 

@@ -6,13 +6,15 @@ import type { Findings } from './findings.js';
 import { mapGlobalDefs, type GlobalSettings } from './map-global.js';
 import { mapServerGroup, mapVirtualServer, type GroupEntry } from './map-lvs.js';
 import { mapSyncGroup, mapTrackFile, mapVrrpInstance, mapVrrpScript, newVrrpTables } from './map-vrrp.js';
-import type { Statement } from './types.js';
+import type { SourcePos, Statement } from './types.js';
 
 export interface Mapped {
   /** The lvsd configuration, keys in the order they are written. */
   config: Block;
   /** Source comment of each block (by identity). */
   origins: Map<object, string>;
+  /** Source position of each block (by identity). */
+  positions: Map<object, SourcePos>;
 }
 
 const TOP_UNSUPPORTED: Record<string, string> = {
@@ -66,5 +68,5 @@ export function mapStatements(statements: readonly Statement[], findings: Findin
     config.vrrp = vrrp;
   }
   if (services.length > 0) config.services = services;
-  return { config, origins: ctx.origins };
+  return { config, origins: ctx.origins, positions: ctx.positions };
 }

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
-import { importKeepalived } from './convert.js';
+import { importKeepalived, importKeepalivedNodes, type NodeSource } from './convert.js';
 import { fileSystem } from './files.js';
 import { formatFinding } from './findings.js';
 
@@ -13,13 +13,29 @@ export interface ImportIo {
 
 const processIo: ImportIo = { out: (t) => process.stdout.write(t), err: (l) => process.stderr.write(`${l}\n`) };
 
-export async function runImport(file: string, options: { output?: string; configId?: string }, io: ImportIo = processIo): Promise<number> {
+/**
+ * One file and at most one config id: that node's view, as keepalived reads it there. Several
+ * files (a pair's), or one file with several config ids (its @id lines): one file with nodes:.
+ */
+export async function runImport(files: string[], options: { output?: string; configId?: string[] }, io: ImportIo = processIo): Promise<number> {
   const display = (p: string): string => {
     const r = relative(process.cwd(), p);
     return r.startsWith('..') ? p : r;
   };
-  const configId = options.configId ?? hostname().split('.')[0] ?? '';
-  const result = importKeepalived(resolve(file), fileSystem, { configId, display }, options.output ? basename(options.output) : 'lvsd.yaml');
+  const ids = options.configId ?? [];
+  const hostId = hostname().split('.')[0] ?? '';
+  if (files.length > 1 && ids.length > 1 && ids.length !== files.length) {
+    io.err(`${files.length} files and ${ids.length} config ids: expected one config id for all files, or one per file`);
+    return 2;
+  }
+  const outputName = options.output ? basename(options.output) : 'lvsd.yaml';
+  const [file = '', ...more] = files;
+  const sources: NodeSource[] = more.length > 0
+    ? files.map((f, i) => ({ path: resolve(f), configId: ids[ids.length > 1 ? i : 0] ?? hostId }))
+    : ids.map((configId) => ({ path: resolve(file), configId }));
+  const result = sources.length > 1
+    ? importKeepalivedNodes(sources, fileSystem, display, outputName)
+    : importKeepalived(resolve(file), fileSystem, { configId: ids[0] ?? hostId, display }, outputName);
   for (const f of result.findings) io.err(formatFinding(f));
   for (const e of result.checkErrors) io.err(`lvsd check refuses the result: ${e}`);
   if (options.output) {

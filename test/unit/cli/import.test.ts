@@ -32,7 +32,7 @@ describe('lvsd import keepalived', () => {
     const file = join(scratch, 'good.conf');
     writeFileSync(file, good);
     const c = capture();
-    expect(await runImport(file, { configId: 'lb1' }, c.io)).toBe(0);
+    expect(await runImport([file], { configId: ['lb1'] }, c.io)).toBe(0);
     expect(parseConfigText(c.out.join(''), 'out.yaml').ok).toBe(true);
     expect(c.err).toEqual(['import complete']);
   });
@@ -42,7 +42,7 @@ describe('lvsd import keepalived', () => {
     writeFileSync(file, good.replace('interface eth0', 'interface eth0\n  use_ipvlan'));
     const output = join(scratch, 'out.yaml');
     const c = capture();
-    expect(await runImport(file, { configId: 'lb1', output }, c.io)).toBe(1);
+    expect(await runImport([file], { configId: ['lb1'], output }, c.io)).toBe(1);
     expect(c.out).toEqual([]);
     expect(c.err[0]).toMatch(/bad\.conf:3: use_ipvlan: not imported: lvsd has no ipvlan support/);
     expect(c.err.at(-1)).toBe('import incomplete: 1 setting(s) not imported');
@@ -51,7 +51,7 @@ describe('lvsd import keepalived', () => {
 
   it('exits 1 for a file that cannot be read', async () => {
     const c = capture();
-    expect(await runImport(join(scratch, 'missing.conf'), { configId: 'lb1' }, c.io)).toBe(1);
+    expect(await runImport([join(scratch, 'missing.conf')], { configId: ['lb1'] }, c.io)).toBe(1);
     expect(c.err[0]).toMatch(/missing\.conf:1: file: not imported: cannot read the file/);
   });
 });
