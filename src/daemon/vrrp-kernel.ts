@@ -1,10 +1,10 @@
 // What the VRRP manager needs from the kernel, as one small interface: interface addresses and
 // link state, the raw VRRP sockets, VIPs, neighbour announcements, a link watch and the macvlans
 // of use_vmac. The real implementation below wires in src/netlink; unit tests pass a fake.
-import { createMacvlan, deleteLink, setLinkUp } from '../netlink/link-admin.js';
+import { createMacvlan, deleteLink, setLinkProtocolSettings, setLinkUp, type Ipv4DevConf } from '../netlink/link-admin.js';
 import { LinkWatch, Rtnl } from '../netlink/rtnl.js';
 import { parseMac, sendGratuitousArp, sendUnsolicitedNa } from '../netlink/neighbour-announce.js';
-import { interfaceSysctl, readSysctl, sysctlDisplayName, writeSysctl } from '../netlink/sysctl.js';
+import { interfaceSysctl, readSysctl, sysctlDisplayName } from '../netlink/sysctl.js';
 import { VrrpSocket, type VrrpPacketHandler, type VrrpSocketOptions } from '../netlink/vrrp-socket.js';
 import type { InterfaceAddress } from '../vrrp/from-config.js';
 import type { VipSpec } from '../vrrp/settings.js';
@@ -59,15 +59,15 @@ export interface VrrpKernel {
 }
 
 /** The parent's ARP sysctls lvsd changes (configureVmac4 says why). */
-const PARENT_ARP = { arp_ignore: '1', arp_announce: '2' } as const;
-type ParentArpKey = keyof typeof PARENT_ARP;
+const PARENT_ARP: Partial<Record<Ipv4DevConf, number>> = { arp_ignore: 1, arp_announce: 2 };
 
 /**
  * The parent's ARP sysctls as lvsd found them, and how many of our macvlans sit on it: they go
  * back when the last one is removed.
  */
 interface ParentArp {
-  previous: Partial<Record<ParentArpKey, string>>;
+  ifindex: number;
+  previous: Partial<Record<Ipv4DevConf, number>>;
   users: number;
 }
 
@@ -133,7 +133,13 @@ export class NetlinkVrrpKernel implements VrrpKernel {
     await this.removeVmac(link);
     await createMacvlan({ name: link.name, parentIfindex: parent.ifindex, mac: parseMac(link.mac), mode: VMAC_MODE });
     this.vmacs.add(link.name);
-    return link.family === 4 ? this.configureVmac4(link) : this.configureVmac6(link);
+    const ifindex = await this.requireIfindex(link.name);
+    // No link-local address made out of the virtual MAC (RFC 5798 7.4 has adverts come from the
+    // node's own link-local address, and it would differ per node): the parent's goes on instead
+    // (setVmacUp). An IPv4 macvlan gets no IPv6 address at all, and a link without one sends no
+    // router solicitation, MLD report or DAD probe from the virtual MAC on its own.
+    await setLinkProtocolSettings(ifindex, { ipv6AddrGenMode: 'none' }, link.name);
+    return link.family === 4 ? this.configureVmac4(link, ifindex, parent.ifindex) : [];
   }
 
   async setVmacUp(link: VmacLink, up: boolean): Promise<void> {
@@ -155,7 +161,7 @@ export class NetlinkVrrpKernel implements VrrpKernel {
       throw new Error(`${link.name} exists and is not a macvlan (${found.kind ?? 'a physical interface'}): lvsd never deletes it, expected use_vmac: { name: ... } to name a free link`);
     }
     await deleteLink(found.ifindex, link.name);
-    if (this.vmacs.delete(link.name) && link.family === 4) this.releaseParentArp(link.parent);
+    if (this.vmacs.delete(link.name) && link.family === 4) await this.releaseParentArp(link.parent);
     return true;
   }
 
@@ -165,7 +171,8 @@ export class NetlinkVrrpKernel implements VrrpKernel {
   }
 
   /**
-   * IPv4 sysctls (keepalived sets all but arp_announce, for the same reasons):
+   * IPv4 settings (keepalived sets all but arp_announce, for the same reasons), over rtnetlink so
+   * that a read-only /proc/sys (systemd's ProtectKernelTunables) does not stop them:
    *  - arp_ignore=1 on the macvlan and on the parent: answer ARP only for addresses of the
    *    interface the request came in on. A broadcast request reaches both links; by default each
    *    answers for every address of the host, so the parent would answer for the VIPs with its own
@@ -180,58 +187,38 @@ export class NetlinkVrrpKernel implements VrrpKernel {
    *    macvlan while the route back goes through the parent, which strict reverse-path filtering
    *    (1) takes for spoofing. The kernel uses the larger of conf/all and the interface's value,
    *    so all.rp_filter=1 defeats this: reported, not changed (loose, 2, works).
-   *  - disable_ipv6=1 on the macvlan: otherwise it sends router solicitations, MLD reports and DAD
-   *    probes from the virtual MAC on its own.
    * accept_local (keepalived sets it too) is left alone: in private mode no frame of this host
    * comes back on the macvlan, so a local source there is a forgery and dropping it is right.
    */
-  private configureVmac4(link: VmacLink): string[] {
-    const warnings: string[] = [];
-    writeSysctl(interfaceSysctl('ipv4', link.name, 'arp_ignore'), PARENT_ARP.arp_ignore);
-    writeSysctl(interfaceSysctl('ipv4', link.name, 'arp_announce'), PARENT_ARP.arp_announce);
-    writeSysctl(interfaceSysctl('ipv4', link.name, 'rp_filter'), '0');
-    const disableIpv6 = interfaceSysctl('ipv6', link.name, 'disable_ipv6');
-    if (readSysctl(disableIpv6) !== undefined) writeSysctl(disableIpv6, '1');
+  private async configureVmac4(link: VmacLink, ifindex: number, parentIfindex: number): Promise<string[]> {
+    await setLinkProtocolSettings(ifindex, { ipv4: { ...PARENT_ARP, rp_filter: 0 } }, link.name);
     const held = this.parentArp.get(link.parent);
     if (held) held.users++;
     else {
       const previous: ParentArp['previous'] = {};
-      for (const [name, value] of Object.entries(PARENT_ARP) as Array<[ParentArpKey, string]>) {
-        const key = interfaceSysctl('ipv4', link.parent, name);
-        const found = readSysctl(key) ?? '0';
-        if (found === value) continue;
-        writeSysctl(key, value);
-        previous[name] = found;
+      for (const [name, value] of Object.entries(PARENT_ARP) as Array<[Ipv4DevConf, number]>) {
+        const found = Number(readSysctl(interfaceSysctl('ipv4', link.parent, name)) ?? '0');
+        if (found !== value) previous[name] = found;
       }
-      this.parentArp.set(link.parent, { previous, users: 1 });
+      await setLinkProtocolSettings(parentIfindex, { ipv4: PARENT_ARP }, link.parent);
+      this.parentArp.set(link.parent, { ifindex: parentIfindex, previous, users: 1 });
     }
     const allRpFilter = 'net/ipv4/conf/all/rp_filter';
     if (readSysctl(allRpFilter) === '1') {
-      warnings.push(`${sysctlDisplayName(allRpFilter)} is 1 (strict): traffic for the VIPs arriving on ${link.name} is dropped; set it to 0 or 2 (loose)`);
+      return [`${sysctlDisplayName(allRpFilter)} is 1 (strict): traffic for the VIPs arriving on ${link.name} is dropped; set it to 0 or 2 (loose)`];
     }
-    return warnings;
-  }
-
-  /**
-   * IPv6: addr_gen_mode=1 (none) before the link first goes up, so the kernel does not make a
-   * link-local address out of the virtual MAC: that address would differ per node and become our
-   * advert source. The parent's link-local address goes on instead (setVmacUp).
-   */
-  private configureVmac6(link: VmacLink): string[] {
-    writeSysctl(interfaceSysctl('ipv6', link.name, 'addr_gen_mode'), '1');
     return [];
   }
 
-  private releaseParentArp(parent: string): void {
+  private async releaseParentArp(parent: string): Promise<void> {
     const held = this.parentArp.get(parent);
     if (!held || --held.users > 0) return;
     this.parentArp.delete(parent);
-    for (const [name, value] of Object.entries(held.previous)) {
-      try {
-        writeSysctl(interfaceSysctl('ipv4', parent, name), value);
-      } catch {
-        // The parent went away with its sysctls: nothing to restore.
-      }
+    if (Object.keys(held.previous).length === 0) return;
+    try {
+      await setLinkProtocolSettings(held.ifindex, { ipv4: held.previous }, parent);
+    } catch {
+      // The parent went away with its settings: nothing to restore.
     }
   }
 

@@ -1,6 +1,7 @@
-// Creating, deleting and bringing links up or down over rtnetlink: the tunnel device a TUN real
-// server decapsulates on (up/down), and the macvlan a VRRP instance with use_vmac holds its
-// virtual MAC on (create/delete). Each call opens its socket in the current network namespace.
+// Creating, deleting and configuring links over rtnetlink: the tunnel device a TUN real server
+// decapsulates on (up/down), and the macvlan a VRRP instance with use_vmac holds its virtual MAC
+// on (create/delete, up/down, its ARP and IPv6 settings and its parent's). Each call opens its
+// socket in the current network namespace.
 import { FlagsNew } from 'netlink';
 import { AttrWriter } from './attrs.js';
 import { toKernelError } from './errors.js';
@@ -72,4 +73,47 @@ export async function createMacvlan(spec: MacvlanSpec): Promise<void> {
 /** Deletes a link (RTM_DELLINK); the kernel removes its addresses and routes with it. */
 export async function deleteLink(ifindex: number, ifname = `#${ifindex}`): Promise<void> {
   await withSocket(`delete link ${ifname}`, (socket) => socket.request(() => socket.rt.delLink({ index: ifindex })));
+}
+
+// Per-interface protocol settings through rtnetlink (RTM_SETLINK with IFLA_AF_SPEC), as `ip link`
+// and keepalived set them: unlike /proc/sys, this works where /proc/sys is read-only (systemd's
+// ProtectKernelTunables, containers).
+const AF_INET = 2;
+const AF_INET6 = 10;
+const IFLA_INET_CONF = 1;
+const IFLA_INET6_ADDR_GEN_MODE = 8;
+
+/** IPV4_DEVCONF_* (include/uapi/linux/ip.h): the index of each net.ipv4.conf.IF.* value. */
+export const IPV4_DEVCONF = { rp_filter: 8, arp_announce: 18, arp_ignore: 19 } as const;
+export type Ipv4DevConf = keyof typeof IPV4_DEVCONF;
+
+/** IN6_ADDR_GEN_MODE_*: how the kernel makes the link-local address; `none` makes none. */
+export const IN6_ADDR_GEN_MODES = { eui64: 0, none: 1, stable_privacy: 2, random: 3 } as const;
+
+export interface LinkProtocolSettings {
+  /** net.ipv4.conf.IF.* values. */
+  ipv4?: Partial<Record<Ipv4DevConf, number>>;
+  /** net.ipv6.conf.IF.addr_gen_mode. */
+  ipv6AddrGenMode?: keyof typeof IN6_ADDR_GEN_MODES;
+}
+
+/** The IFLA_AF_SPEC payload for `settings`, by address family. */
+export function linkAfSpec(settings: LinkProtocolSettings): Map<number, Buffer> {
+  const spec = new Map<number, Buffer>();
+  const ipv4 = Object.entries(settings.ipv4 ?? {}) as Array<[Ipv4DevConf, number]>;
+  if (ipv4.length > 0) {
+    spec.set(AF_INET, new AttrWriter(64).nested(IFLA_INET_CONF, (w) => {
+      for (const [name, value] of ipv4) w.u32(IPV4_DEVCONF[name], value);
+    }).finish());
+  }
+  if (settings.ipv6AddrGenMode !== undefined) {
+    spec.set(AF_INET6, new AttrWriter(8).u8(IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODES[settings.ipv6AddrGenMode]).finish());
+  }
+  return spec;
+}
+
+export async function setLinkProtocolSettings(ifindex: number, settings: LinkProtocolSettings, ifname = `#${ifindex}`): Promise<void> {
+  await withSocket(`set ${ifname} ${JSON.stringify(settings)}`, (socket) =>
+    socket.request(() => socket.rt.setLink({ index: ifindex }, { afSpec: linkAfSpec(settings) })),
+  );
 }

@@ -87,8 +87,11 @@ describeWith(['root', 'netns', 'ping', 'tcpdump'], 'VRRP use_vmac: a virtual MAC
     expect(sysctl(ns.b, 'net/ipv4/conf/eth0/arp_announce')).toBe('2');
     expect(sysctl(ns.b, 'net/ipv4/conf/vrrp.42/arp_ignore')).toBe('1');
     expect(sysctl(ns.b, 'net/ipv4/conf/vrrp.42/rp_filter')).toBe('0');
-    expect(sysctl(ns.b, 'net/ipv6/conf/vrrp.42/disable_ipv6')).toBe('1');
+    expect(sysctl(ns.b, 'net/ipv4/conf/vrrp.42/arp_announce')).toBe('2');
+    expect(sysctl(ns.b, 'net/ipv6/conf/vrrp.42/addr_gen_mode')).toBe('1');
     expect(sysctl(ns.b, 'net/ipv6/conf/vrrp6.42/addr_gen_mode')).toBe('1');
+    // The master's IPv4 macvlan has no IPv6 address (so it sends no IPv6 of its own).
+    expect(ns.a.addresses('vrrp.42')).toEqual([`${VIP4}/24`]);
   });
 
   it('adverts and gratuitous ARPs leave with the virtual MAC as Ethernet source', async () => {

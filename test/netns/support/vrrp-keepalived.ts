@@ -20,6 +20,8 @@ export interface KeepalivedInstance {
   unicastPeers?: string[];
   /** keepalived's pre-1.3.6 unicast VRRPv3 checksum (224.0.0.18 in the pseudo-header). */
   oldUnicastChecksum?: boolean;
+  /** use_vmac: the VIPs go on keepalived's macvlan (vrrp.VRID), so they name no dev. */
+  useVmac?: boolean;
 }
 
 export function keepalivedConf(instances: readonly KeepalivedInstance[]): string {
@@ -35,8 +37,9 @@ export function keepalivedConf(instances: readonly KeepalivedInstance[]): string
       ...(i.unicastSource ? [`  unicast_src_ip ${i.unicastSource}`] : []),
       ...(i.unicastPeers ? ['  unicast_peer {', ...i.unicastPeers.map((p) => `    ${p}`), '  }'] : []),
       ...(i.oldUnicastChecksum ? ['  old_unicast_checksum'] : []),
+      ...(i.useVmac ? ['  use_vmac'] : []),
       '  virtual_ipaddress {',
-      ...i.vips.map((v) => `    ${v} dev ${i.interface}`),
+      ...i.vips.map((v) => (i.useVmac ? `    ${v}` : `    ${v} dev ${i.interface}`)),
       '  }',
       '}',
     ];
