@@ -204,7 +204,9 @@ try {
   const runs = { lvsd: [], keepalived: [] };
   for (let r = 0; r < rounds; r++) {
     for (const kind of ['lvsd', 'keepalived']) {
-      runs[kind].push(await round(kind, r));
+      const result = await round(kind, r);
+      runs[kind].push(result);
+      console.error(`[ipvs-daemon-rss] round ${r + 1}/${rounds} ${kind}: ${JSON.stringify(result)}`);
       for (const ns of namespaces.splice(0)) spawnSync('ip', ['netns', 'delete', ns]);
     }
   }
