@@ -121,7 +121,11 @@ function startIn(ns, cmd, args) {
   const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   child.stdout.setEncoding('utf8');
-  child.stderr.resume();
+  // The last output, for the error when a daemon ends before it is ready.
+  child.tail = '';
+  const keep = (chunk) => (child.tail = (child.tail + chunk).slice(-2000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   return child;
 }
 
@@ -172,6 +176,7 @@ async function round(kind, r) {
   try {
     for (let k = 0; k < 900; k++) {
       await sleep(2000);
+      if (daemon.exitCode !== null) throw new Error(`${kind} ended (${daemon.exitCode}) before it was ready: ${daemon.tail}`);
       peak = Math.max(peak, statusMiB(tree(daemon.pid), 'VmRSS'));
       if ((await client.services()).length >= services) break;
     }
