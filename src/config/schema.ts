@@ -106,7 +106,7 @@ const ipvsSchema = mapping(
       .string({ error: `${EXPECTED}an absolute path` })
       .regex(/^\/./, { error: `${EXPECTED}an absolute path` })
       .default('/var/lib/lvsd')
-      .describe('directory of the file recording which kernel services lvsd manages, so a restart removes the ones dropped from this file'),
+      .describe('directory of the state files: the kernel services lvsd manages (so a restart removes the ones dropped from this file), removals still draining, operator overrides'),
     max_removal_percent: intIn(0, 100, 'a percentage')
       .default(50)
       .describe('a reload (or start) that would remove more than this share of the managed services is refused unless forced (lvsd reload --force)'),

@@ -246,7 +246,9 @@ export class IpvsManager {
     await this.running;
     this.deps.health.stop();
     if (!this.config.ipvs.remove_on_exit) return;
-    const ops = this.config.services.map((s) => this.deps.client.deleteService(serviceIdFromConfig(s)).catch(() => undefined));
+    // Services still draining after they left the config are lvsd's too.
+    const ids = [...this.config.services.map(serviceIdFromConfig), ...this.retiredDrains([]).map((r) => r.service)];
+    const ops = ids.map((id) => this.deps.client.deleteService(id).catch(() => undefined));
     await Promise.all(ops);
     this.deps.log.info({ services: ops.length }, 'removed the managed IPVS services (ipvs.remove_on_exit)');
   }
