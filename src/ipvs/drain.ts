@@ -53,7 +53,12 @@ export function drainStep(ctx: DrainContext, service: ServiceId, dest: Destinati
   if (timeoutMs <= 0) return { delete: true };
   const known = ctx.current.get(drainKey(service, dest));
   if (activeConns <= 0) return known ? { delete: true, end: 'idle' } : { delete: true };
-  const drain: Drain = known ?? { service, ...(dest ? { dest: { address: dest.address, port: dest.port } } : {}), since: ctx.now, deadline: ctx.now + timeoutMs };
+  // A drain_timeout shortened during a drain takes effect; a longer one does not stretch it.
+  const drain: Drain = !known
+    ? { service, ...(dest ? { dest: { address: dest.address, port: dest.port } } : {}), since: ctx.now, deadline: ctx.now + timeoutMs }
+    : known.since + timeoutMs < known.deadline
+      ? { ...known, deadline: known.since + timeoutMs }
+      : known;
   if (ctx.now >= drain.deadline) return { delete: true, end: 'timeout' };
   return { delete: false, drain };
 }

@@ -48,6 +48,15 @@ describe('planChanges draining a removed real server', () => {
     expect(plan.operations).toEqual([{ kind: 'delete-dest', service: id(80), dest: { address: '198.18.1.12', port: 80 }, drained: 'timeout' }]);
   });
 
+  it('shortens a drain when drain_timeout is lowered during it, never lengthens it', () => {
+    const current = mapOf([{ service: id(80), dest: { address: '198.18.1.12', port: 80 }, since: T0, deadline: T0 + FIVE_MIN }]);
+    const k = kernel([svc(80), [entry(rs(11), 4), entry(rs(12, 0), 9)]]);
+    const at = (timeout: number, now: number) => planChanges(desired, k, { purgeUnmanaged: false, drain: ctx({ now, current, timeouts: new Map([['tcp/198.18.0.100/80', timeout]]) }) });
+    expect(at(60_000, T0 + 1000).drains[0]?.deadline).toBe(T0 + 60_000);
+    expect(at(60_000, T0 + 60_000).operations).toMatchObject([{ kind: 'delete-dest', drained: 'timeout' }]);
+    expect(at(3_600_000, T0 + 1000).drains[0]?.deadline).toBe(T0 + FIVE_MIN);
+  });
+
   it('deletes at once a removed real server that is idle, one with drain_timeout 0, and one a failed check removes', () => {
     const k = kernel([svc(80), [entry(rs(11), 4), entry(rs(12), 0)]]);
     expect(planChanges(desired, k, { purgeUnmanaged: false, drain: ctx() }).operations).toEqual([{ kind: 'delete-dest', service: id(80), dest: { address: '198.18.1.12', port: 80 } }]);
