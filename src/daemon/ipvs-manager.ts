@@ -140,8 +140,8 @@ export class IpvsManager {
   /**
    * A validated new config and what it changes: re-targets checks, reconciles only the services
    * whose configuration changed (read back from the kernel one by one), so a one-weight change
-   * among 10,000 services costs one small read and one write, and deletes the retired services
-   * after their replacements are in. A change of the `ipvs` block itself (e.g. purge_unmanaged)
+   * among 10,000 services costs one small read and one write, and retires (drains, then deletes)
+   * the services the config dropped, after their replacements are in. A change of the `ipvs` block itself (e.g. purge_unmanaged)
    * gets a full reconcile. The daemon reverts a failed reload by reloading the old config.
    */
   async reload(config: Config, diff: ServiceDiff): Promise<ReconcileReport> {
@@ -180,8 +180,8 @@ export class IpvsManager {
 
   /**
    * Sets or clears an override (an unknown name throws at once) and saves the set; the promise
-   * settles when it is on disk, so an override the CLI saw acknowledged survives a crash. `drain` or `disable` of a whole service drains every real
-   * server of it; `enable` of a whole service clears that.
+   * settles when it is on disk, so an override the CLI saw acknowledged survives a crash.
+   * `drain` or `disable` of a whole service drains every real server of it; `enable` clears that.
    */
   setOverride(serviceName: string, realServer: string | undefined, override: OperatorOverride | 'clear', source: OverrideSource = 'cli'): Promise<void> {
     const svc = this.serviceByName(serviceName);
