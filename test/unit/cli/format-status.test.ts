@@ -18,6 +18,8 @@ const server = (over: Partial<RealServerReport>): RealServerReport => ({
   activeConnections: 0,
   inactiveConnections: 0,
   connectionsPerSecond: 0,
+  packetsInPerSecond: 0,
+  packetsOutPerSecond: 0,
   bytesInPerSecond: 0,
   bytesOutPerSecond: 0,
   sorry: false,
