@@ -56,13 +56,16 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns', 'busybox'], 'graceful removal 
     procs.push(daemon);
     return daemon;
   };
-  /** A held connection, and the real server IPVS gave it. */
+  const active = async (): Promise<Map<string, number>> => new Map((await status()).services[0]?.realServers.map((r) => [r.server, r.activeConnections]) ?? []);
+  /** A held connection, and the real server IPVS gave it (the one whose active connections grew). */
   const hold = async (): Promise<{ held: NetnsProcess; server: string }> => {
-    const held = await startHeldClient(client, VIP, 80);
+    const before = await active();
+    // Node starts slowly under TCG on a loaded host: a generous wait for the first echoes.
+    const held = await startHeldClient(client, VIP, 80, 90_000);
     procs.push(held);
     let server: string | undefined;
     await waitFor('the connection to show on a real server', async () => {
-      server = (await status()).services[0]?.realServers.find((r) => r.activeConnections > 0)?.server;
+      server = [...(await active())].find(([s, n]) => n > (before.get(s) ?? 0))?.[0];
       return server !== undefined;
     }, { timeoutMs: 20_000, intervalMs: 200 });
     return { held, server: (server as string).replace(/:80$/, '') };
@@ -84,6 +87,7 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns', 'busybox'], 'graceful removal 
     for (const [ns, ip] of [[rs1, RS[0]], [rs2, RS[1]]] as const) procs.push(await startDrRealServer(ns, ip as string, VIP, [80]));
     writeFileSync(configPath, config(dir, RS, '5m'));
     await start();
+    await waitFor('both real servers in IPVS', () => RS.every((a) => rule(a) !== undefined), { timeoutMs: 30_000, intervalMs: 200 });
   }, 240_000);
 
   afterAll(() => tearDown(procs, lab, dir), 60_000);
@@ -108,17 +112,21 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns', 'busybox'], 'graceful removal 
   });
 
   it('deletes a draining real server at drain_timeout, with its connection', async () => {
-    await reload(RS, '3s');
+    // Long enough for the reload and one ipvsadm under TCG, short enough to wait for.
+    await reload(RS, '20s');
     const { held, server } = await hold();
-    await reload(RS.filter((a) => a !== server), '3s');
+    await reload(RS.filter((a) => a !== server), '20s');
     expect(rule(server)).toBe(`-a -t ${VIP}:80 -r ${server}:80 -g -w 0`);
-    await waitFor(`${server} to leave ipvsadm -Sn at its deadline`, () => rule(server) === undefined, { timeoutMs: 60_000, intervalMs: 250 });
+    expect(held.running).toBe(true);
+    await waitFor(`${server} to leave ipvsadm -Sn at its deadline`, () => rule(server) === undefined, { timeoutMs: 90_000, intervalMs: 250 });
     expect(daemon.output).toContain(`delete real server ${server}:80 of tcp ${VIP}:80 (drain_timeout expired)`);
     await held.stop(5_000);
     await reload(RS, '5m');
   });
 
   it('keeps "lvsd drain" through kill -9 and a restart, and says it came from the CLI', async () => {
+    writeFileSync(configPath, config(dir, RS, '5m'));
+    await callDaemon(sock(), 'reload');
     await waitFor('both real servers back at weight 100', () => RS.every((a) => rule(a)?.endsWith('-w 100')), { timeoutMs: 30_000, intervalMs: 200 });
     await callDaemon(sock(), 'drain', { service: 'web', realServer: `${RS[0]}:80` });
     expect(rule(RS[0] as string)).toBe(`-a -t ${VIP}:80 -r ${RS[0]}:80 -g -w 0`);

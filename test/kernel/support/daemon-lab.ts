@@ -49,9 +49,9 @@ export async function startDrRealServer(ns: Netns, address: string, vip: string,
   return startEchoServer(ns, ports);
 }
 
-export async function startHeldClient(ns: Netns, vip: string, port: number): Promise<NetnsProcess> {
+export async function startHeldClient(ns: Netns, vip: string, port: number, timeoutMs = 30_000): Promise<NetnsProcess> {
   const p = ns.spawn('node', ['-e', heldClient(vip, port)]);
-  await p.waitForOutput(/echo ping 3\b/, 30_000);
+  await p.waitForOutput(/echo ping 3\b/, timeoutMs);
   return p;
 }
 
