@@ -106,7 +106,9 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns', 'busybox'], 'graceful removal 
     expect(rule(server)).toBeDefined();
     // The client closes: no active connection is left, and the next drain check deletes it.
     await held.stop(5_000);
+    const closed = performance.now();
     await waitFor(`${server} to leave ipvsadm -Sn`, () => rule(server) === undefined, { timeoutMs: 60_000, intervalMs: 250 });
+    console.log(`drain: real server deleted ${(performance.now() - closed).toFixed(0)} ms after its last connection closed (drain checks every 1 s; TCG)`);
     expect(daemon.output).toContain(`delete real server ${server}:80 of tcp ${VIP}:80 (drained: no active connections left)`);
     await reload(RS, '5m');
   });
@@ -115,10 +117,12 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns', 'busybox'], 'graceful removal 
     // Long enough for the reload and one ipvsadm under TCG, short enough to wait for.
     await reload(RS, '20s');
     const { held, server } = await hold();
+    const removed = performance.now();
     await reload(RS.filter((a) => a !== server), '20s');
     expect(rule(server)).toBe(`-a -t ${VIP}:80 -r ${server}:80 -g -w 0`);
     expect(held.running).toBe(true);
     await waitFor(`${server} to leave ipvsadm -Sn at its deadline`, () => rule(server) === undefined, { timeoutMs: 90_000, intervalMs: 250 });
+    console.log(`drain: real server with a live connection deleted ${((performance.now() - removed) / 1000).toFixed(1)} s after the reload began (drain_timeout 20 s; TCG)`);
     expect(daemon.output).toContain(`delete real server ${server}:80 of tcp ${VIP}:80 (drain_timeout expired)`);
     await held.stop(5_000);
     await reload(RS, '5m');
