@@ -1,7 +1,7 @@
 // The state files beside the managed-services record: draining removals and operator overrides
 // (formats, refusal of broken files, ordered atomic writes), and a daemon restarted on the same
 // state dir taking both back.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,7 +40,10 @@ describe('state files for drains and overrides', () => {
     await overrideStateWriter(() => dir).save(overrides);
     expect(new Set(await readDrainState(dir))).toEqual(new Set(drains));
     expect(new Set(await readOverrideState(dir))).toEqual(new Set(overrides));
+    // No temporary file left behind; only root reads what steers the kernel.
     expect(readdirSync(dir).sort()).toEqual([DRAIN_FILE, OVERRIDE_FILE]);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const f of [DRAIN_FILE, OVERRIDE_FILE]) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
   });
 
   it('read as empty when missing, and refused with the reason when broken', async () => {
