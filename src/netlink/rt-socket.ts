@@ -19,6 +19,14 @@ import { native } from './native.js';
 /** A reply that has not come after this long is not coming (the kernel answers in microseconds). */
 export const RT_REQUEST_TIMEOUT_MS = 10_000;
 
+/**
+ * Requests in flight on one socket at most; the rest wait their turn. Replies wait in the
+ * socket's receive buffer until read, each costing a few KiB of it (an error ack carries the
+ * request back), and the kernel drops what does not fit, quietly (NETLINK_NO_ENOBUFS): with
+ * ~64 at once in the default buffer, a start removing 80 leftover VIPs waited out the timeout.
+ */
+export const RT_WINDOW = 16;
+
 /** What the owner of a socket hears about its errors; the default prints a process warning. */
 export type SocketErrorHandler = (err: NetlinkSocketError) => void;
 
@@ -40,6 +48,9 @@ export class RtSocket {
   private readonly onError: SocketErrorHandler;
   private readonly port: number;
   private closed = false;
+  /** Requests sent and not yet settled, at most RT_WINDOW; `waiting` holds the turns of the rest, in order. */
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
 
   /** Opens the socket in the current network namespace (synchronous, so inNetns() works). */
   constructor(opts: RtSocketOptions = {}) {
@@ -69,6 +80,8 @@ export class RtSocket {
   request<T>(send: () => Promise<T>): Promise<T> {
     if (this.abandoned) return this.abandoned.then(() => this.request(send));
     if (this.closed) return Promise.reject(new Error('rtnetlink socket is closed'));
+    if (this.inFlight >= RT_WINDOW) return new Promise<void>((turn) => this.waiting.push(turn)).then(() => this.request(send));
+    this.inFlight++;
     return new Promise<T>((resolve, reject) => {
       const underlying = send();
       const timer = setTimeout(() => reject(new Error(`rtnetlink request timed out after ${RT_REQUEST_TIMEOUT_MS} ms`)), RT_REQUEST_TIMEOUT_MS);
@@ -77,6 +90,8 @@ export class RtSocket {
       underlying.then(resolve, reject).finally(() => {
         clearTimeout(timer);
         this.pending.delete(reject);
+        this.inFlight--;
+        this.waiting.shift()?.();
       });
     });
   }
@@ -89,6 +104,8 @@ export class RtSocket {
     this.pending.clear();
     this.rt.socket.close();
     for (const fail of waiting) fail(new Error('rtnetlink socket closed'));
+    // Requests waiting for a turn take it now and find the socket closed.
+    for (const turn of this.waiting.splice(0)) turn();
   }
 
   /** Handles a socket error as if netlink@0.3.0 had reported it (dropped messages seen by drops()). */
