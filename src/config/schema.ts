@@ -468,6 +468,8 @@ const serviceInputSchema = mapping(
     quorum_hysteresis: intIn(0, 4294967295, 'a weight sum').default(0).describe('margin around quorum to avoid flapping'),
     sorry_server: sorryServerSchema.optional(),
     on_failure: oneOf(['remove', 'drain'], 'what happens to a failed real server: remove it, or set its weight to 0').default('remove'),
+    quorum_up: argv('run when the service gains quorum (no shell); LVSD_SERVICE, LVSD_QUORUM=up, LVSD_HEALTHY_WEIGHT and LVSD_QUORUM_NEEDED are set').optional(),
+    quorum_down: argv('run when the service loses quorum, as quorum_up with LVSD_QUORUM=down').optional(),
     drain_timeout: duration('a real server (or this service) removed by a config change or `lvsd disable` keeps weight 0 until its active connections end, at most this long; 0 = delete at once', DRAIN_TIMEOUT_MAX).prefault(formatDuration(DEFAULT_DRAIN_TIMEOUT_MS)),
     check: checkSchema.optional().describe('health check for the real servers; absent = always healthy'),
     agent: agentSchema.optional(),

@@ -46,6 +46,7 @@ import { drainStateWriter, readDrainState } from './drain-state.js';
 import { readManagedState, writeManagedState } from './managed-state.js';
 import { overrideStateWriter, readOverrideState } from './override-state.js';
 import { healthStateWriter, readHealthState } from './health-state.js';
+import { QuorumHooks } from './quorum-hooks.js';
 import { DaemonMetrics, IpvsStatsCache, serveMetrics, type HttpRoute, type IpvsStatsView, type LoopDelayView, type RealServerMetricsView } from './metrics.js';
 import { decideReload, decideStart, diffServices, managedServices, type ServiceDiff } from './reload-decision.js';
 import { statusReport, type StatusReport } from './status.js';
@@ -54,6 +55,8 @@ import { VrrpThread } from './vrrp-thread.js';
 
 /** How long health changes settle before health.json is written. */
 const HEALTH_SAVE_DELAY_MS = 1_000;
+/** How long quorum hooks still running at stop may finish. */
+const QUORUM_HOOKS_DRAIN_MS = 10_000;
 
 export class ConfigRejected extends Error {
   override readonly name = 'ConfigRejected';
@@ -137,6 +140,7 @@ export class Daemon {
   private readonly drainWriter = drainStateWriter(() => this.loaded.config.ipvs.state_dir);
   private readonly overrideWriter = overrideStateWriter(() => this.loaded.config.ipvs.state_dir);
   private readonly healthWriter = healthStateWriter(() => this.loaded.config.ipvs.state_dir);
+  private readonly quorumHooks: QuorumHooks;
   /** A health.json write waiting for changes to settle. */
   private healthSave: NodeJS.Timeout | undefined;
 
@@ -146,6 +150,7 @@ export class Daemon {
   ) {
     this.loaded = loaded;
     this.health = new HealthMonitor({ logger: opts.log });
+    this.quorumHooks = new QuorumHooks(opts.log);
     this.ipvsSnapshot = new IpvsStatsCache(
       () => (this.ipvsClient as IpvsKernel).read(),
       loaded.config.metrics.ipvs_stats_interval,
@@ -257,6 +262,7 @@ export class Daemon {
         client: this.ipvsClient,
         health: this.health,
         log: this.opts.log,
+        onQuorumChange: (service, met, healthyWeight) => this.quorumHooks.changed(service, met, healthyWeight),
         onReconciled: (report, seconds) => {
           this.metrics.recordReconcile(report.result.failed.length === 0, seconds);
           // Quorum and disabled services are decided by the reconcile: the announcement follows.
@@ -468,6 +474,7 @@ export class Daemon {
     await this.ipvs?.stop().catch((err: unknown) => log.error({ err }, 'stopping IPVS management'));
     if (!this.ipvs) this.health.stop();
     if (this.ipvs) await this.saveHealth();
+    await this.quorumHooks.drain(QUORUM_HOOKS_DRAIN_MS);
     await this.sync?.stop();
     this.ipvsClient?.close();
     await this.control?.close();

@@ -50,6 +50,8 @@ export interface IpvsManagerDeps {
   health: HealthMonitor;
   log: Logger;
   onReconciled?: (report: ReconcileReport, seconds: number) => void;
+  /** A service gained or lost quorum (not called for its first verdict): the quorum hooks run from here. */
+  onQuorumChange?: (service: ServiceConfig, met: boolean, healthyWeight: number) => void;
   /** Where drains and overrides are saved; absent: kept in memory only. A failed save is logged. */
   persist?: {
     drains(drains: readonly Drain[]): Promise<void>;
@@ -297,6 +299,7 @@ export class IpvsManager {
           { service: svc.name, healthyWeight: effect.healthyWeight, quorum: svc.quorum, sorryServer: effect.sorryServerActive },
           effect.quorumMet ? 'quorum regained' : 'quorum lost',
         );
+        this.deps.onQuorumChange?.(svc, effect.quorumMet, effect.healthyWeight);
       }
       this.quorumMet.set(svc.name, effect.quorumMet);
     }

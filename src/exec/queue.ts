@@ -72,6 +72,14 @@ export class ExecQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Lets what is queued finish for at most `timeoutMs` (the `stop` hooks on shutdown), then clears the rest. */
+  async finish(timeoutMs: number, reason: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    this.clear(reason);
+  }
+
   /** Drops everything waiting and kills what runs (lvsd is going away). */
   clear(reason: string): void {
     for (const q of this.keys.values()) {

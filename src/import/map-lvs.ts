@@ -6,7 +6,7 @@ import { ipToBytes, formatIp, parseCidr, parseIp } from '../config/address.js';
 import { SCHEDULERS } from '../config/schema.js';
 import { dispatch, duration, lvsdName, type Block, type MapContext } from './context.js';
 import { CHECKERS, mapChecker, readTiming, type CheckTiming } from './map-checks.js';
-import { orderKeys } from './map-vrrp.js';
+import { notifyArgv, orderKeys } from './map-vrrp.js';
 import type { Statement, Token } from './types.js';
 
 /** A virtual_server_group entry: an address (and port) or a firewall mark. */
@@ -16,8 +16,6 @@ export type GroupEntry = { vip: string; port?: number } | { fwmark: number; fami
 export const MAX_RANGE = 256;
 
 const SERVICE_UNSUPPORTED: Record<string, string> = {
-  quorum_up: 'lvsd has no quorum hooks, expected the Prometheus metrics or a check on the service',
-  quorum_down: 'lvsd has no quorum hooks, expected the Prometheus metrics or a check on the service',
   ha_suspend: 'lvsd checks real servers whether or not the VIP is here',
   omega: 'lvsd has no quorum hooks to run at shutdown',
   smtp_alert: 'lvsd sends no mail',
@@ -136,6 +134,8 @@ function mapBody(ctx: MapContext, s: Statement): ServiceBody {
     'flag-2': (x) => body.flags.push(x.keyword),
     quorum: (x) => { const n = ctx.int(x, 0, 4294967295); if (n !== undefined) service.quorum = n; },
     hysteresis: (x) => { const n = ctx.int(x, 0, 4294967295); if (n !== undefined) service.quorum_hysteresis = n; },
+    quorum_up: (x) => { const argv = notifyArgv(ctx, x); if (argv) service.quorum_up = argv; },
+    quorum_down: (x) => { const argv = notifyArgv(ctx, x); if (argv) service.quorum_down = argv; },
     sorry_server: (x) => {
       const ip = parseIp(x.args[0]?.text ?? '');
       if (!ip) return ctx.unsupported(x, 'expected an address');
@@ -209,7 +209,7 @@ function finishService(ctx: MapContext, body: ServiceBody): Block {
   return service;
 }
 
-const SERVICE_KEY_ORDER = ['name', 'vip', 'port', 'protocol', 'fwmark', 'family', 'scheduler', 'scheduler_flags', 'one_packet', 'persistence', 'persistence_netmask', 'forwarding', 'quorum', 'quorum_hysteresis', 'sorry_server', 'on_failure', 'check', 'real_servers'];
+const SERVICE_KEY_ORDER = ['name', 'vip', 'port', 'protocol', 'fwmark', 'family', 'scheduler', 'scheduler_flags', 'one_packet', 'persistence', 'persistence_netmask', 'forwarding', 'quorum', 'quorum_hysteresis', 'sorry_server', 'on_failure', 'quorum_up', 'quorum_down', 'check', 'real_servers'];
 
 export function mapVirtualServer(ctx: MapContext, s: Statement, groups: ReadonlyMap<string, GroupEntry[]>, names: Set<string>): Block[] {
   const [first, second] = s.args;

@@ -104,7 +104,8 @@ function mapVip(ctx: MapContext, line: Statement, keyword: string): { vip: unkno
   return { vip: plain ? `${cidr.address}/${cidr.prefix}` : vip, family: cidr.family };
 }
 
-function notifyArgv(ctx: MapContext, x: Statement): string[] | undefined {
+/** The argv of a script keyword (notify_*, quorum_up/down): `SCRIPT [user [group]]`, the user dropped with a finding. */
+export function notifyArgv(ctx: MapContext, x: Statement): string[] | undefined {
   const first = x.args[0];
   if (!first) {
     ctx.unsupported(x, 'no script given, expected a command');

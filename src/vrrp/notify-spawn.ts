@@ -65,10 +65,7 @@ export class NotifyRunner {
   }
 
   /** Lets queued hooks (the `stop` ones on shutdown) finish, for at most `timeoutMs`, then kills the rest. */
-  async drain(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.queue.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-    this.queue.clear('lvsd stopping');
+  drain(timeoutMs: number): Promise<void> {
+    return this.queue.finish(timeoutMs, 'lvsd stopping');
   }
 }

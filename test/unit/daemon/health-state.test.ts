@@ -6,12 +6,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Daemon } from '../../../src/daemon/daemon.js';
 import { formatHealthState, HEALTH_FILE, parseHealthState, type StoredHealth } from '../../../src/daemon/health-state.js';
 import { destinationFromConfig, serviceFromConfig, serviceIdFromConfig } from '../../../src/ipvs/desired.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
 import { servicesConfig, startManager, type Harness } from '../../support/ipvs-harness.js';
-import { inProcessVrrp, logSink } from './vrrp-fakes.js';
+import { daemonIn as startDaemonIn } from '../../support/daemon-harness.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -82,14 +81,9 @@ describe('IpvsManager started from saved verdicts', () => {
 
 describe('Daemon health.json', () => {
   async function daemonIn(dir: string, services: string) {
-    const configPath = join(dir, 'lvsd.yaml');
-    const port = 20_000 + Math.floor(Math.random() * 40_000);
-    writeFileSync(configPath, `node: { name: lb1 }\ncontrol: { socket: ${dir}/lvsd.sock }\nmetrics: { listen: 127.0.0.1:${port} }\nipvs: { state_dir: ${dir}/state }\nservices:\n${services}`);
-    const kernel = new FakeIpvsKernel();
-    const sink = logSink();
-    const daemon = await Daemon.start({ configPath, log: sink.logger, openIpvs: async () => kernel.open(), startVrrp: inProcessVrrp() });
-    cleanups.push(() => daemon.stop());
-    return { kernel, daemon, lines: sink.lines };
+    const started = await startDaemonIn(dir, services);
+    cleanups.push(() => started.daemon.stop());
+    return started;
   }
 
   it('is written at stop and taken up at the next start; a corrupt one is reported and ignored', async () => {
