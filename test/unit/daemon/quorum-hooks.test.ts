@@ -40,7 +40,8 @@ describe('quorum hooks', () => {
     await until('quorum_down', () => lines().length >= 2);
     writeFileSync(healthy, '');
     await until('quorum_up again', () => lines().length >= 3);
-    expect(lines()).toEqual(['up web 2/2', 'down web 0/2', 'up web 2/2']);
+    // Quorum is lost at the first of the two failures, so the weight left then is 1 or 0.
+    expect(lines()).toEqual(['up web 2/2', expect.stringMatching(/^down web [01]\/2$/), 'up web 2/2']);
   });
 
   it('a hook that fails is logged, and the service carries on', async () => {
