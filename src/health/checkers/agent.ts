@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { MAX_AGENT_REPLY, parseAgentReply } from '../agent.js';
 import type { AgentSpec, ProbeResult, ProbeTarget } from '../types.js';
-import { guarded, reasonFromError } from './probe.js';
+import { dropProbeSocket, guarded, reasonFromError } from './probe.js';
 
 export function agentChecker(target: ProbeTarget, spec: AgentSpec, signal: AbortSignal): Promise<ProbeResult> {
   return guarded(signal, spec.timeout, (onStop) =>
@@ -15,10 +15,7 @@ export function agentChecker(target: ProbeTarget, spec: AgentSpec, signal: Abort
       const finish = (result: Omit<ProbeResult, 'durationMs'>): void => {
         if (settled) return;
         settled = true;
-        socket.removeAllListeners();
-        socket.on('error', () => undefined);
-        if (socket.readyState === 'open') socket.resetAndDestroy();
-        else socket.destroy();
+        dropProbeSocket(socket);
         resolve(result);
       };
       const answer = (): void => {

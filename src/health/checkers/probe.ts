@@ -1,5 +1,6 @@
 // What every checker shares: its own timeout next to the scheduler's AbortSignal, and turning
 // socket errors into the short reasons operators read in `lvsd status` ("refused", "timeout").
+import type { Socket } from 'node:net';
 import { ProbeTimeout } from '../schedule.js';
 import type { CheckSpec, ProbeResult, ProbeTarget } from '../types.js';
 
@@ -75,4 +76,15 @@ export function reasonFromError(err: unknown): string {
 
 function isTlsCode(code: string): boolean {
   return code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /CERT|SELF_SIGNED|UNABLE_TO|DEPTH_ZERO/.test(code);
+}
+
+/**
+ * Ends a probe's TCP socket for good: no more events, and a RST rather than a FIN once connected,
+ * so ten thousand probes a second leave no TIME_WAIT sockets behind on the balancer.
+ */
+export function dropProbeSocket(socket: Socket): void {
+  socket.removeAllListeners();
+  socket.on('error', () => undefined);
+  if (socket.readyState === 'open') socket.resetAndDestroy();
+  else socket.destroy();
 }

@@ -3,7 +3,7 @@
 // checks a second leave no TIME_WAIT sockets behind on the balancer.
 import net from 'node:net';
 import type { Checker, ProbeResult, TcpCheck } from '../types.js';
-import { guarded, probePort, reasonFromError } from './probe.js';
+import { dropProbeSocket, guarded, probePort, reasonFromError } from './probe.js';
 
 /** Bytes of response kept while looking for `expect`. */
 const maxExpectBytes = 64 * 1024;
@@ -20,10 +20,7 @@ export const tcpChecker: Checker<TcpCheck> = (target, spec, signal) =>
       const finish = (ok: boolean, reason: string): void => {
         if (settled) return;
         settled = true;
-        socket.removeAllListeners();
-        socket.on('error', () => undefined);
-        if (socket.readyState === 'open') socket.resetAndDestroy();
-        else socket.destroy();
+        dropProbeSocket(socket);
         resolve({ ok, reason });
       };
       onStop((reason) => finish(false, reason));
