@@ -156,20 +156,20 @@ export class DaemonMetrics {
     // The VRRP views come from the VRRP thread: one round trip per scrape.
     const vrrp = perScrape(() => source.vrrp());
     const vrrpEach = async (value: (v: VrrpMetricsView) => number): Promise<Array<[Labels, number]>> =>
-      (await vrrp()).map((v) => [{ instance: v.instance }, value(v)]);
-    mirroredGauge(r, 'lvsd_vrrp_state', 'VRRP state of each instance: 1 for the current state, 0 for the others', ['instance', 'state'], async () =>
-      (await vrrp()).flatMap((v) => VRRP_STATES.map((s): [Labels, number] => [{ instance: v.instance, state: s }, v.state === s ? 1 : 0])),
+      (await vrrp()).map((v) => [{ vrrp_instance: v.instance }, value(v)]);
+    mirroredGauge(r, 'lvsd_vrrp_state', 'VRRP state of each instance: 1 for the current state, 0 for the others', ['vrrp_instance', 'state'], async () =>
+      (await vrrp()).flatMap((v) => VRRP_STATES.map((s): [Labels, number] => [{ vrrp_instance: v.instance, state: s }, v.state === s ? 1 : 0])),
     );
-    mirroredGauge(r, 'lvsd_vrrp_priority', 'Configured VRRP priority', ['instance'], () => vrrpEach((v) => v.priority));
-    mirroredGauge(r, 'lvsd_vrrp_effective_priority', 'VRRP priority after tracking adjustments', ['instance'], () => vrrpEach((v) => v.effectivePriority));
-    mirroredCounter(r, 'lvsd_vrrp_transitions_total', 'VRRP state transitions', ['instance'], () => vrrpEach((v) => v.transitions));
-    mirroredCounter(r, 'lvsd_vrrp_adverts_sent_total', 'VRRP advertisements sent', ['instance'], () => vrrpEach((v) => v.advertsSent));
-    mirroredCounter(r, 'lvsd_vrrp_adverts_received_total', 'VRRP advertisements received and accepted', ['instance'], () => vrrpEach((v) => v.advertsReceived));
-    mirroredCounter(r, 'lvsd_vrrp_notify_hooks_total', 'Notify hooks run for each instance, by result (failed: non-zero exit, killed, refused or not started)', ['instance', 'result'], async () =>
-      (await vrrp()).flatMap((v): Array<[Labels, number]> => [[{ instance: v.instance, result: 'ok' }, v.notifyHooks.ok], [{ instance: v.instance, result: 'failed' }, v.notifyHooks.failed]]),
+    mirroredGauge(r, 'lvsd_vrrp_priority', 'Configured VRRP priority', ['vrrp_instance'], () => vrrpEach((v) => v.priority));
+    mirroredGauge(r, 'lvsd_vrrp_effective_priority', 'VRRP priority after tracking adjustments', ['vrrp_instance'], () => vrrpEach((v) => v.effectivePriority));
+    mirroredCounter(r, 'lvsd_vrrp_transitions_total', 'VRRP state transitions', ['vrrp_instance'], () => vrrpEach((v) => v.transitions));
+    mirroredCounter(r, 'lvsd_vrrp_adverts_sent_total', 'VRRP advertisements sent', ['vrrp_instance'], () => vrrpEach((v) => v.advertsSent));
+    mirroredCounter(r, 'lvsd_vrrp_adverts_received_total', 'VRRP advertisements received and accepted', ['vrrp_instance'], () => vrrpEach((v) => v.advertsReceived));
+    mirroredCounter(r, 'lvsd_vrrp_notify_hooks_total', 'Notify hooks run for each instance, by result (failed: non-zero exit, killed, refused or not started)', ['vrrp_instance', 'result'], async () =>
+      (await vrrp()).flatMap((v): Array<[Labels, number]> => [[{ vrrp_instance: v.instance, result: 'ok' }, v.notifyHooks.ok], [{ vrrp_instance: v.instance, result: 'failed' }, v.notifyHooks.failed]]),
     );
-    mirroredCounter(r, 'lvsd_vrrp_adverts_dropped_total', 'VRRP packets dropped, by reason', ['instance', 'reason'], async () =>
-      (await vrrp()).flatMap((v) => Object.entries(v.drops).map(([reason, n]): [Labels, number] => [{ instance: v.instance, reason }, n])),
+    mirroredCounter(r, 'lvsd_vrrp_adverts_dropped_total', 'VRRP packets dropped, by reason', ['vrrp_instance', 'reason'], async () =>
+      (await vrrp()).flatMap((v) => Object.entries(v.drops).map(([reason, n]): [Labels, number] => [{ vrrp_instance: v.instance, reason }, n])),
     );
     mirroredGauge(
       r,

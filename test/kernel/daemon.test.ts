@@ -160,7 +160,7 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns', 'busybox'], 'lvsd daemon pair 
     ]) {
       expect(text).toContain(`# TYPE ${family} `);
     }
-    expect(text).toMatch(/lvsd_vrrp_state\{instance="web",state="master"\} 1/);
+    expect(text).toMatch(/lvsd_vrrp_state\{vrrp_instance="web",state="master"\} 1/);
     expect(text).toMatch(/lvsd_config_reloads_total\{result="failure"\} 1/);
   });
 

@@ -42,11 +42,11 @@ describe('metrics', () => {
     m.recordReload(false);
     m.setConfigHash('abc123');
     const text = await m.registry.metrics();
-    expect(text).toContain('lvsd_vrrp_state{instance="web",state="master"} 1');
-    expect(text).toContain('lvsd_vrrp_state{instance="web",state="backup"} 0');
-    expect(text).toContain('lvsd_vrrp_adverts_dropped_total{instance="web",reason="ttl"} 2');
-    expect(text).toContain('lvsd_vrrp_effective_priority{instance="web"} 140');
-    expect(text).toContain('lvsd_vrrp_notify_hooks_total{instance="web",result="failed"} 1');
+    expect(text).toContain('lvsd_vrrp_state{vrrp_instance="web",state="master"} 1');
+    expect(text).toContain('lvsd_vrrp_state{vrrp_instance="web",state="backup"} 0');
+    expect(text).toContain('lvsd_vrrp_adverts_dropped_total{vrrp_instance="web",reason="ttl"} 2');
+    expect(text).toContain('lvsd_vrrp_effective_priority{vrrp_instance="web"} 140');
+    expect(text).toContain('lvsd_vrrp_notify_hooks_total{vrrp_instance="web",result="failed"} 1');
     expect(text).toContain('lvsd_realserver_up{service="web",server="198.18.1.12:80"} 0');
     expect(text).toContain('lvsd_realserver_weight{service="web",server="198.18.1.12:80"} 0');
     expect(text).toContain('lvsd_realserver_configured_weight{service="web",server="198.18.1.12:80"} 50');

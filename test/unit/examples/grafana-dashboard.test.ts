@@ -58,15 +58,13 @@ function legends(): Array<{ expr: string; legend: string }> {
 
 const metricNames = (expr: string): string[] => [...expr.matchAll(/\blvsd_[a-z0-9_]+\b/g)].map((m) => m[0]);
 
-/**
- * Labels an expression may use: those of its metrics, the scrape's (instance, job), and
- * exported_instance where a metric has its own `instance` label (Prometheus renames it so).
- */
+/** The labels Prometheus attaches to every scraped series; a metric of lvsd must not carry them. */
+const SCRAPE_LABELS = ['instance', 'job'];
+
+/** Labels an expression may use: those of its metrics and the scrape's. */
 function labelsOf(expr: string, metrics: Map<string, Set<string>>): Set<string> {
-  const labels = new Set(['instance', 'job']);
-  for (const name of metricNames(expr)) {
-    for (const l of metrics.get(name) ?? []) labels.add(l === 'instance' ? 'exported_instance' : l);
-  }
+  const labels = new Set(SCRAPE_LABELS);
+  for (const name of metricNames(expr)) for (const l of metrics.get(name) ?? []) labels.add(l);
   return labels;
 }
 
@@ -104,6 +102,11 @@ describe('examples/grafana/lvsd.json', () => {
       for (const m of legend.matchAll(/\{\{\s*(\w+)\s*\}\}/g)) if (!allowed.has(m[1] ?? '')) wrong.push(`legend {{${m[1]}}} of ${expr}`);
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('exports no label that Prometheus would rename (instance, job are the scrape target\'s)', () => {
+    const clashing = [...metrics].flatMap(([name, labels]) => SCRAPE_LABELS.filter((l) => labels.has(l)).map((l) => `${name}{${l}}`));
+    expect(clashing).toEqual([]);
   });
 
   it('shows every metric lvsd exports (a new metric belongs on the dashboard)', () => {
