@@ -8,11 +8,11 @@
 // Nothing here throws: a refused file (hygiene.ts), a spawn the kernel rejects (ENOENT, EACCES,
 // EMFILE, E2BIG...) or an argument Node refuses (a NUL byte) all end as a failed outcome, so a
 // bad hook can never throw into the VRRP state machine or the health scheduler. It works the
-// same from a worker thread; as Linux children inherit the nice value of the thread that forks
-// them, a command started from the VRRP thread (nice -10, daemon/vrrp-worker.ts) is put back to
-// nice 0 right after the spawn, so a busy hook cannot compete with the adverts.
+// same from a worker thread. Children inherit the scheduling of the thread that forks them; the
+// VRRP thread (SCHED_RR or nice -10, daemon/vrrp-thread-scheduling.ts) carries
+// SCHED_RESET_ON_FORK, so the kernel starts its commands at SCHED_OTHER, nice 0, from their
+// first instruction, and a busy hook cannot compete with the adverts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { getPriority, setPriority } from 'node:os';
 import { checkExecutable } from './hygiene.js';
 
 export interface ExecCommand {
@@ -85,17 +85,7 @@ export function startCommand(command: ExecCommand, options: ExecOptions): Runnin
     const code = (err as NodeJS.ErrnoException).code ?? 'EINVAL';
     return fail(code, `cannot run ${argv0}: ${(err as Error).message}`);
   }
-  if (child.pid !== undefined) normalPriority(child.pid);
   return watch(child, options, startedAt);
-}
-
-function normalPriority(pid: number): void {
-  try {
-    // getPriority() with no pid reads the calling thread's nice value on Linux.
-    if (getPriority() < 0) setPriority(pid, 0);
-  } catch {
-    // The child already exited: nothing to lower.
-  }
 }
 
 /** Runs `command` to the end. Never rejects. */

@@ -6,6 +6,7 @@ import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand, startCommand, type ExecLog } from '../../../src/exec/run.js';
+import { scheduleThisThread } from '../../../src/netlink/thread-scheduling.js';
 import { describeWith } from '../../support/needs.js';
 import { alive } from '../../support/process-alive.js';
 
@@ -107,9 +108,10 @@ describe('a command that cannot start is a failed run, never an exception', () =
 });
 
 describeWith(['root'], 'runCommand from a thread with raised priority (the VRRP thread)', () => {
-  it('runs the command at nice 0', async () => {
+  it('runs the command at nice 0 (SCHED_RESET_ON_FORK, no window at nice -10)', async () => {
     const before = getPriority();
-    setPriority(-10);
+    // As the VRRP thread's fallback does: SCHED_OTHER at nice -10, reset for children.
+    expect(scheduleThisThread({ policy: 'normal', nice: -10 })).toMatchObject({ ok: true });
     try {
       // Field 19 of /proc/self/stat is the nice value (the command is a one-word name).
       const r = await runCommand({ argv: ['/bin/sh', '-c', 'cut -d" " -f19 /proc/$$/stat'] }, { timeoutMs: 5000, output: { mode: 'capture' } });
