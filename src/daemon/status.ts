@@ -92,6 +92,8 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
   const rows = new Map(kernel.services.map((r) => [serviceName(r.service), r]));
   const health = new Map(input.health.map((h) => [`${h.service}|${h.realServer}`, h.state]));
   const drains = new Map(input.drains.map((d) => [drainKey(d.service, d.dest), d]));
+  // Keyed once: at 10,000 services a scan of every override per real server is quadratic.
+  const overrides = new Map(input.overrides.map((o) => [`${o.service}|${o.realServer ?? ''}`, o]));
   const drainOf = (service: ServiceId, dest?: DestinationEntry): DrainReport | null => {
     const d = drains.get(drainKey(service, dest));
     if (!d) return null;
@@ -104,8 +106,8 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     managed.add(match);
     const row = rows.get(match);
     const inKernel = new Map((row?.destinations ?? []).map((d) => [destName(d), d]));
-    const overrideOf = (server: string): StoredOverride | undefined => input.overrides.find((o) => o.service === svc.name && o.realServer === server);
-    const disabled = input.overrides.some((o) => o.service === svc.name && o.realServer === undefined);
+    const overrideOf = (server: string): StoredOverride | undefined => overrides.get(`${svc.name}|${server}`);
+    const disabled = overrides.has(`${svc.name}|`);
     const entry = (server: string, forwarding: string, configuredWeight: number, checked: boolean, sorry: boolean): RealServerReport => {
       const d = inKernel.get(server);
       const h = health.get(`${svc.name}|${server}`);
