@@ -9,6 +9,14 @@ import { BirdSessions } from './sessions.js';
 import { TAKEOVER_SYSCTLS, checkSysctl, type SysctlCheck } from './sysctls.js';
 import type { BgpKernel, BgpStatus } from './types.js';
 
+/**
+ * How long a stopping director keeps its services after withdrawing its VIPs. BIRD learns the
+ * deleted route from a netlink notification and sends the UPDATE at once; the router's BIRD then
+ * rewrites its multipath route. Tens of ms on a loaded host, a few hundred under the lab VM's
+ * emulation: one second covers both with room.
+ */
+export const WITHDRAW_SETTLE_MS = 1_000;
+
 export interface BgpModeDeps {
   kernel: BgpKernel;
   log: AnnouncerLog & { error(obj: object, msg: string): void };
@@ -26,6 +34,8 @@ export class BgpMode {
   /** The VIPs the last announce() considered. */
   private vips: string[] = [];
   private sysctls: SysctlCheck[] = [];
+  /** The node is drained (`lvsd drain-node`): every VIP withdrawn, the services left serving. */
+  private maintenance = false;
 
   constructor(
     private bgp: BgpConfig,
@@ -67,6 +77,7 @@ export class BgpMode {
   announce(config: Config, inputs: AnnounceInputs): Promise<void> {
     const vips = announcedVipsOf(config.services, this.bgp);
     this.vips = vips;
+    this.maintenance = inputs.maintenance;
     const services = config.services.map((s) => ({ vip: s.vip, ...inputs.service(s.name) }));
     return this.announcer.set(announcedVips({ vips, services, maintenance: inputs.maintenance }));
   }
@@ -85,6 +96,7 @@ export class BgpMode {
     const sessions = await this.sessions.read();
     return {
       table: this.bgp.table,
+      maintenance: this.maintenance,
       vips: [...this.vips].sort(),
       ...this.announcer.state(),
       sessions: sessions.ok ? sessions.sessions : [],
@@ -93,8 +105,15 @@ export class BgpMode {
     };
   }
 
-  /** Withdraws every VIP. */
-  stop(): Promise<void> {
-    return this.announcer.stop();
+  /**
+   * Withdraws every VIP, then waits WITHDRAW_SETTLE_MS if any was announced: BIRD sends the
+   * withdrawal at once, but the router needs a moment to move the flows to the other directors,
+   * and until then packets still arrive here and must find the services (the daemon takes IPVS
+   * down after this).
+   */
+  async stop(): Promise<void> {
+    const { announced } = this.announcer.state();
+    await this.announcer.stop();
+    if (announced.length > 0) await new Promise((r) => setTimeout(r, WITHDRAW_SETTLE_MS));
   }
 }

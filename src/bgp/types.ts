@@ -50,6 +50,8 @@ export interface BgpSession {
 /** What `lvsd status` shows for BGP. */
 export interface BgpStatus {
   table: number;
+  /** `lvsd drain-node`: every VIP withdrawn on purpose (planned maintenance), until `lvsd drain-node --undo`. */
+  maintenance: boolean;
   /** The VIPs this director may announce (the bgp section's, or every service VIP). */
   vips: string[];
   /** VIPs whose routes are in the kernel table (and so exported by BIRD). */

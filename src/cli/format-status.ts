@@ -105,7 +105,7 @@ export function formatStatus(r: StatusReport): string {
 }
 
 function formatBgp(b: NonNullable<StatusReport['bgp']>): string[] {
-  const out = [`BGP (kernel table ${b.table})`];
+  const out = [`BGP (kernel table ${b.table})${b.maintenance ? ': NODE DRAINED (lvsd drain-node), every VIP withdrawn' : ''}`];
   const state = (vip: string): string => (b.announced.includes(vip) ? 'announced' : b.pending.includes(vip) ? 'PENDING (kernel error, retrying)' : 'withdrawn');
   out.push(...table([['VIP', 'STATE'], ...b.vips.map((vip) => [vip, state(vip)])], '  '));
   if (b.sessionsError) out.push(`  sessions: cannot ask BIRD: ${b.sessionsError}`);

@@ -122,6 +122,8 @@ export class Daemon {
   private ipvsClient: IpvsKernel | undefined;
   private sync: SyncFollower | undefined;
   private bgp: BgpMode | undefined;
+  /** `lvsd drain-node`: BGP mode withdraws every VIP; IPVS keeps serving what still arrives. Not kept across restarts. */
+  private maintenance = false;
   private vrrp: VrrpThread | undefined;
   private forgetVrrpOnCrash: (() => void) | undefined;
   private readonly mainLoopDelay = new LoopDelayMonitor();
@@ -299,8 +301,7 @@ export class Daemon {
     const disabled = new Set((this.ipvs?.overridesList() ?? []).filter((o) => o.realServer === undefined).map((o) => o.service));
     return this.bgp.announce(config, {
       service: (name) => ({ quorumMet: this.ipvs?.quorumState(name) === true, disabled: disabled.has(name) }),
-      // Node maintenance (drain-node) is not part of this daemon yet: nothing sets it.
-      maintenance: false,
+      maintenance: this.maintenance,
     });
   }
 
@@ -574,13 +575,20 @@ export class Daemon {
         await this.ipvs.settled();
         return { service, realServer: realServer ?? null, override };
       }
+      case 'drain-node': {
+        if (!this.bgp) throw new Error('drain-node: this node does not announce its VIPs (no bgp section); a VRRP node steps down with "lvsd failover"');
+        this.maintenance = params.undo !== true;
+        await this.announce();
+        const { maintenance, announced } = await this.bgp.status();
+        return { maintenance, announced };
+      }
       case 'plan': {
         if (!this.ipvs) return { text: 'no services are configured: nothing to plan', operations: 0 };
         const plan = await this.ipvs.plan();
         return { text: formatPlan(plan), operations: plan.operations.length };
       }
       default:
-        throw new Error(`unknown method "${method}" (status, reload, failover, drain, enable, disable, plan)`);
+        throw new Error(`unknown method "${method}" (status, reload, failover, drain, enable, disable, drain-node, plan)`);
     }
   }
 }

@@ -71,6 +71,23 @@ export function registerControlCommands(program: Command): void {
 
   socketOption(
     program
+      .command('drain-node')
+      .summary('BGP mode: withdraw every VIP for planned maintenance (--undo announces them again)')
+      .description(
+        'Planned maintenance of a director in BGP mode: every VIP is withdrawn from the router, which moves the flows to the other directors ' +
+          '(with the mh scheduler and flow takeover they keep their real servers, so established connections carry on); the services stay in IPVS for packets still on their way. ' +
+          'Stop lvsd once it returns. Not kept across a restart: a started lvsd announces again.',
+      )
+      .option('--undo', 'end the maintenance: announce the VIPs whose services are up again'),
+  ).action((opts: SocketOption & { undo?: boolean }) =>
+    call(opts, 'drain-node', { undo: opts.undo === true }, (r) => {
+      const res = r as { maintenance: boolean; announced: string[] };
+      return res.maintenance ? 'node drained: every VIP withdrawn; existing connections continue through the other directors' : `node back in service: announcing ${res.announced.join(', ') || 'nothing (no service is up)'}`;
+    }),
+  );
+
+  socketOption(
+    program
       .command('reload')
       .summary('re-read the config file; a bad file changes nothing')
       .description(

@@ -84,6 +84,26 @@ describe('Daemon in BGP mode', () => {
     await until('the VIP announced again', () => announced().length === 1);
   });
 
+  it('drain-node withdraws every VIP and leaves the services in IPVS; --undo announces them again; without bgp it is refused', async () => {
+    const { announced, call, daemon } = await start(true);
+    expect(announced()).toEqual([VIP]);
+    expect(await call('drain-node', {})).toEqual({ maintenance: true, announced: [] });
+    expect(announced()).toEqual([]);
+    const status = (await call('status')) as { bgp: BgpStatus; services: Array<{ name: string; inKernel: boolean }> };
+    expect(status.bgp).toMatchObject({ maintenance: true, announced: [] });
+    // The services keep serving what still arrives while the router moves the flows away.
+    expect(status.services).toMatchObject([{ name: 'web', inKernel: true }]);
+    // A reconcile (a server flapping, a reload) must not announce a drained node again.
+    await call('drain', { service: 'web', realServer: '198.18.1.12:80' });
+    await call('enable', { service: 'web', realServer: '198.18.1.12:80' });
+    expect(await daemon.reload()).toMatchObject({ ok: true });
+    expect(announced()).toEqual([]);
+    expect(await call('drain-node', { undo: true })).toEqual({ maintenance: false, announced: [VIP] });
+    expect(announced()).toEqual([VIP]);
+    const plain = await start(false);
+    await expect(plain.call('drain-node', {})).rejects.toThrow(/no bgp section/);
+  });
+
   it('stop withdraws every VIP and closes the table', async () => {
     const { announced, daemon, tables } = await start(true);
     expect(announced()).toEqual([VIP]);
