@@ -1,4 +1,4 @@
-// lvsd native addon: entry point. Each socket kind registers itself here; src/netlink/native.ts
+// lvsd native addon: entry point. Each socket kind registers itself here; src/kernel/native.ts
 // is the only TypeScript that loads this and declares its types.
 #include <napi.h>
 

@@ -5,7 +5,7 @@
 // wake-up, a peek-then-read pair of recvmsg calls and a JS callback on the main thread: 1.72x
 // `ipvsadm -Sn` in the lab VM. Here a libuv pool thread runs the whole list: per request one
 // send and one recvmmsg, and JS gets every reply message of every request in one Buffer that the
-// TypeScript codec decodes (src/netlink/genl-dump.ts).
+// TypeScript codec decodes (src/kernel/genl-dump.ts).
 //
 // Why one request at a time: ip_vs_genl_dump_dests returns skb->len while it has written
 // anything, so the kernel writes NLMSG_DONE only on the next netlink_dump call, which the next
@@ -18,7 +18,7 @@
 // (SO_RCVTIMEO), a truncated or malformed reply fail the whole call, and the caller starts over
 // on a fresh socket. An error reply to one request (ESRCH for a service deleted meanwhile) is
 // that request's errno and the others carry on. The socket is opened on the calling (JS) thread,
-// so it belongs to that thread's network namespace (src/netlink/native.ts inNetns).
+// so it belongs to that thread's network namespace (src/kernel/native.ts inNetns).
 #include "genl_dump.h"
 
 #include <linux/genetlink.h>

@@ -1,6 +1,6 @@
 // One-shot link-layer sends for taking over an address: gratuitous ARP frames over AF_PACKET and
 // ICMPv6 neighbour advertisements over a raw ICMPv6 socket. The messages themselves are built in
-// TypeScript (src/netlink/neighbour-announce.ts); this only puts them on the wire.
+// TypeScript (src/kernel/neighbour-announce.ts); this only puts them on the wire.
 #pragma once
 
 #include <napi.h>

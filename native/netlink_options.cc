@@ -6,7 +6,7 @@
 // instance of 'Napi::Error'") with no JS handler ever called; the socket would be closed anyway.
 // NETLINK_NO_ENOBUFS (netlink(7)) makes the kernel drop without setting the error; it still
 // counts the drops, which SO_MEMINFO reports, so lvsd can notice them and re-sync
-// (src/netlink/rt-socket.ts, genl.ts).
+// (src/kernel/rt-socket.ts, genl.ts).
 #include "netlink_options.h"
 
 #include <dirent.h>

@@ -1,6 +1,6 @@
 // The systemd readiness protocol (sd_notify(3)) without linking libsystemd: one datagram to the
 // AF_UNIX socket systemd names in $NOTIFY_SOCKET. Node has no unix datagram sockets, so the
-// addon sends it; src/netlink/sd-notify.ts reads the environment and decides when.
+// addon sends it; src/kernel/sd-notify.ts reads the environment and decides when.
 #pragma once
 
 #include <napi.h>

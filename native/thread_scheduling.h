@@ -1,7 +1,7 @@
 // How the kernel schedules the calling thread: the VRRP worker thread asks for SCHED_RR so that
 // an advert timer that fires while both cores are busy runs at once instead of waiting in the
 // CFS run queue (measured: at nice -10 on 2 busy cores, adverts waited up to 95 ms for a core).
-// src/netlink/thread-scheduling.ts wraps these and decides when.
+// src/kernel/thread-scheduling.ts wraps these and decides when.
 #pragma once
 
 #include <napi.h>

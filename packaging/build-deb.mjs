@@ -71,7 +71,7 @@ function pruneModules(dir) {
 }
 
 try {
-  // The program: built JavaScript, the addon where src/netlink/native.ts looks for it, package.json (version, "type": "module").
+  // The program: built JavaScript, the addon where src/kernel/native.ts looks for it, package.json (version, "type": "module").
   const lib = 'usr/lib/lvsd';
   cpSync(join(root, 'dist'), at(`${lib}/dist`), { recursive: true });
   mkdirSync(at(`${lib}/build/Release`), { recursive: true });

@@ -6,10 +6,10 @@
 // loaded, nf_conntrack_tcp_loose must stay 1 so conntrack does not mark such packets INVALID.
 //
 // Pure: the wanted values, and the verdict from what was read back; the daemon writes them
-// through src/netlink/sysctl.ts and `lvsd status` shows the verdict.
+// through src/kernel/sysctl.ts and `lvsd status` shows the verdict.
 
 export interface SysctlWant {
-  /** Slash form relative to /proc/sys (src/netlink/sysctl.ts). */
+  /** Slash form relative to /proc/sys (src/kernel/sysctl.ts). */
   key: string;
   value: string;
   /** Absent keys (the module is not loaded) are not an error for these. */

@@ -13,7 +13,7 @@ export const LVSD_ROUTE_PROTOCOL = 250;
 
 /**
  * One host route (/32 or /128) per announced VIP in lvsd's kernel table. The kernel side
- * (src/netlink/routes.ts HostRouteTable) implements it; tests use it on a namespace.
+ * (src/kernel/routes.ts HostRouteTable) implements it; tests use it on a namespace.
  */
 export interface VipRoutes {
   /** The VIPs whose routes (with lvsd's protocol) are in the table now. */

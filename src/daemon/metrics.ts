@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseHostPort } from '../config/address.js';
 import type { BgpStatus } from '../bgp/types.js';
-import type { VrrpState } from '../vrrp/counters.js';
+import type { VrrpState } from '../vrrp/state.js';
 import type { LoopDelay } from './loop-delay.js';
 
 const VRRP_STATES: readonly VrrpState[] = ['initialize', 'backup', 'master', 'fault'];

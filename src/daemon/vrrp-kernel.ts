@@ -1,11 +1,11 @@
 // What the VRRP manager needs from the kernel, as one small interface: interface addresses and
 // link state, the raw VRRP sockets, VIPs, neighbour announcements, a link watch and the macvlans
-// of use_vmac. The real implementation below wires in src/netlink; unit tests pass a fake.
-import { createMacvlan, deleteLink, setLinkProtocolSettings, setLinkUp, type Ipv4DevConf } from '../netlink/link-admin.js';
-import { LinkWatch, Rtnl } from '../netlink/rtnl.js';
-import { parseMac, sendGratuitousArp, sendUnsolicitedNa } from '../netlink/neighbour-announce.js';
-import { interfaceSysctl, readSysctl, sysctlDisplayName } from '../netlink/sysctl.js';
-import { VrrpSocket, type VrrpPacketHandler, type VrrpSocketOptions } from '../netlink/vrrp-socket.js';
+// of use_vmac. The real implementation below wires in src/kernel; unit tests pass a fake.
+import { createMacvlan, deleteLink, setLinkProtocolSettings, setLinkUp, type Ipv4DevConf } from '../kernel/link-admin.js';
+import { LinkWatch, Rtnl } from '../kernel/rtnl.js';
+import { parseMac, sendGratuitousArp, sendUnsolicitedNa } from '../kernel/neighbour-announce.js';
+import { interfaceSysctl, readSysctl, sysctlDisplayName } from '../kernel/sysctl.js';
+import { VrrpSocket, type VrrpPacketHandler, type VrrpSocketOptions } from '../kernel/vrrp-socket.js';
 import type { InterfaceAddress } from '../vrrp/from-config.js';
 import type { VipSpec } from '../vrrp/settings.js';
 

@@ -15,7 +15,7 @@
 // restarted daemon never holds a VIP it is not master for.
 import type { Logger } from 'pino';
 import type { Config, SyncGroupConfig, VrrpInstanceConfig } from '../config/types.js';
-import type { VrrpPacketHandler } from '../netlink/vrrp-socket.js';
+import type { VrrpPacketHandler } from '../kernel/vrrp-socket.js';
 import type { ChecksumVariant } from '../vrrp/checksum.js';
 import type { DropReason } from '../vrrp/drop-reasons.js';
 import { advertSource, instancePlan, notifySettings, vipSpecs, type InstancePlan } from '../vrrp/from-config.js';

@@ -8,7 +8,7 @@
 //
 // Refused (no CAP_SYS_NICE, a container or cgroup without real-time budget) it falls back to
 // nice -10 and says so once; every reload applies the configured priority again, quietly.
-import type { SchedulingResult, ThreadScheduling } from '../netlink/thread-scheduling.js';
+import type { SchedulingResult, ThreadScheduling } from '../kernel/thread-scheduling.js';
 import type { Logger } from './log.js';
 
 /** Nice value when real-time scheduling is off or refused; keepalived's vrrp_priority likewise. */

@@ -8,7 +8,7 @@
 // ("napi_define_properties") when process.exit() tears the thread down in the same turn. Only a
 // stop that hangs past CRASH_STOP_MS ends it the hard way.
 import { parentPort, workerData } from 'node:worker_threads';
-import { scheduleThisThread } from '../netlink/thread-scheduling.js';
+import { scheduleThisThread } from '../kernel/thread-scheduling.js';
 import { NetlinkVrrpKernel } from './vrrp-kernel.js';
 import { relayedLogger, VrrpThreadHost } from './vrrp-thread-host.js';
 import { VrrpThreadScheduling } from './vrrp-thread-scheduling.js';

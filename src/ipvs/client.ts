@@ -1,12 +1,12 @@
 // The IPVS API: one IpvsClient owns one generic netlink socket (in one network namespace).
 // Every method may be called many times without awaiting: requests are pipelined on the socket
 // in call order and the kernel applies them in that order. A full read (read()) runs its dumps
-// in the addon on a socket of its own (src/netlink/genl-dump.ts). Errors are KernelErrors carrying the
+// in the addon on a socket of its own (src/kernel/genl-dump.ts). Errors are KernelErrors carrying the
 // errno and a sentence naming the object, e.g.
 // "add service tcp 198.18.0.100:80: scheduler 'foo' not available in this kernel (modprobe ip_vs_foo?) (ENOENT)".
-import { NetlinkErrnoError, NetlinkSocketError, toKernelError } from '../netlink/errors.js';
-import { openGenlDumper, type GenlDumper } from '../netlink/genl-dump.js';
-import { GenlSocket, type GenlMessage, type GenlSocketOptions } from '../netlink/genl.js';
+import { NetlinkErrnoError, NetlinkSocketError, toKernelError } from '../kernel/errors.js';
+import { openGenlDumper, type GenlDumper } from '../kernel/genl-dump.js';
+import { GenlSocket, type GenlMessage, type GenlSocketOptions } from '../kernel/genl.js';
 import { decodeDestination, decodeInfo, decodeService, decodeSyncDaemon, decodeTimeouts, nestOf, request } from './codec.js';
 import { Cmd, CmdAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
 import { destName, serviceFamily, serviceName } from './names.js';

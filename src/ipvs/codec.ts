@@ -4,7 +4,7 @@
 // by AF + (PROTOCOL, ADDR, PORT) or AF + FWMARK; NEW/SET_SERVICE also need SCHED_NAME, FLAGS,
 // TIMEOUT, NETMASK; NEW/SET_DEST need ADDR, PORT, FWD_METHOD, WEIGHT, U_THRESH, L_THRESH.
 import { formatIp, ipToBytes, type FamilyName } from '../config/address.js';
-import { AttrIndex, AttrWriter, attr, nested, parseAttrs, read, str, u16, u32, u8, type AttrMap } from '../netlink/attrs.js';
+import { AttrIndex, AttrWriter, attr, nested, parseAttrs, read, str, u16, u32, u8, type AttrMap } from '../kernel/attrs.js';
 import {
   AF_INET,
   AF_INET6,

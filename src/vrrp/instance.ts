@@ -6,13 +6,14 @@
 // its current deadline (because an advert moved it) is answered by re-arming, never acted on.
 import { VRRP_MULTICAST_IPV4, VRRP_MULTICAST_IPV6, type ChecksumVariant } from './checksum.js';
 import { advertAuth, authMatches } from './auth.js';
-import { emptyCounters, type InstanceCounters, type VrrpState } from './counters.js';
+import { emptyCounters, type InstanceCounters } from './instance-counters.js';
+import type { VrrpState } from './state.js';
 import type { DropReason } from './drop-reasons.js';
 import { advertIntervalMs, type VrrpAdvert } from './packet.js';
 import type { InstanceSettings } from './settings.js';
 import { ipToBytes } from '../config/address.js';
 
-export type { VrrpState } from './counters.js';
+export type { VrrpState } from './state.js';
 
 /**
  * `advert` is Adver_Timer, `master-down` Master_Down_Timer (RFC 5798 6.2), `preempt-delay` ends a

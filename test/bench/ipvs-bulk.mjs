@@ -4,7 +4,7 @@
 //   node test/bench/ipvs-bulk.mjs [services=10000] [destinations-per-service=4] [rounds=5] [--serial] [--reload]
 // Rows of the table, each the median of the rounds with the spread (min-max) beside it:
 //   bulk apply     lvsd's pipelined read+plan+apply vs `ipvsadm -R` of the same rules;
-//   full read      IpvsClient.read() (its dumps run by the addon, src/netlink/genl-dump.ts) vs
+//   full read      IpvsClient.read() (its dumps run by the addon, src/kernel/genl-dump.ts) vs
 //                  `ipvsadm -Sn` (both on the populated table);
 //   one weight     the daemon's health/reload path for one changed weight (read back the one
 //                  service, plan, apply) vs `ipvsadm -e` of the same edit, on the populated table;

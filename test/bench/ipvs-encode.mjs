@@ -16,8 +16,8 @@ if (!existsSync(new URL('ipvs/client.js', dist))) {
 const { IpvsClient } = await import(new URL('ipvs/client.js', dist).href);
 const { planChanges } = await import(new URL('ipvs/plan.js', dist).href);
 const { applyPlan } = await import(new URL('ipvs/apply.js', dist).href);
-const { genlFrame } = await import(new URL('netlink/genl.js', dist).href);
-const { str, u16, u32 } = await import(new URL('netlink/attrs.js', dist).href);
+const { genlFrame } = await import(new URL('kernel/genl.js', dist).href);
+const { str, u16, u32 } = await import(new URL('kernel/attrs.js', dist).href);
 
 const services = Number(process.argv[2] ?? 10000);
 const perService = Number(process.argv[3] ?? 4);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IpvsClient } from '../../src/ipvs/client.js';
 import { serviceName } from '../../src/ipvs/names.js';
-import type { KernelError } from '../../src/netlink/errors.js';
+import type { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
 import { dns6, fixture, fixtureRules, savedRules, sorted, web, withoutCounters } from './support/ipvs-fixture.js';
 import { createNetns, type TestNetns } from './support/netns.js';

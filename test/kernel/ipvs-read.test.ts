@@ -1,4 +1,4 @@
-// The full read the addon runs (src/netlink/genl-dump.ts, native/genl_dump.cc) against
+// The full read the addon runs (src/kernel/genl-dump.ts, native/genl_dump.cc) against
 // `ipvsadm -Sn` on the same kernel table, written by ipvsadm: IPv4 and IPv6 VIPs, fwmark services
 // of both families, SCTP, direct routing, NAT, IPIP/GUE/GRE tunnels and local forwarding,
 // services with no real server; then services deleted between the service dump and their
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IpvsClient } from '../../src/ipvs/client.js';
 import { Cmd } from '../../src/ipvs/constants.js';
 import type { KernelIpvs, ServiceId } from '../../src/ipvs/types.js';
-import { openGenlDumper } from '../../src/netlink/genl-dump.js';
+import { openGenlDumper } from '../../src/kernel/genl-dump.js';
 import { describeWith } from '../support/needs.js';
 import { fixtureRules } from './support/ipvs-fixture.js';
 import { createNetns, type TestNetns } from './support/netns.js';

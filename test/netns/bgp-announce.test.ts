@@ -21,7 +21,7 @@ import { BgpMode } from '../../src/bgp/mode.js';
 import { LVSD_ROUTE_PROTOCOL } from '../../src/bgp/types.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import { HostRouteTable } from '../../src/netlink/routes.js';
+import { HostRouteTable } from '../../src/kernel/routes.js';
 import { describeWith } from '../support/needs.js';
 import { NetnsLab, lan, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
 

@@ -3,7 +3,7 @@
 // leaves every other route alone: another protocol's, another table's, another prefix length.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LVSD_ROUTE_PROTOCOL } from '../../src/bgp/types.js';
-import { HostRouteTable } from '../../src/netlink/routes.js';
+import { HostRouteTable } from '../../src/kernel/routes.js';
 import { describeWith } from '../support/needs.js';
 import { NetnsLab, type Netns } from '../support/netns.js';
 

@@ -3,7 +3,7 @@
 // exceptions itself, so the receiving side runs as a plain node child inside the namespace.
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { VrrpSocket } from '../../src/netlink/vrrp-socket.js';
+import { VrrpSocket } from '../../src/kernel/vrrp-socket.js';
 import { describeWith } from '../support/needs.js';
 import { NetnsLab, veth, type Netns } from '../support/netns.js';
 

@@ -1,8 +1,8 @@
 // Gratuitous ARP and unsolicited neighbour advertisements on the host kernel: tcpdump in the peer
 // namespace decodes what we sent, and the peer's neighbour table moves to our MAC.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sendGratuitousArp, sendUnsolicitedNa } from '../../src/netlink/neighbour-announce.js';
-import { KernelError } from '../../src/netlink/errors.js';
+import { sendGratuitousArp, sendUnsolicitedNa } from '../../src/kernel/neighbour-announce.js';
+import { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
 import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.js';
 

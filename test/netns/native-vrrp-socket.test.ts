@@ -2,8 +2,8 @@
 // and a routed path (to see a TTL below 255). Every packet uses protocol 112 and addresses from
 // 198.18.0.0/15, 2001:2::/48 or link-local.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { VrrpSocket, type VrrpReceiveInfo, type VrrpSocketOptions } from '../../src/netlink/vrrp-socket.js';
-import { KernelError } from '../../src/netlink/errors.js';
+import { VrrpSocket, type VrrpReceiveInfo, type VrrpSocketOptions } from '../../src/kernel/vrrp-socket.js';
+import { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
 import { lan, NetnsLab, veth, waitFor, type Netns } from '../support/netns.js';
 

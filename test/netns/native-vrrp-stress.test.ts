@@ -2,7 +2,7 @@
 // left behind by open/close cycles, and send→receive latency over veth (printed for the report).
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { VrrpSocket } from '../../src/netlink/vrrp-socket.js';
+import { VrrpSocket } from '../../src/kernel/vrrp-socket.js';
 import { describeWith } from '../support/needs.js';
 import { NetnsLab, veth, type Netns } from '../support/netns.js';
 

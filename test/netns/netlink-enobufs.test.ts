@@ -4,8 +4,8 @@
 // the process (the ENOBUFS flag; see native/netlink_options.cc); now the process must survive,
 // report ENOBUFS, and end up with the same view of the namespace as `ip` has.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { NetlinkSocketError } from '../../src/netlink/errors.js';
-import { AddressWatch, LinkWatch } from '../../src/netlink/rtnl.js';
+import type { NetlinkSocketError } from '../../src/kernel/errors.js';
+import { AddressWatch, LinkWatch } from '../../src/kernel/rtnl.js';
 import { describeWith } from '../support/needs.js';
 import { NetnsLab, waitFor, type Netns } from '../support/netns.js';
 

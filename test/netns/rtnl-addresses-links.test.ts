@@ -1,8 +1,8 @@
 // rtnetlink on the host kernel: VIPs added and removed as `ip addr` sees them, link lookup as
 // `ip link` sees it, and link watching while a veth goes down and up.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AddressWatch, LinkWatch, Rtnl, type AddressEntry, type AddressEvent, type LinkEvent, type LinkState } from '../../src/netlink/rtnl.js';
-import { KernelError } from '../../src/netlink/errors.js';
+import { AddressWatch, LinkWatch, Rtnl, type AddressEntry, type AddressEvent, type LinkEvent, type LinkState } from '../../src/kernel/rtnl.js';
+import { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
 import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.js';
 

@@ -3,7 +3,7 @@
 // wait in the socket's receive buffer, and with more than about 64 at once the kernel dropped the
 // rest quietly (NETLINK_NO_ENOBUFS): the start failed on a 10 s request timeout.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Rtnl } from '../../src/netlink/rtnl.js';
+import { Rtnl } from '../../src/kernel/rtnl.js';
 import { describeWith } from '../support/needs.js';
 import { NetnsLab, veth, type Netns } from '../support/netns.js';
 

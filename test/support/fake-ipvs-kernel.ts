@@ -17,7 +17,7 @@
 //
 // For tests: counters that can be set, refusals to inject (fail the Nth write, fail a read),
 // and a log of every call with the event-loop turn it was made in, to assert batching.
-import { KernelError } from '../../src/netlink/errors.js';
+import { KernelError } from '../../src/kernel/errors.js';
 import type { IpvsKernel } from '../../src/daemon/ipvs-kernel.js';
 import { destKey, destName, serviceFamily, serviceKey, serviceName } from '../../src/ipvs/names.js';
 import type { Destination, DestinationEntry, DestinationId, KernelIpvs, Service, ServiceEntry, ServiceId, Stats, SyncDaemon, Timeouts } from '../../src/ipvs/types.js';

@@ -16,7 +16,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import { inNetns } from '../../src/netlink/native.js';
+import { inNetns } from '../../src/kernel/native.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 

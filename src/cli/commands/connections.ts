@@ -61,7 +61,7 @@ export function registerConnectionsCommand(program: Command): void {
         const filter = service === undefined ? undefined : (filterFromAddress(service) ?? (await filterFromConfig(service, opts.config)));
         const [{ ConnectionSummary }, { ipvsConnectionTableLines }, { formatConnections }] = await Promise.all([
           import('../../ipvs/connections.js'),
-          import('../../netlink/ipvs-conn-table.js'),
+          import('../../kernel/ipvs-conn-table.js'),
           import('../format-connections.js'),
         ]);
         const summary = new ConnectionSummary(filter);

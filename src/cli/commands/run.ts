@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
 import type { Daemon } from '../../daemon/daemon.js';
 import type { Logger } from '../../daemon/log.js';
 import { SignalPolicy, type SignalAction } from '../../daemon/signals.js';
-import { sdNotify } from '../../netlink/sd-notify.js';
+import { sdNotify } from '../../kernel/sd-notify.js';
 import { addNodeOption, chooseNode } from '../node-option.js';
 
 /** A status for systemd; losing one is logged, never fatal. */

@@ -1,10 +1,10 @@
 // The RealServerHost of a real machine (or of the network namespace the process runs in):
 // rtnetlink for links, addresses and routes, /proc/sys for sysctls, modprobe for modules.
-import { loadModule } from '../../netlink/kmod.js';
-import { setLinkUp } from '../../netlink/link-admin.js';
-import { listDefaultRoutes } from '../../netlink/routes.js';
-import { Rtnl } from '../../netlink/rtnl.js';
-import { readSysctl, writeSysctl } from '../../netlink/sysctl.js';
+import { loadModule } from '../../kernel/kmod.js';
+import { setLinkUp } from '../../kernel/link-admin.js';
+import { listDefaultRoutes } from '../../kernel/routes.js';
+import { Rtnl } from '../../kernel/rtnl.js';
+import { readSysctl, writeSysctl } from '../../kernel/sysctl.js';
 import type { AddressState, DefaultRoute, LinkState } from './host-state.js';
 import type { AddressSpec, RealServerHost } from './host.js';
 import { lvsdLabel } from './mark.js';

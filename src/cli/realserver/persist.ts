@@ -1,7 +1,7 @@
 // `setup --print-persist`: what `setup` does at run time, written as boot-time configuration an
 // operator can install (sysctl.d, modules-load.d, and one of systemd-networkd, ifupdown or plain
 // ip commands), so the real server comes back set up after a reboot without lvsd.
-import { sysctlDisplayName } from '../../netlink/sysctl.js';
+import { sysctlDisplayName } from '../../kernel/sysctl.js';
 import { lvsdLabel } from './mark.js';
 import type { RealServerSpec } from './spec.js';
 import type { AddressRule, Wanted } from './wanted.js';

@@ -1,6 +1,6 @@
 // Human-readable output: one line per step or check, "ok"/"FAIL" aligned, and under each FAIL
 // why it matters and the command that fixes it.
-import { sysctlDisplayName } from '../../netlink/sysctl.js';
+import { sysctlDisplayName } from '../../kernel/sysctl.js';
 import type { CheckResult } from './check.js';
 import type { Step } from './plan.js';
 import type { RealServerSpec } from './spec.js';

@@ -6,7 +6,7 @@ import { findLink, type HostState } from './host-state.js';
 import type { Step } from './plan.js';
 import type { Change, RealServerRecord } from './record.js';
 import type { RealServerSpec } from './spec.js';
-import { sysctlDisplayName } from '../../netlink/sysctl.js';
+import { sysctlDisplayName } from '../../kernel/sysctl.js';
 
 export interface TeardownAction {
   step: Step;

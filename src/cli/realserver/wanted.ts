@@ -17,7 +17,7 @@
 import { maxPrefix, type IpFamily, type ParsedIp } from '../../config/address.js';
 import type { DefaultRoute, HostState } from './host-state.js';
 import type { RealServerSpec } from './spec.js';
-import { interfaceSysctl } from '../../netlink/sysctl.js';
+import { interfaceSysctl } from '../../kernel/sysctl.js';
 
 export interface TunnelRule {
   family: IpFamily;

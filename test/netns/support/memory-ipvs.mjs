@@ -6,7 +6,7 @@
 import { decodeDestination, decodeService, encodeDestination, encodeService } from '../../../dist/ipvs/codec.js';
 import { DestAttr, StatsAttr, SvcAttr } from '../../../dist/ipvs/constants.js';
 import { destName, serviceFamily, serviceName } from '../../../dist/ipvs/names.js';
-import { nested, u32, u64 } from '../../../dist/netlink/attrs.js';
+import { nested, u32, u64 } from '../../../dist/kernel/attrs.js';
 
 /** A STATS64 nest with every counter set, as a busy kernel reports it. */
 function stats64(type) {

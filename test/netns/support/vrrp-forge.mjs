@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { encodeAdvert } from '../../../dist/vrrp/packet.js';
 import { ipToBytes } from '../../../dist/config/address.js';
-import { native } from '../../../dist/netlink/native.js';
+import { native } from '../../../dist/kernel/native.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const addon = native();

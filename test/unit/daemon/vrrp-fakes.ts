@@ -11,7 +11,7 @@ import type { Logger } from '../../../src/daemon/log.js';
 import type { VmacLink, VrrpKernel, VrrpSocketHandle } from '../../../src/daemon/vrrp-kernel.js';
 import { relayedLogger, VrrpThreadHost } from '../../../src/daemon/vrrp-thread-host.js';
 import { VrrpThread } from '../../../src/daemon/vrrp-thread.js';
-import type { VrrpPacketHandler, VrrpSocketOptions } from '../../../src/netlink/vrrp-socket.js';
+import type { VrrpPacketHandler, VrrpSocketOptions } from '../../../src/kernel/vrrp-socket.js';
 import type { InterfaceAddress } from '../../../src/vrrp/from-config.js';
 import { decodeAdvert } from '../../../src/vrrp/packet.js';
 import type { VipSpec } from '../../../src/vrrp/settings.js';

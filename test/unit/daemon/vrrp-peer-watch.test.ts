@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PeerWatch } from '../../../src/daemon/vrrp-peer-watch.js';
 import type { InstanceStatus, PeerStatus } from '../../../src/vrrp/instance.js';
-import { emptyCounters } from '../../../src/vrrp/counters.js';
+import { emptyCounters } from '../../../src/vrrp/instance-counters.js';
 
 function status(state: InstanceStatus['state'], peers: PeerStatus[], sendChecksum: InstanceStatus['sendChecksum'] = 'pseudo-header'): InstanceStatus {
   return {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { VrrpThreadScheduling, VRRP_THREAD_NICE } from '../../../src/daemon/vrrp-thread-scheduling.js';
 import { relayedLogger, VrrpThreadHost } from '../../../src/daemon/vrrp-thread-host.js';
 import { VrrpThread } from '../../../src/daemon/vrrp-thread.js';
-import type { SchedulingResult, ThreadScheduling } from '../../../src/netlink/thread-scheduling.js';
+import type { SchedulingResult, ThreadScheduling } from '../../../src/kernel/thread-scheduling.js';
 import { config, FakeKernel, logSink, web } from './vrrp-fakes.js';
 
 const refused = (): SchedulingResult => ({ ok: false, error: Object.assign(new Error('sched_setscheduler(SCHED_RR): EPERM (Operation not permitted)'), { code: 'EPERM' }) });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { u16, u32 } from '../../../src/netlink/attrs.js';
+import { u16, u32 } from '../../../src/kernel/attrs.js';
 import { request } from '../../../src/ipvs/codec.js';
 import { IpvsClient } from '../../../src/ipvs/client.js';
-import { NetlinkSocketError } from '../../../src/netlink/errors.js';
-import { GenlDumpReplies, type GenlDumper } from '../../../src/netlink/genl-dump.js';
-import { genlFrame } from '../../../src/netlink/genl.js';
+import { NetlinkSocketError } from '../../../src/kernel/errors.js';
+import { GenlDumpReplies, type GenlDumper } from '../../../src/kernel/genl-dump.js';
+import { genlFrame } from '../../../src/kernel/genl.js';
 import { Cmd } from '../../../src/ipvs/constants.js';
 import type { Service } from '../../../src/ipvs/types.js';
-import { FakeKernel } from '../netlink/fake-kernel.js';
+import { FakeKernel } from '../kernel/fake-kernel.js';
 import { dumped } from './golden.js';
 
 const IPVS_FAMILY = 0x1c;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAttrs } from '../../../src/netlink/attrs.js';
+import { parseAttrs } from '../../../src/kernel/attrs.js';
 import {
   decodeDestination,
   decodeInfo,

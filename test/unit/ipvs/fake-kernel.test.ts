@@ -2,7 +2,7 @@
 // refuses, with the errno and the sentence test/kernel/ipvs-client.test.ts reads from Debian's
 // kernel, so daemon tests built on it fail where the kernel would.
 import { describe, expect, it } from 'vitest';
-import type { KernelError } from '../../../src/netlink/errors.js';
+import type { KernelError } from '../../../src/kernel/errors.js';
 import type { Destination } from '../../../src/ipvs/types.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
 import { dns6, mark4, web } from '../../kernel/support/ipvs-fixture.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ipBytes, ipFromBytes, ipv6Bytes } from '../../../src/netlink/ip-address.js';
+import { ipBytes, ipFromBytes, ipv6Bytes } from '../../../src/kernel/ip-address.js';
 
 describe('IP address bytes', () => {
   it.each([

@@ -2,7 +2,7 @@
 // 2.2.7 as a new master in a network namespace (veth, MAC ca:85:c8:70:b1:ef) and captured with
 // `tcpdump -xx` on the peer; where lvsd deliberately differs, the test says so.
 import { describe, expect, it } from 'vitest';
-import { buildGratuitousArp, buildUnsolicitedNa, parseMac } from '../../../src/netlink/neighbour-announce.js';
+import { buildGratuitousArp, buildUnsolicitedNa, parseMac } from '../../../src/kernel/neighbour-announce.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

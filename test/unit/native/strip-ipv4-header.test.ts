@@ -1,7 +1,7 @@
 // What a raw IPv4 socket hands over is a whole datagram; the wrapper must find the VRRP message
 // behind any IP options and refuse anything that is not a well-formed protocol-112 datagram.
 import { describe, expect, it } from 'vitest';
-import { stripIpv4Header } from '../../../src/netlink/vrrp-socket.js';
+import { stripIpv4Header } from '../../../src/kernel/vrrp-socket.js';
 
 const vrrp = Buffer.from('3101640100016e8ec6120064', 'hex');
 

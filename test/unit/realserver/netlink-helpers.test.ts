@@ -1,8 +1,8 @@
 // The small kernel-facing helpers real-server setup relies on: sysctl key handling and the
 // RTA_MULTIPATH decoder for ECMP default routes.
 import { describe, expect, it } from 'vitest';
-import { parseMultipath } from '../../../src/netlink/routes.js';
-import { interfaceSysctl, readSysctl, sysctlDisplayName, writeSysctl } from '../../../src/netlink/sysctl.js';
+import { parseMultipath } from '../../../src/kernel/routes.js';
+import { interfaceSysctl, readSysctl, sysctlDisplayName, writeSysctl } from '../../../src/kernel/sysctl.js';
 
 describe('sysctl keys', () => {
   it('are slash paths, shown dotted unless an interface name has a dot (VLANs)', () => {

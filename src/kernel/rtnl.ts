@@ -3,7 +3,7 @@
 // watching addresses so a VIP removed behind our back is noticed.
 //
 // Every socket belongs to the network namespace that was current when it was opened; open them
-// inside inNetns() (src/netlink/native.ts) to manage another namespace. Socket errors (ENOBUFS)
+// inside inNetns() (src/kernel/native.ts) to manage another namespace. Socket errors (ENOBUFS)
 // are handled as rt-socket.ts says; the watches also re-sync after one (Watch below).
 import { isIPv4, isIPv6 } from 'node:net';
 import { constants } from 'node:os';

@@ -1,11 +1,11 @@
-// Dump lists run by the addon (native/genl_dump.cc via src/netlink/genl-dump.ts): the reply
+// Dump lists run by the addon (native/genl_dump.cc via src/kernel/genl-dump.ts): the reply
 // Buffer is split request by request and refuses to read past a malformed message; and on this
 // host's kernel (no IPVS, but nlctrl lists its families to anyone) a real list of dumps returns
 // every family, a refused request carries its errno while the others carry on.
 import { describe, expect, it } from 'vitest';
-import { AttrIndex, str } from '../../../src/netlink/attrs.js';
-import { GenlDumpReplies, openGenlDumper } from '../../../src/netlink/genl-dump.js';
-import { genlFrame } from '../../../src/netlink/genl.js';
+import { AttrIndex, str } from '../../../src/kernel/attrs.js';
+import { GenlDumpReplies, openGenlDumper } from '../../../src/kernel/genl-dump.js';
+import { genlFrame } from '../../../src/kernel/genl.js';
 
 const GENL_ID_CTRL = 0x10;
 const CTRL_CMD_GETFAMILY = 3;

@@ -1,7 +1,7 @@
 // A fake kernel behind genl.ts's DatagramSocket, for unit tests of the transport and of clients
 // built on it: it records every datagram and answers only when the test says so.
 import { EventEmitter } from 'node:events';
-import { genlFrame, type DatagramSocket } from '../../../src/netlink/genl.js';
+import { genlFrame, type DatagramSocket } from '../../../src/kernel/genl.js';
 
 export interface Received {
   type: number;

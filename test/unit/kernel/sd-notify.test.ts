@@ -1,11 +1,11 @@
-// sd_notify from the addon (native/sd_notify.cc via src/netlink/sd-notify.ts): datagrams reach a
+// sd_notify from the addon (native/sd_notify.cc via src/kernel/sd-notify.ts): datagrams reach a
 // path socket and an abstract one, nothing happens without NOTIFY_SOCKET, and a dead socket is
 // an error to log, never an exception.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { sdNotify } from '../../../src/netlink/sd-notify.js';
+import { sdNotify } from '../../../src/kernel/sd-notify.js';
 import { describeWith } from '../../support/needs.js';
 import { listenNotify } from '../../support/notify-listener.js';
 

@@ -80,7 +80,7 @@ let addon: NativeAddon | undefined;
 export function native(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
-  // src/netlink/native.ts and dist/netlink/native.js both sit two levels below the package root.
+  // src/kernel/native.ts and dist/kernel/native.js both sit two levels below the package root.
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   const file = path.join(root, 'build', 'Release', 'lvsd_native.node');
   let loaded: NativeAddon;

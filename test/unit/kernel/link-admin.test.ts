@@ -1,7 +1,7 @@
 // The IFLA_LINKINFO of a macvlan and the IFLA_AF_SPEC of per-interface settings, byte for byte as
 // include/uapi/linux/if_link.h and ip.h lay them out.
 import { describe, expect, it } from 'vitest';
-import { linkAfSpec, macvlanLinkInfo } from '../../../src/netlink/link-admin.js';
+import { linkAfSpec, macvlanLinkInfo } from '../../../src/kernel/link-admin.js';
 
 describe('macvlanLinkInfo', () => {
   it('is IFLA_INFO_KIND "macvlan" and a nested IFLA_INFO_DATA holding IFLA_MACVLAN_MODE', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseAttrs, read, u16, u32 } from '../../../src/netlink/attrs.js';
-import { NetlinkErrnoError, NetlinkSocketError, toKernelError } from '../../../src/netlink/errors.js';
-import { GenlSocket } from '../../../src/netlink/genl.js';
+import { parseAttrs, read, u16, u32 } from '../../../src/kernel/attrs.js';
+import { NetlinkErrnoError, NetlinkSocketError, toKernelError } from '../../../src/kernel/errors.js';
+import { GenlSocket } from '../../../src/kernel/genl.js';
 import { FakeKernel } from './fake-kernel.js';
 
 const tick = () => new Promise((r) => setImmediate(r));

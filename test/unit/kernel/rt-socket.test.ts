@@ -1,8 +1,8 @@
 // RtSocket on a real (unprivileged) rtnetlink socket: an error reported on the underlying socket
 // object fails the requests in flight at once, is passed to the owner, and the socket keeps working.
 import { describe, expect, it } from 'vitest';
-import { NetlinkSocketError } from '../../../src/netlink/errors.js';
-import { RtSocket } from '../../../src/netlink/rt-socket.js';
+import { NetlinkSocketError } from '../../../src/kernel/errors.js';
+import { RtSocket } from '../../../src/kernel/rt-socket.js';
 
 describe('RtSocket', () => {
   it('survives an ENOBUFS error event: requests in flight fail, later ones succeed', async () => {

@@ -19,7 +19,7 @@ export class KernelError extends Error {
   }
 }
 
-/** A netlink request the kernel answered with a negative errno (our own transport, src/netlink/genl.ts). */
+/** A netlink request the kernel answered with a negative errno (our own transport, src/kernel/genl.ts). */
 export class NetlinkErrnoError extends Error {
   override readonly name = 'NetlinkErrnoError';
   constructor(readonly errno: number) {

@@ -1,8 +1,7 @@
 // Per-instance counters (issue item 6). Plain numbers, so the daemon can export them to
 // Prometheus and the control socket can print them without knowing the state machine.
 import { emptyDropCounts, type DropReason } from './drop-reasons.js';
-
-export type VrrpState = 'initialize' | 'backup' | 'master' | 'fault';
+import type { VrrpState } from './state.js';
 
 export interface InstanceCounters {
   advertsSent: number;
