@@ -6,7 +6,7 @@ import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand, startCommand, type ExecLog } from '../../../src/exec/run.js';
-import { scheduleThisThread } from '../../../src/netlink/thread-scheduling.js';
+import { scheduleThisThread } from '../../../src/kernel/thread-scheduling.js';
 import { describeWith } from '../../support/needs.js';
 import { alive } from '../../support/process-alive.js';
 
