@@ -73,7 +73,7 @@ export function formatStatus(r: StatusReport): string {
   if (r.services.length === 0) out.push('services: none');
   for (const s of r.services) {
     const flags = [
-      s.inKernel ? '' : 'NOT IN KERNEL',
+      s.activeOn && !s.activeOn.active ? `inactive (${s.activeOn.state})` : s.inKernel ? '' : 'NOT IN KERNEL',
       s.disabled ? 'disabled' : '',
       s.quorumMet === false ? 'QUORUM LOST' : '',
       !s.inConfig ? `removed, ${s.draining ? drainingText(s.draining) : 'draining'}` : '',

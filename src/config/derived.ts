@@ -1,6 +1,6 @@
 // Facts derived from a loaded config that several subsystems need.
 import type { IpFamily } from './address.js';
-import type { BgpConfig, ServiceConfig, VrrpInstanceConfig } from './types.js';
+import type { BgpConfig, Config, ServiceConfig, VrrpInstanceConfig } from './types.js';
 
 /** The family of an address taken from a loaded config (already validated and canonical). */
 export function addressFamily(address: string): IpFamily {
@@ -32,4 +32,21 @@ export function describeServiceMatch(svc: ServiceConfig): string {
 /** The VIPs a bgp section announces: those it lists, or every service VIP. */
 export function announcedVipsOf(services: readonly ServiceConfig[], bgp: BgpConfig): string[] {
   return [...new Set(bgp.vips ?? services.flatMap((s) => (s.vip === undefined ? [] : [s.vip])))];
+}
+
+/**
+ * The services that are in the kernel only while this node is VRRP master (active_on: master),
+ * by service name, each with the instance it follows: the one it names, else the one that floats
+ * its vip. A service that can name neither is absent (rules/mastership.ts refuses that config).
+ */
+export function mastershipServices(config: Pick<Config, 'services' | 'vrrp'>): Map<string, string> {
+  const out = new Map<string, string>();
+  let floatedBy: Map<string, string> | undefined;
+  for (const svc of config.services) {
+    if (svc.active_on !== 'master') continue;
+    floatedBy ??= new Map(config.vrrp.instances.flatMap((inst) => inst.vips.map((v) => [v.address, inst.name] as const)));
+    const instance = svc.vrrp_instance ?? (svc.vip === undefined ? undefined : floatedBy.get(svc.vip));
+    if (instance !== undefined) out.set(svc.name, instance);
+  }
+  return out;
 }

@@ -470,6 +470,8 @@ const serviceInputSchema = mapping(
     on_failure: oneOf(['remove', 'drain'], 'what happens to a failed real server: remove it, or set its weight to 0').default('remove'),
     quorum_up: argv('run when the service gains quorum (no shell); LVSD_SERVICE, LVSD_QUORUM=up, LVSD_HEALTHY_WEIGHT and LVSD_QUORUM_NEEDED are set').optional(),
     quorum_down: argv('run when the service loses quorum, as quorum_up with LVSD_QUORUM=down').optional(),
+    active_on: oneOf(['always', 'master'], 'always = in the kernel on every node (failover is instant); master = only while this node is VRRP master of vrrp_instance, for a backup that must not forward (NAT gateway, firewall)').default('always'),
+    vrrp_instance: name('the VRRP instance whose master runs this service (active_on: master); default the instance that floats the vip').optional(),
     drain_timeout: duration('a real server (or this service) removed by a config change or `lvsd disable` keeps weight 0 until its active connections end, at most this long; 0 = delete at once', DRAIN_TIMEOUT_MAX).prefault(formatDuration(DEFAULT_DRAIN_TIMEOUT_MS)),
     check: checkSchema.optional().describe('health check for the real servers; absent = always healthy'),
     agent: agentSchema.optional(),

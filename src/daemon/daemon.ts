@@ -222,7 +222,11 @@ export class Daemon {
     this.startStep();
     if (this.needsIpvs(config)) await this.startIpvs(config);
     this.startStep();
-    vrrp.onStateChange(() => void this.sync?.follow(this.isMaster()));
+    vrrp.onStateChange((instance, state) => {
+      // Services that follow mastership first: the VIP is going up (or down) in the VRRP thread now.
+      this.ipvs?.vrrpState(instance, state === 'master');
+      void this.sync?.follow(this.isMaster());
+    });
     await vrrp.start(config);
     this.startStep();
     if (config.bgp) await this.startBgp(config);
@@ -271,6 +275,7 @@ export class Daemon {
           void this.announce();
         },
         persist: { drains: (d) => this.drainWriter.save(d), overrides: (o) => this.overrideWriter.save(o) },
+        masters: this.vrrp?.masterInstances() ?? [],
       },
       start.retire,
       await this.readRuntimeState(config),

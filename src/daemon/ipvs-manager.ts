@@ -16,6 +16,14 @@
 // every `metrics.ipvs_stats_interval` (and at the next deadline), never the whole table. Drains
 // and operator overrides are saved in the state dir (drain-state.ts, override-state.ts), so
 // they survive reloads, restarts and kill -9.
+//
+// Services with `active_on: master` are in the kernel only while this node is VRRP master of the
+// instance they follow (vrrpState). Their checks run on the backup too, so a new master adds
+// them with the health already known (a server that is down is not added up). The change is
+// applied at once, not after the batching delay: the VRRP thread is adding the VIP at the same
+// moment (it only posts the state change and never waits for IPVS). Leaving master deletes them
+// at once, no drain: a backup must not forward, and the clients' traffic is the new master's.
+import { mastershipServices } from '../config/derived.js';
 import type { Config, ServiceConfig } from '../config/types.js';
 import { checkTargets, effectiveDestinations, realServerKey, type EffectService, type HealthMonitor, type MonitoredRealServer, type OperatorOverride } from '../health/index.js';
 import { applyPlan, describeOperation, type ApplyResult } from '../ipvs/apply.js';
@@ -59,6 +67,8 @@ export interface IpvsManagerDeps {
   };
   /** Wall clock (epoch ms) for drain deadlines and override times; default Date.now. */
   now?: () => number;
+  /** The VRRP instances this node is master of when IPVS starts (later changes: vrrpState). */
+  masters?: readonly string[];
 }
 
 /** What a previous run left in the state dir. */
@@ -92,6 +102,10 @@ export class IpvsManager {
   private drainCheckPending = false;
   private readonly now: () => number;
   private readonly quorumMet = new Map<string, boolean>();
+  /** Services with active_on: master, by name, each with the VRRP instance it follows. */
+  private following: Map<string, string>;
+  /** The VRRP instances this node is master of. */
+  private readonly masters: Set<string>;
   /** Real-server weights in the kernel after the last reconcile, by service name then destName. */
   private readonly programmed = new Map<string, Map<string, number>>();
   private readonly dirty = new Set<string>();
@@ -111,6 +125,8 @@ export class IpvsManager {
     config: Config,
   ) {
     this.config = config;
+    this.following = mastershipServices(config);
+    this.masters = new Set(deps.masters);
     this.now = deps.now ?? Date.now;
     deps.health.onChange((c) => this.markDirty(c.service));
     this.resync = setInterval(() => this.requestFull(), RESYNC_MS).unref();
@@ -148,6 +164,7 @@ export class IpvsManager {
    */
   async reload(config: Config, diff: ServiceDiff): Promise<ReconcileReport> {
     this.config = config;
+    this.following = mastershipServices(config);
     return this.serialize(async () => {
       const ids = diff.full ? undefined : [...diff.changed.map(serviceIdFromConfig), ...diff.retired.map((r) => r.service)];
       const kernel = ids ? await this.readIds(ids) : await this.deps.client.read();
@@ -171,11 +188,37 @@ export class IpvsManager {
     if (pruned) void this.saveOverrides();
   }
 
+  /**
+   * This node became VRRP master of `instance`, or stopped being it: the services that follow it
+   * (active_on: master) are added or deleted now, with no batching delay.
+   */
+  vrrpState(instance: string, master: boolean): void {
+    if (master === this.masters.has(instance)) return;
+    if (master) this.masters.add(instance);
+    else this.masters.delete(instance);
+    let followers = 0;
+    for (const [service, followed] of this.following) {
+      if (followed !== instance) continue;
+      this.dirty.add(service);
+      followers++;
+    }
+    if (followers === 0 || this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    void this.flush();
+  }
+
+  /** False for a service with active_on: master while this node is not master of its instance. */
+  isActive(service: string): boolean {
+    const instance = this.following.get(service);
+    return instance === undefined || this.masters.has(instance);
+  }
+
   /** What a reconcile would do now, without doing it. */
   async plan(config: Config = this.config): Promise<Plan> {
     return planChanges(this.desired(config), await this.deps.client.read(), {
       purgeUnmanaged: config.ipvs.purge_unmanaged,
-      retire: this.retiredDrains([]),
+      retire: [...this.retiredDrains([]), ...this.inactive(config.services)],
       drain: this.drainContext(config.services),
     });
   }
@@ -306,9 +349,17 @@ export class IpvsManager {
     return { service: serviceFromConfig(svc), destinations: effect.destinations };
   }
 
+  /** Inactive services (active_on: master on a backup) are left out; their quorum is still followed. */
   private desired(config: Config, only?: ReadonlySet<string>): DesiredIpvs {
     const services = config.services.filter((s) => !only || only.has(s.name));
-    return { services: services.map((s) => this.desiredService(s)) };
+    const desired = services.map((s) => this.desiredService(s));
+    return { services: this.following.size === 0 ? desired : desired.filter((_, i) => this.isActive((services[i] as ServiceConfig).name)) };
+  }
+
+  /** These services that must not be in the kernel now, as retirements: deleted at once, never drained. */
+  private inactive(services: readonly ServiceConfig[]): Retirement[] {
+    if (this.following.size === 0) return [];
+    return services.filter((s) => !this.isActive(s.name)).map((s) => ({ service: serviceIdFromConfig(s) }));
   }
 
   /**
@@ -438,7 +489,7 @@ export class IpvsManager {
     const services = this.config.services.filter((s) => !only || only.has(s.name));
     const plan = planChanges(this.desired(this.config, only), kernel, {
       purgeUnmanaged: scope === 'all' && this.config.ipvs.purge_unmanaged,
-      retire,
+      retire: [...retire, ...this.inactive(services)],
       drain: this.drainContext(services),
     });
     const result = await applyPlan(this.deps.client, plan);

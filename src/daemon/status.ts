@@ -3,6 +3,7 @@
 // still draining are listed beside the configured real servers (a removed real server) and
 // services (a removed service), with their active connections and the time left.
 import type { BgpStatus } from '../bgp/types.js';
+import { mastershipServices } from '../config/derived.js';
 import type { Config } from '../config/types.js';
 import type { OperatorOverride, RealServerStatus } from '../health/index.js';
 import { serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
@@ -52,6 +53,11 @@ export interface ServiceReport {
   match: string;
   scheduler: string;
   inKernel: boolean;
+  /**
+   * A service with active_on: master: the VRRP instance it follows and that instance's state here;
+   * it belongs in the kernel only while that is master. Null for a service active on every node.
+   */
+  activeOn: { instance: string; state: string; active: boolean } | null;
   quorumMet: boolean | null;
   disabled: boolean;
   /** False: removed from the config (its name is then its match), still in the kernel while it drains. */
@@ -100,6 +106,14 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     return { since: new Date(d.since).toISOString(), deadline: new Date(d.deadline).toISOString(), secondsLeft: Math.max(0, Math.ceil((d.deadline - now) / 1000)) };
   };
   const managed = new Set<string>();
+  const following = mastershipServices(input.config);
+  const vrrpStates = new Map(input.vrrp.map((v) => [v.name, v.state]));
+  const activeOn = (service: string): ServiceReport['activeOn'] => {
+    const instance = following.get(service);
+    if (instance === undefined) return null;
+    const state = vrrpStates.get(instance) ?? 'initialize';
+    return { instance, state, active: state === 'master' };
+  };
   const services = input.config.services.map((svc): ServiceReport => {
     const id = serviceIdFromConfig(svc);
     const match = serviceName(id);
@@ -139,7 +153,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     if (svc.sorry_server) realServers.push(entry(destName(svc.sorry_server), svc.sorry_server.forwarding, sorryDestination(svc.sorry_server).weight, false, true));
     const listed = new Set(realServers.map((r) => r.server));
     for (const d of row?.destinations ?? []) if (!listed.has(destName(d)) && drains.has(drainKey(id, d))) realServers.push(removed(d, drainOf(id, d)));
-    return { name: svc.name, match, scheduler: svc.scheduler, inKernel: row !== undefined, quorumMet: input.quorum(svc.name) ?? null, disabled, inConfig: true, draining: null, realServers };
+    return { name: svc.name, match, scheduler: svc.scheduler, inKernel: row !== undefined, activeOn: activeOn(svc.name), quorumMet: input.quorum(svc.name) ?? null, disabled, inConfig: true, draining: null, realServers };
   });
   // Services removed from the config, still draining.
   for (const row of kernel.services) {
@@ -148,7 +162,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     if (managed.has(match) || !draining) continue;
     managed.add(match);
     const realServers = row.destinations.map((d) => removed(d, draining));
-    services.push({ name: match, match, scheduler: row.service.scheduler, inKernel: true, quorumMet: null, disabled: false, inConfig: false, draining, realServers });
+    services.push({ name: match, match, scheduler: row.service.scheduler, inKernel: true, activeOn: null, quorumMet: null, disabled: false, inConfig: false, draining, realServers });
   }
   return {
     node: input.config.node.name,

@@ -154,6 +154,11 @@ export class VrrpThread {
     return [...this.states.values()].includes('master');
   }
 
+  /** The instances that are master, as of the last state changes the thread reported. */
+  masterInstances(): string[] {
+    return [...this.states].flatMap(([name, state]) => (state === 'master' ? [name] : []));
+  }
+
   /** Calls `listener` on every state change of every instance. Returns its remover. */
   onStateChange(listener: StateChangeListener): () => void {
     this.listeners.add(listener);

@@ -133,7 +133,8 @@ function serverView(rs: RealServerReport): ServerView {
 
 function serviceFlags(s: ServiceReport): string[] {
   const flags: string[] = [];
-  if (!s.inKernel) flags.push('not in kernel');
+  if (s.activeOn && !s.activeOn.active) flags.push(`inactive (${s.activeOn.state})`);
+  else if (!s.inKernel) flags.push('not in kernel');
   if (s.disabled) flags.push('disabled');
   if (s.quorumMet === false) flags.push('quorum lost');
   if (s.draining) flags.push(`removed, draining ${s.draining.secondsLeft}s`);

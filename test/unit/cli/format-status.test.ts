@@ -31,6 +31,7 @@ const service = (over: Partial<ServiceReport>): ServiceReport => ({
   match: 'tcp 198.18.0.100:80',
   scheduler: 'wrr',
   inKernel: true,
+  activeOn: null,
   quorumMet: null,
   disabled: false,
   inConfig: true,

@@ -36,6 +36,7 @@ const service = (i: number, servers: RealServerReport[], over: Partial<ServiceRe
   match: `tcp 198.18.0.${i % 250}:${8000 + i}`,
   scheduler: 'wrr',
   inKernel: true,
+  activeOn: null,
   quorumMet: null,
   disabled: false,
   inConfig: true,
