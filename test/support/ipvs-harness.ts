@@ -37,7 +37,7 @@ export interface Harness {
   messages(level?: number): string[];
 }
 
-export async function startManager(config: Config, opts: { kernel?: FakeIpvsKernel; retire?: Retirement[]; restored?: RestoredState } = {}): Promise<Harness> {
+export async function startManager(config: Config, opts: { kernel?: FakeIpvsKernel; retire?: Retirement[]; restored?: RestoredState; masters?: string[] } = {}): Promise<Harness> {
   const kernel = opts.kernel ?? new FakeIpvsKernel();
   const clock = new FakeClock();
   const answers = new Map<string, { ok: boolean; weight?: number }>();
@@ -48,7 +48,7 @@ export async function startManager(config: Config, opts: { kernel?: FakeIpvsKern
   const { logger, lines } = logSink();
   const health = new HealthMonitor({ clock, jitter: 0, random: () => 0, checker, logger });
   const reports: ReconcileReport[] = [];
-  const manager = await IpvsManager.start(config, { client: kernel, health, log: logger, onReconciled: (r) => reports.push(r) }, opts.retire, opts.restored);
+  const manager = await IpvsManager.start(config, { client: kernel, health, log: logger, onReconciled: (r) => reports.push(r), ...(opts.masters ? { masters: opts.masters } : {}) }, opts.retire, opts.restored);
   return {
     kernel,
     manager,

@@ -171,7 +171,7 @@ services:
 `);
     expect(errors).toEqual([
       't.yaml:4:54: services[0].scheduler: "xx" is not allowed, expected one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos',
-      't.yaml:5:43: services[1]: unknown key "weight", expected one of name, vip, port, protocol, fwmark, family, scheduler, scheduler_flags, one_packet, persistence, persistence_netmask, forwarding, quorum, quorum_hysteresis, sorry_server, on_failure, quorum_up, quorum_down, drain_timeout, check, agent, real_servers',
+      't.yaml:5:43: services[1]: unknown key "weight", expected one of name, vip, port, protocol, fwmark, family, scheduler, scheduler_flags, one_packet, persistence, persistence_netmask, forwarding, quorum, quorum_hysteresis, sorry_server, on_failure, quorum_up, quorum_down, active_on, vrrp_instance, drain_timeout, check, agent, real_servers',
     ]);
   });
 
