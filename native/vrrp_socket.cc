@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,6 +47,32 @@ void BindToDevice(Napi::Env env, int fd, const std::string& ifname) {
   }
 }
 
+// ICMP_FILTER (linux/icmp.h, not in the libc headers): a bit set per ICMP type the raw socket
+// must NOT receive.
+constexpr int kIcmpFilter = 1;
+struct IcmpFilter {
+  uint32_t data;
+};
+
+// An echo socket sees every echo reply that reaches the host (also those of ping(8)); the
+// kernel filter keeps everything else away from it, so a busy host's other ICMP costs nothing.
+void ConfigureEcho(Napi::Env env, int fd, int family) {
+  if (family == 4) {
+    IcmpFilter filter{~(1u << ICMP_ECHOREPLY)};
+    if (setsockopt(fd, SOL_RAW, kIcmpFilter, &filter, sizeof filter) != 0) ThrowErrno(env, "setsockopt(ICMP_FILTER)");
+    SetIntOption(env, fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+    SetIntOption(env, fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL");
+  } else {
+    icmp6_filter filter;
+    ICMP6_FILTER_SETBLOCKALL(&filter);
+    ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+    if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) != 0) ThrowErrno(env, "setsockopt(ICMP6_FILTER)");
+    // The kernel always computes and verifies ICMPv6 checksums (RFC 3542 3.1), nothing to set.
+    SetIntOption(env, fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+    SetIntOption(env, fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
+  }
+}
+
 bool IsLinkScoped(const in6_addr& a) {
   return IN6_IS_ADDR_LINKLOCAL(&a) || IN6_IS_ADDR_MC_LINKLOCAL(&a);
 }
@@ -68,18 +96,26 @@ VrrpSocket::VrrpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VrrpSo
   bool multicast = info[3].As<Napi::Boolean>();
   if (family_ != 4 && family_ != 6) throw Napi::TypeError::New(env, "family must be 4 or 6");
   if (!info[4].IsFunction()) throw Napi::TypeError::New(env, "onPacket must be a function");
+  // The same socket, unbound and without multicast, also carries ICMP echo for the health
+  // checks' ping: protocol 1 (ICMP) or 58 (ICMPv6) instead of VRRP's 112.
+  const bool echo = info.Length() > 5 && info[5].IsString() && info[5].As<Napi::String>().Utf8Value() == "echo";
+  const int protocol = echo ? (family_ == 4 ? static_cast<int>(IPPROTO_ICMP) : static_cast<int>(IPPROTO_ICMPV6)) : kIpProtoVrrp;
 
-  ifindex_ = InterfaceIndex(env, ifname);
-  if (family_ == 4) {
+  if (!echo) ifindex_ = InterfaceIndex(env, ifname);
+  if (echo && source.empty()) {
+    // The kernel picks the source from the route, as for any unbound socket.
+  } else if (family_ == 4) {
     source4_ = ParseIpv4(env, source, "source");
   } else {
     source6_ = ParseIpv6(env, source, "source");
   }
 
   int domain = family_ == 4 ? AF_INET : AF_INET6;
-  UniqueFd fd(socket(domain, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kIpProtoVrrp));
-  if (fd.get() < 0) ThrowErrno(env, family_ == 4 ? "socket(AF_INET, SOCK_RAW, 112)" : "socket(AF_INET6, SOCK_RAW, 112)");
-  if (family_ == 4) {
+  UniqueFd fd(socket(domain, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol));
+  if (fd.get() < 0) ThrowErrno(env, std::string(family_ == 4 ? "socket(AF_INET, SOCK_RAW, " : "socket(AF_INET6, SOCK_RAW, ") + std::to_string(protocol) + ")");
+  if (echo) {
+    ConfigureEcho(env, fd.get(), family_);
+  } else if (family_ == 4) {
     Configure4(env, fd.get(), ifname, multicast);
   } else {
     Configure6(env, fd.get(), ifname, multicast);
@@ -205,7 +241,7 @@ Napi::Value VrrpSocket::Send(const Napi::CallbackInfo& info) {
     to6.sin6_family = AF_INET6;
     to6.sin6_addr = ParseIpv6(env, dst, "destination");
     // fe80::/10 and ff02::/16 mean nothing without the link they are on.
-    if (IsLinkScoped(to6.sin6_addr)) to6.sin6_scope_id = ifindex_;
+    if (IsLinkScoped(to6.sin6_addr) && ifindex_ != 0) to6.sin6_scope_id = ifindex_;
     msg.msg_name = &to6;
     msg.msg_namelen = sizeof to6;
     msg.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));

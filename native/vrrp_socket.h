@@ -1,6 +1,8 @@
 // A raw IP socket for VRRP (IP protocol 112) on one interface, IPv4 or IPv6, polled on the Node
 // event loop with libuv. JS sees: new VrrpSocket(family, ifname, source, multicast, onPacket),
-// .send(payload, dst), .close(), .ifindex.
+// .send(payload, dst), .close(), .ifindex. With a sixth argument "echo" it is instead an
+// unbound ICMP / ICMPv6 socket that receives only echo replies (the health checks' ping;
+// ifname is then ignored, source may be "" for the kernel's choice).
 #pragma once
 
 #include <napi.h>

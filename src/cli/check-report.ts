@@ -5,6 +5,7 @@ import { formatDuration } from '../config/duration.js';
 import { describeServiceMatch } from '../config/derived.js';
 import { formatIssue, sortIssues } from '../config/issues.js';
 import { loadConfigViews, type NodeChoice } from '../config/load.js';
+import { listChecks } from '../config/schema-checks.js';
 import type { Config } from '../config/types.js';
 
 export interface CheckOptions {
@@ -124,7 +125,7 @@ function servicesSummary(config: Config): string[] {
         svc.scheduler,
         svc.forwarding,
         count(svc.real_servers.length, 'real server'),
-        svc.check ? `check ${svc.check.type}` : 'no check',
+        svc.check ? `check ${listChecks(svc.check).map((c) => c.type).join('+')}` : 'no check',
         svc.persistence > 0 ? `persistence ${formatDuration(svc.persistence)}` : '',
       ]),
     ),

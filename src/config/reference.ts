@@ -58,6 +58,13 @@ function objectOf(node: SchemaNode, defs: Record<string, SchemaNode>): SchemaNod
   return node.properties ? node : undefined;
 }
 
+/** A reference to a shared definition, also as one alternative or as list items ("Check or list of Check"). */
+function isShared(node: SchemaNode): boolean {
+  if (node.$ref || node.allOf) return true;
+  const alternatives = node.anyOf ?? node.oneOf;
+  return (alternatives?.some(isShared) ?? false) || (node.type === 'array' && node.items !== undefined && isShared(node.items));
+}
+
 function rows(node: SchemaNode, prefix: string, defs: Record<string, SchemaNode>, out: Row[]): void {
   const required = new Set(node.required ?? []);
   for (const [name, child] of Object.entries(node.properties ?? {})) {
@@ -70,7 +77,7 @@ function rows(node: SchemaNode, prefix: string, defs: Record<string, SchemaNode>
       description: escape(child.description ?? ''),
     });
     // Shared definitions (Check, Notify) get a table of their own instead of being inlined.
-    const inner = child.$ref || child.allOf ? undefined : objectOf(child, defs);
+    const inner = isShared(child) ? undefined : objectOf(child, defs);
     if (inner) rows(inner, `${key}${isList ? '[]' : ''}.`, defs, out);
   }
 }

@@ -10,14 +10,14 @@ import {
   mapping, name, oneOf, port, text,
 } from './primitives.js';
 import { bgpSchema } from './schema-bgp.js';
+import { agentSchema, checksSchema } from './schema-checks.js';
+
+export { CHECK_TYPES, DNS_QUERY_TYPES, DNS_RCODES, agentSchema, checkSchema, checksSchema } from './schema-checks.js';
 
 export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
 export const SCHEDULER_FLAGS = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'] as const;
 export const FORWARDING_METHODS = ['dr', 'nat', 'tun'] as const;
 export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
-export const CHECK_TYPES = ['tcp', 'http', 'https', 'dns', 'udp', 'exec'] as const;
-export const DNS_QUERY_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SOA', 'SRV', 'PTR'] as const;
-export const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
 const familySchema = oneOf(['ipv4', 'ipv6'], 'address family');
@@ -299,117 +299,6 @@ const vrrpSchema = mapping(
   'VRRP: which addresses float between the nodes',
 );
 
-// ---------------------------------------------------------------- health checks
-
-const checkCommon = {
-  interval: duration('time between checks', PERIOD_MAX).prefault('2s'),
-  timeout: duration('a check taking longer fails; less than interval', PERIOD_MAX).prefault('1s'),
-  rise: intIn(1, 100).default(2).describe('consecutive successes to mark a server up'),
-  fall: intIn(1, 100).default(3).describe('consecutive failures to mark a server down'),
-  warmup: duration('random delay up to this before the first check, to spread load', PERIOD_MAX).prefault('0s'),
-  port: port().optional().describe('check this port instead of the real server port'),
-  source: ipAddress('source address of the checks').optional(),
-};
-
-const checkTypeLiteral = <T extends (typeof CHECK_TYPES)[number]>(t: T) => z.literal(t).describe('check type');
-
-const tcpCheckSchema = mapping(
-  {
-    type: checkTypeLiteral('tcp'),
-    ...checkCommon,
-    send: text('bytes to send after connecting').optional(),
-    expect: text('the reply must contain this').optional(),
-  },
-  'TCP connect check',
-);
-
-const httpFields = {
-  method: oneOf(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'], 'HTTP method').default('GET'),
-  path: httpPath('request path').default('/'),
-  host: hostName('Host header; default the real server address', 'a host name').optional(),
-  expect_status: list(intIn(100, 599, 'an HTTP status'), 'acceptable status codes', 'a list of HTTP status codes').min(1, { error: `${EXPECTED}at least one status code` }).default([200]),
-  expect_body: z
-    .string({ error: `${EXPECTED}a regular expression` })
-    .refine((re) => isValidRegex(re), { error: `${EXPECTED}a valid JavaScript regular expression` })
-    .optional()
-    .describe('the body must match this regular expression'),
-  expect_digest: z
-    .string({ error: `${EXPECTED}64 hex digits (SHA-256)` })
-    .regex(/^[0-9a-fA-F]{64}$/, { error: `${EXPECTED}64 hex digits (SHA-256)` })
-    .transform((s) => s.toLowerCase())
-    .optional()
-    .describe('hex SHA-256 of the expected body'),
-};
-
-function isValidRegex(source: string): boolean {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const httpCheckSchema = mapping({ type: checkTypeLiteral('http'), ...checkCommon, ...httpFields }, 'HTTP check');
-
-const httpsCheckSchema = mapping(
-  {
-    type: checkTypeLiteral('https'),
-    ...checkCommon,
-    ...httpFields,
-    tls_verify: bool('verify the server certificate').default(true),
-    sni: hostName('TLS server name; default the host header', 'a server name').optional(),
-  },
-  'HTTPS check',
-);
-
-const dnsCheckSchema = mapping(
-  {
-    type: checkTypeLiteral('dns'),
-    ...checkCommon,
-    query_name: text('name to resolve', 'a domain name').regex(/^[A-Za-z0-9_.-]+\.?$/, { error: `${EXPECTED}a domain name` }),
-    query_type: oneOf(DNS_QUERY_TYPES, 'record type').default('A'),
-    expect_rcode: oneOf(DNS_RCODES, 'expected response code').default('NOERROR'),
-    expect_answer: text('an answer record must contain this (e.g. an address)').optional(),
-  },
-  'DNS query check',
-);
-
-const udpCheckSchema = mapping(
-  {
-    type: checkTypeLiteral('udp'),
-    ...checkCommon,
-    send: text('payload to send'),
-    expect: text('the reply must contain this; without it the server is up unless an ICMP error arrives').optional(),
-  },
-  'UDP check',
-);
-
-const execCheckSchema = mapping(
-  {
-    type: checkTypeLiteral('exec'),
-    ...checkCommon,
-    command: argv('program and arguments, run without a shell; LVSD_ADDRESS and LVSD_PORT are set; exit 0 = healthy'),
-  },
-  'external command check',
-);
-
-export const checkSchema = z
-  .discriminatedUnion('type', [tcpCheckSchema, httpCheckSchema, httpsCheckSchema, dnsCheckSchema, udpCheckSchema, execCheckSchema])
-  .meta({ id: 'Check', description: 'health check' });
-
-/** The agent check (HAProxy's agent-check protocol), beside the health check. */
-export const agentSchema = mapping(
-  {
-    port: port().describe('TCP port of the agent on the real server'),
-    interval: duration('time between agent queries', PERIOD_MAX).prefault('2s'),
-    timeout: duration('an agent slower than this is taken as unreachable (which changes nothing); less than interval', PERIOD_MAX).prefault('1s'),
-    send: text('bytes to send after connecting, e.g. "status\\n"').optional(),
-    source: ipAddress('source address of the agent queries').optional(),
-  },
-  'agent check: the real server answers one line (ready, drain, maint, up, down, or a percentage of the weight) and lvsd follows it; needs a health check too',
-);
-
 // ---------------------------------------------------------------- services
 
 const forwardingSchema = oneOf(FORWARDING_METHODS, 'dr = direct routing, nat = masquerading, tun = IP tunnelling');
@@ -432,8 +321,9 @@ const realServerSchema = mapping(
     upper_threshold: intIn(0, 4294967295, 'a connection count').optional().describe('stop sending new connections above this many; 0 = no limit'),
     lower_threshold: intIn(0, 4294967295, 'a connection count').optional().describe('resume below this many'),
     tunnel: tunnelSchema.optional(),
-    check: checkSchema.optional().describe('replaces the service check for this server; to change a few fields, merge the service check in with a YAML anchor: { <<: *web_check, port: 8081 }'),
+    check: checksSchema.optional().describe('replaces the service check(s) for this server: one check or a list that must all pass; to change a few fields, merge the service check in with a YAML anchor: { <<: *web_check, port: 8081 }'),
     agent: agentSchema.optional().describe("replaces the service's agent check for this server"),
+    on_failure: oneOf(['remove', 'drain'], "replaces the service's on_failure for this server (drain = keepalived's inhibit_on_failure)").optional(),
   },
   'a real server',
 );
@@ -473,7 +363,7 @@ const serviceInputSchema = mapping(
     active_on: oneOf(['always', 'master'], 'always = in the kernel on every node (failover is instant); master = only while this node is VRRP master of vrrp_instance, for a backup that must not forward (NAT gateway, firewall)').default('always'),
     vrrp_instance: name('the VRRP instance whose master runs this service (active_on: master); default the instance that floats the vip').optional(),
     drain_timeout: duration('a real server (or this service) removed by a config change or `lvsd disable` keeps weight 0 until its active connections end, at most this long; 0 = delete at once', DRAIN_TIMEOUT_MAX).prefault(formatDuration(DEFAULT_DRAIN_TIMEOUT_MS)),
-    check: checkSchema.optional().describe('health check for the real servers; absent = always healthy'),
+    check: checksSchema.optional().describe('health check for the real servers, or a list of checks that must all pass; absent = always healthy'),
     agent: agentSchema.optional(),
     real_servers: list(realServerSchema, 'the real servers behind this service').default([]),
   },

@@ -1,7 +1,7 @@
 // The typed config every other subsystem consumes, derived from the zod schema so the two can
 // never disagree. Durations are milliseconds, addresses canonical, defaults filled in.
 import type * as z from 'zod';
-import type { agentSchema, checkSchema, configSchema } from './schema.js';
+import type { agentSchema, checkSchema, checksSchema, configSchema } from './schema.js';
 
 export type { Duration } from './duration.js';
 
@@ -20,9 +20,13 @@ export type ServiceConfig = Config['services'][number];
 /** `port` and `forwarding` are resolved against the service. */
 export type RealServerConfig = ServiceConfig['real_servers'][number];
 export type SorryServerConfig = NonNullable<ServiceConfig['sorry_server']>;
-/** Discriminated on `type`. */
+/** One check, discriminated on `type`. */
 export type CheckConfig = z.output<typeof checkSchema>;
 export type CheckType = CheckConfig['type'];
+/** `check:` as written: one check or a list that must all pass (listChecks() makes it a list). */
+export type ChecksConfig = z.output<typeof checksSchema>;
+/** One URL of an http/https check as loaded (httpUrls() gives them for either form). */
+export type HttpUrlConfig = NonNullable<Extract<CheckConfig, { type: 'http' }>['urls']>[number];
 /** The agent check beside the health check (HAProxy's agent-check protocol). */
 export type AgentConfig = z.output<typeof agentSchema>;
 export type ForwardingMethod = ServiceConfig['forwarding'];

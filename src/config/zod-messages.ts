@@ -230,7 +230,9 @@ function mappingKeysAt(schema: z.ZodType, path: ConfigPath, root: unknown): Mapp
 function findDiscriminatedUnion(schema: z.ZodType): SchemaDef | undefined {
   for (let depth = 0; depth < 20; depth++) {
     const def = defOf(schema);
-    if (def.type === 'union') return def.discriminator !== undefined ? def : undefined;
+    if (def.type === 'union' && def.discriminator !== undefined) return def;
+    // `check:` is one check or a list of them: the discriminated union is the mapping branch.
+    if (def.type === 'union') return (def.options ?? []).map((o) => defOf(o)).find((o) => o.type === 'union' && o.discriminator !== undefined);
     const next = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
     if (!next) return undefined;
     schema = next;

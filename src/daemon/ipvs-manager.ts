@@ -82,7 +82,11 @@ export interface RestoredState {
 /** A configured service as the health policy reads it: real servers and sorry server as IPVS destinations. */
 function effectService(svc: ServiceConfig): EffectService<Destination> {
   return {
-    realServers: svc.real_servers.map((rs) => ({ destination: destinationFromConfig(rs, rs.weight), checked: (rs.check ?? svc.check) !== undefined })),
+    realServers: svc.real_servers.map((rs) => ({
+      destination: destinationFromConfig(rs, rs.weight),
+      checked: (rs.check ?? svc.check) !== undefined,
+      ...(rs.on_failure ? { onFailure: rs.on_failure } : {}),
+    })),
     onFailure: svc.on_failure,
     quorum: svc.quorum,
     quorumHysteresis: svc.quorum_hysteresis,

@@ -9,7 +9,8 @@
 //    `enable` keeps it in service at its configured weight whatever its checks say.
 // 2. A real server without a check (neither its own nor its service's) is always healthy;
 //    one with a check and no health yet is down (it has not passed a check).
-//    A down real server is removed (`on_failure: remove`) or kept with weight 0 (`drain`).
+//    A down real server is removed (`on_failure: remove`) or kept with weight 0 (`drain`),
+//    as its own on_failure says, else its service's.
 // 3. An up real server gets the weight its check reported (exec `weight=N`), else its
 //    configured weight. Its agent (agent check), when it has one, has the last word below the
 //    operator: `maint` takes it out like `disable`, `drain` like `drain`, `down` fails it like a
@@ -40,6 +41,8 @@ export interface EffectRealServer<D extends Weighted = Weighted> {
   destination: D;
   /** False when neither it nor its service has a check: it is always healthy. */
   checked: boolean;
+  /** Its own on_failure (keepalived's per-server inhibit_on_failure); default the service's. */
+  onFailure?: 'remove' | 'drain';
 }
 
 /** A service as the policy reads it (mapped from its config by the daemon). */
@@ -100,12 +103,12 @@ export function effectiveDestinations<D extends Weighted>(
 
   const sorryServerActive = !quorumMet && service.sorryServer !== undefined;
   const destinations: D[] = [];
-  service.realServers.forEach(({ destination }, i) => {
+  service.realServers.forEach(({ destination, onFailure }, i) => {
     const s = serving[i] as Serving;
     let weight: number | undefined;
     if (s.kind === 'forced') weight = s.weight;
     else if (s.kind === 'serving' && !sorryServerActive) weight = s.weight;
-    else if (service.onFailure === 'drain') weight = 0;
+    else if ((onFailure ?? service.onFailure) === 'drain') weight = 0;
     if (weight !== undefined) destinations.push({ ...destination, weight });
   });
   if (sorryServerActive && service.sorryServer) destinations.push(service.sorryServer);

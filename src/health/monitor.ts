@@ -1,19 +1,22 @@
-// The health monitor: the shell around the pure parts. It keeps one scheduler job per
-// (service, real server), folds each probe result into that real server's HealthState, and
-// reports transitions (up/down, dynamic weight) once each, to listeners and to the log. The
-// daemon feeds `statesFor(service)` into effectiveDestinations and shows `status()`.
+// The health monitor: the shell around the pure parts. It keeps one scheduler job per check of
+// each (service, real server), folds each probe result into that check's HealthState and the
+// checks into the real server's (verdict.ts: up while every check is), and reports transitions
+// (up/down, dynamic weight) once each, to listeners and to the log. The daemon feeds
+// `statesFor(service)` into effectiveDestinations and shows `status()`.
 import { type AgentState, agentUnreachable, applyAgentReply, initialAgentState } from './agent.js';
 import { agentChecker } from './checkers/agent.js';
 import { runCheck } from './checkers/index.js';
 import { Scheduler, type SchedulerClock, type SchedulerStats, systemClock } from './schedule.js';
 import { applyProbeResult, type HealthState, type HealthTransition, initialHealthState, restoredHealthState, type SavedHealth, savedHealth } from './state.js';
 import { type AgentSpec, type CheckSpec, type Checker, type ProbeResult, type ProbeTarget, realServerKey } from './types.js';
+import { checkLabels, combineChecks } from './verdict.js';
 
 export interface MonitoredRealServer {
   service: string;
   address: string;
   port: number;
-  check: CheckSpec;
+  /** One check, or several that must all pass. */
+  check: CheckSpec | readonly CheckSpec[];
   /** An agent check beside the health check: the server's own word on drain, maint, down, weight. */
   agent?: AgentSpec;
   /**
@@ -44,8 +47,24 @@ export interface RealServerStatus {
   realServer: string;
   address: string;
   port: number;
-  check: CheckSpec['type'];
+  /** The check types, "tcp" or for several "tcp+http". */
+  check: string;
+  /** The real server's state: up while every check is. */
   state: HealthState;
+  /** Each check's own state, in config order: which one failed and why. */
+  checks: CheckStatus[];
+}
+
+export interface CheckStatus {
+  /** "tcp", "http /healthz", "ping"; the prefix of the server's reason when this check failed. */
+  label: string;
+  type: CheckSpec['type'];
+  up: boolean;
+  pending: boolean;
+  since: number;
+  reason: string;
+  consecutiveOk: number;
+  consecutiveFail: number;
 }
 
 /** The subset of a pino logger the monitor uses. */
@@ -77,20 +96,31 @@ export interface HealthMonitorOptions {
 interface Entry {
   target: MonitoredRealServer;
   realServer: string;
-  /** The shared probe this entry listens to. */
-  probeId: string;
+  /** The real server's checks, in config order. */
+  checks: CheckEntry[];
+  /** Combined from the checks' states. */
   state: HealthState;
   /** The scheduler job asking this server's agent, and the spec it was made from. */
   agentJob?: { id: string; spec: string };
 }
 
+/** One check of one real server. */
+interface CheckEntry {
+  owner: Entry;
+  spec: CheckSpec;
+  label: string;
+  /** The shared probe this check listens to. */
+  probeId: string;
+  state: HealthState;
+}
+
 /** One scheduled probe, shared by every (service, real server) that checks the same thing the same way. */
 interface Probe {
-  /** probeIdOf its entries: one string for all of them (40,000 copies were 6 MB at 10,000 services x 4). */
+  /** probeIdOf its checks: one string for all of them (40,000 copies were 6 MB at 10,000 services x 4). */
   id: string;
   target: ProbeTarget;
   check: CheckSpec;
-  entries: Set<Entry>;
+  entries: Set<CheckEntry>;
 }
 
 export class HealthMonitor {
@@ -133,7 +163,7 @@ export class HealthMonitor {
     for (const t of targets) wanted.set(entryId(t.service, realServerKey(t.address, t.port)), t);
     for (const [id, entry] of this.entries) {
       if (!wanted.has(id)) {
-        this.unsubscribe(entry);
+        for (const c of entry.checks) this.unsubscribe(c);
         this.unscheduleAgent(entry);
         this.entries.delete(id);
         const siblings = this.entriesOf.get(entry.target.service);
@@ -142,30 +172,61 @@ export class HealthMonitor {
       }
     }
     for (const [id, target] of wanted) {
-      const probeId = probeIdOf(target);
       const existing = this.entries.get(id);
       if (existing) {
         existing.target = target;
         this.scheduleAgent(existing);
-        if (existing.probeId === probeId) continue;
-        this.unsubscribe(existing);
-        existing.probeId = probeId;
-        this.subscribe(existing);
+        this.recheck(existing);
         continue;
       }
-      const entry: Entry = {
-        target,
-        realServer: realServerKey(target.address, target.port),
-        probeId,
-        state: startingState(target, this.clock.now()),
-      };
+      const now = this.clock.now();
+      const entry: Entry = { target, realServer: realServerKey(target.address, target.port), checks: [], state: startingState(target, now) };
+      const specs = specsOf(target);
+      const labels = checkLabels(specs);
+      // Each check starts where the server does: restored, assumed up, or pending.
+      const { agent: _agent, ...seed } = entry.state;
+      entry.checks = specs.map((spec, i) => ({ owner: entry, spec, label: labels[i] ?? spec.type, probeId: probeIdOf(target, spec), state: seed }));
       this.entries.set(id, entry);
       const siblings = this.entriesOf.get(target.service);
       if (siblings) siblings.add(entry);
       else this.entriesOf.set(target.service, new Set([entry]));
-      this.subscribe(entry);
+      for (const c of entry.checks) this.subscribe(c);
       this.scheduleAgent(entry);
     }
+  }
+
+  /**
+   * Makes an existing real server's checks match its target. A check that stays (same probe)
+   * keeps its state, one whose settings changed keeps the state of the check at its place, a new
+   * one starts from the server's state; a change of the server's verdict is reported.
+   */
+  private recheck(entry: Entry): void {
+    const specs = specsOf(entry.target);
+    const ids = specs.map((spec) => probeIdOf(entry.target, spec));
+    if (ids.length === entry.checks.length && ids.every((id, i) => entry.checks[i]?.probeId === id)) {
+      entry.checks.forEach((c, i) => { c.spec = specs[i] ?? c.spec; });
+      return;
+    }
+    const old = entry.checks;
+    const byProbe = new Map(old.map((c) => [c.probeId, c]));
+    const labels = checkLabels(specs);
+    const { agent: _agent, ...seed } = entry.state;
+    for (const c of old) this.unsubscribe(c);
+    entry.checks = specs.map((spec, i) => {
+      const probeId = ids[i] ?? '';
+      const state = (byProbe.get(probeId) ?? (old.length === specs.length ? old[i] : undefined))?.state ?? seed;
+      return { owner: entry, spec, label: labels[i] ?? spec.type, probeId, state };
+    });
+    for (const c of entry.checks) this.subscribe(c);
+    this.combine(entry);
+  }
+
+  /** Folds the checks into the server's state and reports a transition. */
+  private combine(entry: Entry): void {
+    const now = this.clock.now();
+    const { state, transition } = combineChecks(entry.state, entry.checks, now);
+    entry.state = state;
+    if (transition) this.emit({ ...transition, service: entry.target.service, realServer: entry.realServer, at: now });
   }
 
   start(): void {
@@ -205,8 +266,11 @@ export class HealthMonitor {
       realServer: e.realServer,
       address: e.target.address,
       port: e.target.port,
-      check: e.target.check.type,
+      check: e.checks.map((c) => c.spec.type).join('+'),
       state: e.state,
+      checks: e.checks.map(({ label, spec, state: s }) => ({
+        label, type: spec.type, up: s.up, pending: s.pending, since: s.since, reason: s.reason, consecutiveOk: s.consecutiveOk, consecutiveFail: s.consecutiveFail,
+      })),
     }));
   }
 
@@ -215,17 +279,18 @@ export class HealthMonitor {
     return this.scheduler.stats();
   }
 
-  private subscribe(entry: Entry): void {
+  private subscribe(entry: CheckEntry): void {
     const existing = this.probes.get(entry.probeId);
     if (existing) {
       existing.entries.add(entry);
       entry.probeId = existing.id;
       return;
     }
-    const { check } = entry.target;
+    const check = entry.spec;
+    const { target } = entry.owner;
     const probe: Probe = {
       id: entry.probeId,
-      target: { service: entry.target.service, address: entry.target.address, port: entry.target.port },
+      target: { service: target.service, address: target.address, port: target.port },
       check,
       entries: new Set([entry]),
     };
@@ -239,10 +304,9 @@ export class HealthMonitor {
       run: (signal) => this.checker(probe.target, probe.check, signal),
       report: (result) => {
         const now = this.clock.now();
-        for (const e of probe.entries) {
-          const { state, transition } = applyProbeResult(e.state, result, e.target.check, now);
-          e.state = state;
-          if (transition) this.emit({ ...transition, service: e.target.service, realServer: e.realServer, at: now });
+        for (const c of probe.entries) {
+          c.state = applyProbeResult(c.state, result, c.spec, now).state;
+          this.combine(c.owner);
         }
       },
     });
@@ -285,7 +349,7 @@ export class HealthMonitor {
     this.emit({ up: entry.state.up, reason: agent.reason, service: entry.target.service, realServer: entry.realServer, at: this.clock.now(), agent });
   }
 
-  private unsubscribe(entry: Entry): void {
+  private unsubscribe(entry: CheckEntry): void {
     const probe = this.probes.get(entry.probeId);
     if (!probe) return;
     probe.entries.delete(entry);
@@ -318,13 +382,21 @@ function entryId(service: string, realServer: string): string {
   return `${service} ${realServer}`;
 }
 
+function specsOf(t: MonitoredRealServer): readonly CheckSpec[] {
+  return Array.isArray(t.check) ? t.check : [t.check as CheckSpec];
+}
+
 /**
  * What makes two probes the same: address, probed port and the check minus what only the
  * state machine reads (rise, fall). Exec checks see the service and real-server port in their
- * environment, so they are shared only within one service and port.
+ * environment, so they are shared only within one service and port; a ping has no port.
  */
-function probeIdOf(t: MonitoredRealServer): string {
-  const { rise: _rise, fall: _fall, port: checkPort, ...probe } = t.check;
-  const scope = t.check.type === 'exec' ? `${t.service} ${t.port}` : '';
+function probeIdOf(t: MonitoredRealServer, check: CheckSpec): string {
+  if (check.type === 'ping') {
+    const { rise: _rise, fall: _fall, ...probe } = check;
+    return JSON.stringify(['', t.address, 0, probe]);
+  }
+  const { rise: _rise, fall: _fall, port: checkPort, ...probe } = check;
+  const scope = check.type === 'exec' ? `${t.service} ${t.port}` : '';
   return JSON.stringify([scope, t.address, checkPort ?? t.port, probe]);
 }

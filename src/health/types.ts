@@ -14,9 +14,10 @@ export type DnsCheck = Extract<CheckSpec, { type: 'dns' }>;
 export type DnsQueryType = DnsCheck['query_type'];
 export type UdpCheck = Extract<CheckSpec, { type: 'udp' }>;
 export type ExecCheck = Extract<CheckSpec, { type: 'exec' }>;
+export type PingCheck = Extract<CheckSpec, { type: 'ping' }>;
 export type AgentSpec = AgentConfig;
-/** The fields every check type has. */
-export type CheckCommon = Pick<CheckSpec, 'interval' | 'timeout' | 'rise' | 'fall' | 'warmup' | 'port' | 'source'>;
+/** The fields every check type has (all but ping also have `port`). */
+export type CheckCommon = Pick<CheckSpec, 'interval' | 'timeout' | 'rise' | 'fall' | 'warmup' | 'source'>;
 
 /** What a probe is aimed at: one real server of one service. */
 export interface ProbeTarget {

@@ -52,7 +52,7 @@ export interface NativeAddon {
   enterNetns(path: string): number;
   /** Returns this thread to the namespace `fd` refers to and closes it. */
   leaveNetns(fd: number): void;
-  VrrpSocket: new (family: 4 | 6, ifname: string, source: string, multicast: boolean, onPacket: NativePacketHandler) => NativeVrrpSocket;
+  VrrpSocket: new (family: 4 | 6, ifname: string, source: string, multicast: boolean, onPacket: NativePacketHandler, mode?: 'echo') => NativeVrrpSocket;
   /** SIOCGIFHWADDR: the interface's 6-byte MAC address. */
   hardwareAddress(ifname: string): Buffer;
   /** Sends one complete Ethernet frame (destination MAC first) on `ifname` over AF_PACKET. */

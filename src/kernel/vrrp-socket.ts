@@ -44,9 +44,9 @@ const IPV4_MIN_HEADER = 20;
 /**
  * Validates the IPv4 header a raw IPv4 socket delivers and returns what follows it. Undefined
  * means malformed: wrong version, header length (IHL) out of range, a total length that does not
- * match the bytes received, or another protocol.
+ * match the bytes received, or another protocol than `protocol` (default VRRP).
  */
-export function stripIpv4Header(datagram: Buffer): Buffer | undefined {
+export function stripIpv4Header(datagram: Buffer, protocol = IPPROTO_VRRP): Buffer | undefined {
   if (datagram.length < IPV4_MIN_HEADER) return undefined;
   const first = datagram[0] ?? 0;
   const version = first >> 4;
@@ -56,7 +56,7 @@ export function stripIpv4Header(datagram: Buffer): Buffer | undefined {
   // trimmed link-layer padding; tot_len is still checked so a lying header cannot widen the payload.
   const totalLength = datagram.readUInt16BE(2);
   if (totalLength < headerLength || totalLength > datagram.length) return undefined;
-  if (datagram[9] !== IPPROTO_VRRP) return undefined;
+  if (datagram[9] !== protocol) return undefined;
   return datagram.subarray(headerLength, totalLength);
 }
 

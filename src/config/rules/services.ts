@@ -5,6 +5,7 @@ import { formatPath, type ConfigPath } from '../issues.js';
 import { addressFamily, describeServiceMatch } from '../derived.js';
 import type { AgentConfig, CheckConfig, ServiceConfig } from '../types.js';
 import { realServerProblem, virtualAddressProblem } from './addresses.js';
+import { checks } from './checks.js';
 import { requireUnique, type Rule, type RuleContext } from './context.js';
 
 const servicePath = (i: number) => ['services', i] as const;
@@ -140,39 +141,6 @@ const sorryServer: Rule = (ctx) => {
     }
   });
 };
-
-const checks: Rule = (ctx) => {
-  ctx.config.services.forEach((svc, i) => {
-    const serviceCheckPath = (): ConfigPath => [...servicePath(i), 'check'];
-    if (svc.check) checkCheck(ctx, svc.check, serviceCheckPath, () => new Set(svc.real_servers.map((rs) => addressFamily(rs.address))));
-    const portless = svc.fwmark !== undefined ? 'a firewall mark' : 'all ports';
-    const needsPort = (check: CheckConfig | undefined, port: number): boolean =>
-      check !== undefined && check.type !== 'exec' && check.port === undefined && port === 0;
-    // fwmark and port-0 services leave real server ports at 0: there is nothing to connect to.
-    if (svc.real_servers.some((rs) => rs.check === undefined && needsPort(svc.check, rs.port))) {
-      ctx.error(serviceCheckPath(), `real servers have no port to check (the service matches ${portless}), expected check port: N`);
-    }
-    svc.real_servers.forEach((rs, r) => {
-      if (!rs.check) return;
-      const path = (): ConfigPath => [...servicePath(i), 'real_servers', r, 'check'];
-      checkCheck(ctx, rs.check, path, () => new Set([addressFamily(rs.address)]));
-      if (needsPort(rs.check, rs.port)) ctx.error(path(), `${rs.address} has no port to check (the service matches ${portless}), expected check port: N`);
-    });
-  });
-};
-
-/** `path` and `targetFamilies` are worked out only when there is something to report or compare. */
-function checkCheck(ctx: RuleContext, check: CheckConfig, path: () => ConfigPath, targetFamilies: () => Set<IpFamily>): void {
-  if (check.timeout >= check.interval) {
-    ctx.error([...path(), 'timeout'], `timeout ${formatDuration(check.timeout)} is not shorter than interval ${formatDuration(check.interval)}, expected timeout < interval`);
-  }
-  if (check.source !== undefined) {
-    const family = addressFamily(check.source);
-    for (const target of targetFamilies()) {
-      if (target !== family) ctx.error([...path(), 'source'], `${check.source} is ${familyName(family)} but the checked servers include ${familyName(target)} addresses, expected the same family`);
-    }
-  }
-}
 
 /**
  * A VIP is either floated by a VRRP instance or configured on the host some other way; the

@@ -3,6 +3,7 @@ import type { CheckSpec, Checker, ProbeResult, ProbeTarget } from '../types.js';
 import { dnsChecker } from './dns.js';
 import { execChecker } from './exec.js';
 import { httpChecker } from './http.js';
+import { pingChecker } from './ping.js';
 import { tcpChecker } from './tcp.js';
 import { udpChecker } from './udp.js';
 
@@ -20,5 +21,7 @@ export const runCheck: Checker = (target: ProbeTarget, spec: CheckSpec, signal: 
       return udpChecker(target, spec, signal);
     case 'exec':
       return execChecker(target, spec, signal);
+    case 'ping':
+      return pingChecker(target, spec, signal);
   }
 };

@@ -5,7 +5,7 @@ import { ProbeTimeout } from '../schedule.js';
 import type { CheckSpec, ProbeResult, ProbeTarget } from '../types.js';
 
 /** Where a check connects: the check port when set, else the real server's port. */
-export function probePort(target: ProbeTarget, spec: CheckSpec): number {
+export function probePort(target: ProbeTarget, spec: Exclude<CheckSpec, { type: 'ping' }>): number {
   return spec.port ?? target.port;
 }
 
