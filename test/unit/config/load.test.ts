@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigLoader, formatIssue, loadConfigFile, parseConfigText, type LoadResult } from '../../../src/config/load.js';
+import { listChecks } from '../../../src/config/schema-checks.js';
 
 const examplePath = fileURLToPath(new URL('../../../examples/lvsd.yaml', import.meta.url));
 
@@ -327,7 +328,7 @@ describe('ConfigLoader (the daemon\'s reloads)', () => {
     loader.parse(file([1, 1, 1]), 't.yaml');
     const reloaded = loaded(loader.parse(file([1, 1, 1], '3s'), 't.yaml'));
     expect(loader.lastStats).toEqual({ validated: 3, reused: 0 });
-    expect(reloaded.services.map((s) => s.check?.interval)).toEqual([3000, 3000, 3000]);
+    expect(reloaded.services.map((s) => listChecks(s.check)[0]?.interval)).toEqual([3000, 3000, 3000]);
   });
 
   it('reports a bad reload exactly like a fresh load, and keeps what it knew for the next one', () => {
