@@ -1,13 +1,13 @@
 // PING check: one ICMP echo (IPv4) or ICMPv6 echo (IPv6) per probe to the real server address;
 // up when its reply arrives before the timeout. Every probe of a family and source shares one
-// raw socket (src/netlink/icmp-socket.ts says why raw and not a ping socket), opened while probes
+// raw socket (src/kernel/icmp-socket.ts says why raw and not a ping socket), opened while probes
 // are outstanding and closed when none are. A raw ICMP socket sees every echo reply that reaches
 // the host, also ping(8)'s, so a reply counts only when identifier, sequence number, sender and
 // data all match an outstanding request; anything else is counted (foreign or malformed) and
 // dropped, never taken as an answer and never a crash.
 import { randomBytes, randomInt } from 'node:crypto';
 import { parseIp } from '../../config/address.js';
-import { IcmpEchoSocket } from '../../netlink/icmp-socket.js';
+import { IcmpEchoSocket } from '../../kernel/icmp-socket.js';
 import type { Checker, PingCheck, ProbeResult } from '../types.js';
 import { decodeEchoReply, encodeEchoRequest } from './icmp-echo.js';
 import { guarded, type OnStop, reasonFromError } from './probe.js';
