@@ -33,7 +33,7 @@ function stateText(rs: RealServerReport): string {
   if (rs.healthSince && rs.health !== 'unchecked') parts.push(`for ${ago(rs.healthSince)}`);
   if (rs.reason && rs.health !== 'unchecked') parts.push(`(${rs.reason})`);
   if (rs.agent) parts.push(`agent: ${rs.agent}`);
-  if (rs.override) parts.push(`override: ${rs.override}${rs.overrideSource ? ` (${rs.overrideSource})` : ''}`);
+  if (rs.override) parts.push(`override: ${rs.override}${rs.overrideSource ? ` (${rs.overrideSource}${rs.overrideSource === 'peer' && rs.overrideNode ? ` ${rs.overrideNode}` : ''})` : ''}`);
   if (rs.draining) parts.push(drainingText(rs.draining));
   return parts.join(' ');
 }
@@ -98,9 +98,13 @@ export function formatStatus(r: StatusReport): string {
         '  ',
       ),
     );
+    for (const c of s.runtimeChanges ?? []) {
+      out.push(`  runtime ${c.change === 'add' ? '+' : '-'} ${c.server}${c.weight !== undefined ? ` weight ${c.weight}` : ''} (lvsd ${c.change}-server on ${c.node}, ${ago(c.at)} ago; not in the config file)`);
+    }
   }
   if (r.unmanaged.length > 0) out.push('', `unmanaged kernel services (left alone): ${r.unmanaged.join(', ')}`);
   if (r.bgp) out.push('', ...formatBgp(r.bgp));
+  if (r.peer) out.push('', ...formatPeer(r.peer));
   return out.join('\n');
 }
 
@@ -114,5 +118,24 @@ function formatBgp(b: NonNullable<StatusReport['bgp']>): string[] {
   const set = b.sysctls.filter((c) => c.ok && c.have !== null).map((c) => `${dotted(c.key)}=${c.have}`);
   if (set.length > 0) out.push(`  flow takeover: ${set.join(', ')}`);
   for (const c of b.sysctls.filter((c) => !c.ok)) out.push(`  FLOW TAKEOVER: ${dotted(c.key)} is not ${c.want}: ${c.problem}`);
+  return out;
+}
+
+function formatPeer(p: NonNullable<StatusReport['peer']>): string[] {
+  const out = [`peer sync (listening on ${p.listen}, ${p.records} record(s), ${p.recordsApplied} applied from the peer)`];
+  const when = (ms: number | null): string => (ms === null ? '-' : `${ago(new Date(ms).toISOString())} ago`);
+  out.push(
+    ...table(
+      [
+        ['PEER', 'NODE', 'TO PEER', 'LAST ACK', 'RTT', 'FROM PEER', 'LAST HEARD'],
+        ...p.peers.map((s) => [s.address, s.node ?? '?', s.connected ? 'connected' : 'DOWN', when(s.lastAck), s.rttMs === null ? '-' : `${s.rttMs}ms`, s.inbound ? 'connected' : 'DOWN', when(s.lastReceived)]),
+      ],
+      '  ',
+    ),
+  );
+  const dropped = Object.entries(p.dropped).filter(([, n]) => n > 0);
+  if (dropped.length > 0 || p.connectionsRefused > 0) {
+    out.push(`  dropped: ${[...dropped.map(([why, n]) => `${n} ${why}`), ...(p.connectionsRefused ? [`${p.connectionsRefused} connection(s) from unknown addresses`] : [])].join(', ')}`);
+  }
   return out;
 }

@@ -8,6 +8,7 @@ import { registerSchemaCommand } from './commands/schema.js';
 import { registerRealServerCommand } from './commands/realserver.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerControlCommands } from './commands/control.js';
+import { registerServerCommands } from './commands/servers.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerConnectionsCommand } from './commands/connections.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerSchemaCommand(program);
   registerRunCommand(program);
   registerControlCommands(program);
+  registerServerCommands(program);
   registerConnectionsCommand(program);
   registerPlanCommands(program);
   registerRealServerCommand(program);

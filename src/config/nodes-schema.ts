@@ -39,7 +39,7 @@ function withoutDefault(field: z.ZodType): z.ZodType {
 }
 
 /** Daemon-wide sections a node may set for itself (e.g. metrics on its own address), merged key by key. */
-export const NODE_SECTIONS = ['control', 'metrics', 'ipvs', 'bgp'] as const;
+export const NODE_SECTIONS = ['control', 'metrics', 'ipvs', 'bgp', 'peer'] as const;
 
 /**
  * The schemas, built on first use: a file without nodes: (and every lvsd check of one) never
@@ -96,6 +96,7 @@ function build(): { nodes: z.ZodType; file: z.ZodType } {
       metrics: mapping(overridable(configSchema.shape.metrics), 'this node\'s metrics endpoint, e.g. on its own address').optional(),
       ipvs: mapping(overridable(configSchema.shape.ipvs), 'this node\'s IPVS settings, merged key by key onto the shared ones (e.g. sync_daemon: { interface: ens4 })').optional(),
     bgp: mapping(overridable(configSchema.shape.bgp), 'this node\'s BGP settings, merged key by key onto the shared ones (e.g. router_id)').optional(),
+      peer: mapping(overridable(configSchema.shape.peer), 'this node\'s peer protocol settings, merged key by key (listen and peers default to the nodes\' unicast_source)').optional(),
     },
     'what this node does differently from the shared part',
   ).meta({ id: 'Node' });

@@ -60,7 +60,7 @@ export function nodeViews(data: unknown, choice: NodeChoice): NodeViews {
     chosen = [found];
   }
   const sources = unicastSources(data, entries);
-  return { ok: true, views: chosen.map((node) => buildView(data, node, entries[node] as NodeEntry, sources)) };
+  return { ok: true, views: chosen.map((node) => buildView(data, node, entries, sources)) };
 }
 
 function singleNode(data: unknown, choice: NodeChoice): NodeViews {
@@ -96,6 +96,7 @@ interface NodeEntry {
   metrics?: Data;
   ipvs?: Data;
   bgp?: Data;
+  peer?: Data;
 }
 
 const under = (prefix: ConfigPath, issue: PathIssue): PathIssue => ({
@@ -184,7 +185,8 @@ function sameFamily(address: string, inst: Data): boolean {
   return vip === undefined || parseIp(address)?.family === vip.family;
 }
 
-function buildView(data: Data, node: string, entry: NodeEntry, sources: Map<string, (Source | undefined)[]>): NodeView {
+function buildView(data: Data, node: string, entries: Record<string, NodeEntry>, sources: Map<string, (Source | undefined)[]>): NodeView {
+  const entry = entries[node] as NodeEntry;
   /** View path (formatted) -> the file path it came from, for the paths the entry changed. */
   const origins = new Map<string, ConfigPath>();
   const from = (path: ConfigPath, source: ConfigPath): void => void origins.set(formatPath(path), source);
@@ -243,6 +245,7 @@ function buildView(data: Data, node: string, entry: NodeEntry, sources: Map<stri
     });
     view.vrrp = { ...data.vrrp, instances };
   }
+  if (isMapping(view.peer)) view.peer = peerAddresses(view.peer, node, entries, from);
   const ipvs = view.ipvs;
   if (isMapping(ipvs) && isMapping(ipvs.sync_daemon) && renames.size > 0 && !origins.has('ipvs.sync_daemon.interface')) {
     const sync = ipvs.sync_daemon;
@@ -259,6 +262,28 @@ function buildView(data: Data, node: string, entry: NodeEntry, sources: Map<stri
       return path;
     },
   };
+}
+
+/**
+ * The peer protocol's addresses, as for VRRP: unless the file says otherwise, a node listens on its
+ * unicast_source and connects to the other nodes' (src/config/schema-peer.ts).
+ */
+function peerAddresses(peer: Data, node: string, entries: Record<string, NodeEntry>, from: (path: ConfigPath, source: ConfigPath) => void): Data {
+  const out = { ...peer };
+  const own = entries[node]?.unicast_source;
+  if (out.listen === undefined && own !== undefined) {
+    out.listen = own;
+    from(['peer', 'listen'], ['nodes', node, 'unicast_source']);
+  }
+  if (out.peers === undefined) {
+    const others = Object.entries(entries).filter(([name, e]) => name !== node && e.unicast_source !== undefined);
+    if (others.length > 0) {
+      out.peers = others.map(([, e]) => e.unicast_source);
+      from(['peer', 'peers'], ['nodes', node]);
+      others.forEach(([name], i) => from(['peer', 'peers', i], ['nodes', name, 'unicast_source']));
+    }
+  }
+  return out;
 }
 
 /** `own` merged onto `shared`: mappings key by key, anything else replaced. */

@@ -11,6 +11,7 @@ import {
 } from './primitives.js';
 import { bgpSchema } from './schema-bgp.js';
 import { agentSchema, checksSchema } from './schema-checks.js';
+import { peerSchema } from './schema-peer.js';
 
 export { CHECK_TYPES, DNS_QUERY_TYPES, DNS_RCODES, agentSchema, checkSchema, checksSchema } from './schema-checks.js';
 
@@ -476,6 +477,7 @@ export const configSchema = mapping(
     vrrp: vrrpSchema.prefault({}),
     services: list(serviceSchema, 'virtual services').default([]),
     bgp: bgpSchema.optional(),
+    peer: peerSchema.optional(),
   },
   'lvsd configuration',
 );

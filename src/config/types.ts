@@ -32,4 +32,5 @@ export type AgentConfig = z.output<typeof agentSchema>;
 export type ForwardingMethod = ServiceConfig['forwarding'];
 export type Scheduler = ServiceConfig['scheduler'];
 export type BgpConfig = NonNullable<Config['bgp']>;
+export type PeerConfig = NonNullable<Config['peer']>;
 export type BgpPeerConfig = BgpConfig['peers'][number];

@@ -44,7 +44,10 @@ import type { Logger } from './log.js';
 import { LoopDelayMonitor } from './loop-delay.js';
 import { drainStateWriter, readDrainState } from './drain-state.js';
 import { readManagedState, writeManagedState } from './managed-state.js';
-import { overrideStateWriter, readOverrideState } from './override-state.js';
+import { overridesInForce, readOverrideState } from './override-state.js';
+import { RuntimeChanges } from './runtime-changes.js';
+import { caughtUp, effectiveConfig, fileHas, formatRuntimeServers, resolveServer } from './runtime-servers.js';
+import type { ChangeRecord } from '../peer/types.js';
 import { healthStateWriter, readHealthState } from './health-state.js';
 import { QuorumHooks } from './quorum-hooks.js';
 import { DaemonMetrics, IpvsStatsCache, serveMetrics, type HttpRoute, type IpvsStatsView, type LoopDelayView, type RealServerMetricsView } from './metrics.js';
@@ -140,7 +143,10 @@ export class Daemon {
   /** What the record last written holds (state dir and service keys), to skip identical writes. */
   private recordKey: string | undefined;
   private readonly drainWriter = drainStateWriter(() => this.loaded.config.ipvs.state_dir);
-  private readonly overrideWriter = overrideStateWriter(() => this.loaded.config.ipvs.state_dir);
+  /** The config as the file says it; `loaded.config` is it with the runtime real-server changes applied. */
+  private fileConfig: Config;
+  /** The operator's runtime changes (overrides, real servers), saved and shared with the peer. */
+  private runtime: RuntimeChanges | undefined;
   private readonly healthWriter = healthStateWriter(() => this.loaded.config.ipvs.state_dir);
   private readonly quorumHooks: QuorumHooks;
   /** A health.json write waiting for changes to settle. */
@@ -151,6 +157,7 @@ export class Daemon {
     loaded: LoadedConfig,
   ) {
     this.loaded = loaded;
+    this.fileConfig = loaded.config;
     this.health = new HealthMonitor({ logger: opts.log });
     this.quorumHooks = new QuorumHooks(opts.log);
     this.ipvsSnapshot = new IpvsStatsCache(
@@ -188,6 +195,8 @@ export class Daemon {
         const realServers = drains.filter((d) => d.dest).length;
         return { realServers, services: drains.length - realServers };
       },
+      peer: () => this.runtime?.peerStatus(),
+      runtimeChanges: () => this.runtime?.active() ?? [],
     });
   }
 
@@ -215,12 +224,16 @@ export class Daemon {
     const log = this.opts.log;
     this.control = await ControlServer.listen(config.control.socket, (method, params) => this.handle(method, params));
     log.info({ socket: config.control.socket }, 'control socket ready');
+    await this.startRuntime(config);
     const vrrp = (this.opts.startVrrp ?? VrrpThread.spawn)(log);
     this.vrrp = vrrp;
     this.forgetVrrpOnCrash = releaseOnCrash(() => vrrp.stop());
     await vrrp.clearLeftovers(config);
     this.startStep();
-    if (this.needsIpvs(config)) await this.startIpvs(config);
+    if (this.needsIpvs(config)) await this.startIpvs(this.loaded.config);
+    this.startStep();
+    // Before VRRP: a node back from a crash learns the peer's changes before it can become master.
+    await this.configurePeer(config);
     this.startStep();
     vrrp.onStateChange((instance, state) => {
       // Services that follow mastership first: the VIP is going up (or down) in the VRRP thread now.
@@ -235,6 +248,65 @@ export class Daemon {
     this.startStep();
     this.metrics.setConfigHash(hash);
     log.info({ node: config.node.name, configHash: hash, services: config.services.length, instances: config.vrrp.instances.length, metrics: config.metrics.listen }, 'lvsd running');
+  }
+
+  /**
+   * The runtime changes a previous run saved (a broken file is logged and taken as empty), with
+   * the real-server changes the file has caught up with while lvsd was down cleared.
+   */
+  private async startRuntime(file: Config): Promise<void> {
+    const node = file.node.name;
+    let restored: ChangeRecord[] = [];
+    try {
+      restored = await readOverrideState(file.ipvs.state_dir, node);
+    } catch (err) {
+      this.opts.log.error({ err, dir: file.ipvs.state_dir }, 'cannot read the saved runtime changes; starting without them');
+    }
+    this.runtime = new RuntimeChanges({ node, stateDir: () => this.loaded.config.ipvs.state_dir, log: this.opts.log, changed: () => this.applyRuntime() }, restored);
+    // Not awaited: the start holds the queue that applying it waits in; the ledger has it at once.
+    void this.clearCaughtUp(file);
+    this.loaded = { config: effectiveConfig(file, this.runtime.active()), hash: this.loaded.hash };
+  }
+
+  /** Clears the runtime real-server changes `file` now agrees with, with a log line each. */
+  private async clearCaughtUp(file: Config): Promise<void> {
+    const caught = this.runtime ? caughtUp(file, this.runtime.active()) : [];
+    if (caught.length === 0) return;
+    await this.runtime?.set(
+      caught.map((r) => ({ kind: r.kind, service: r.service, ...(r.realServer !== undefined ? { realServer: r.realServer } : {}), value: 'clear' as const })),
+      'the config file now agrees with this runtime real-server change (lvsd add-server / remove-server): the record is dropped',
+    );
+  }
+
+  /** The peer protocol for this config; a failure (address not on this host) is logged, the rest runs. */
+  private async configurePeer(config: Config): Promise<void> {
+    await this.runtime?.configurePeer(config.peer).catch((err: unknown) => {
+      this.opts.log.error({ err, listen: config.peer?.listen }, 'cannot start the peer protocol: runtime changes are not shared with the other node');
+    });
+  }
+
+  /**
+   * After any runtime change (this node's CLI, the peer, a file that caught up): the real servers
+   * added or removed go through the same reconcile as a reload (a removal drains), then the
+   * overrides are put in force. Runs in turn with reloads.
+   */
+  private applyRuntime(): Promise<void> {
+    const run = this.reloading.then(async () => {
+      const runtime = this.runtime;
+      if (!runtime || !this.ipvs || this.stopping) return;
+      const records = runtime.active();
+      const config = effectiveConfig(this.fileConfig, records);
+      const diff = diffServices(this.loaded.config, config, this.leftovers);
+      if (diff.changed.length > 0 || diff.retired.length > 0) {
+        const { failed } = (await this.ipvs.reload(config, diff)).result;
+        if (failed.length > 0) this.opts.log.warn({ failed: failed.length }, 'runtime real-server change: some IPVS changes failed and are retried');
+        this.loaded = { config, hash: this.loaded.hash };
+      }
+      this.ipvs.replaceOverrides(overridesInForce(records, this.fileConfig.node.name));
+      await this.ipvs.settled();
+    });
+    this.reloading = run.catch((err: unknown) => this.opts.log.error({ err }, 'applying the runtime changes'));
+    return run;
   }
 
   /** Between start steps: a stop asked for during start ends it here (Daemon.start then stops). */
@@ -274,7 +346,7 @@ export class Daemon {
           // Quorum and disabled services are decided by the reconcile: the announcement follows.
           void this.announce();
         },
-        persist: { drains: (d) => this.drainWriter.save(d), overrides: (o) => this.overrideWriter.save(o) },
+        persist: { drains: (d) => this.drainWriter.save(d) },
         masters: this.vrrp?.masterInstances() ?? [],
       },
       start.retire,
@@ -359,7 +431,7 @@ export class Daemon {
     };
     return {
       drains: await read('draining removals', readDrainState),
-      overrides: await read('operator overrides', readOverrideState),
+      overrides: overridesInForce(this.runtime?.all() ?? [], config.node.name),
       health: await read('health state', readHealthState),
     };
   }
@@ -407,6 +479,10 @@ export class Daemon {
     } catch (err) {
       return fail(err instanceof ConfigRejected ? err.issues.map(formatIssue) : [String(err)]);
     }
+    // The runtime real-server changes stay differences from the file until the file agrees.
+    const file = loaded.config;
+    const caught = new Set(caughtUp(file, this.runtime?.active() ?? []));
+    loaded = { config: effectiveConfig(file, (this.runtime?.active() ?? []).filter((r) => !caught.has(r))), hash: loaded.hash };
     const decision = decideReload({ current: this.loaded, next: loaded, recorded: this.leftovers, force });
     if (decision.kind === 'refused') return fail([decision.message]);
     if (decision.kind === 'unchanged') {
@@ -425,7 +501,11 @@ export class Daemon {
       return fail([err instanceof Error ? err.message : String(err)]);
     }
     this.loaded = loaded;
+    this.fileConfig = file;
     this.leftovers = [];
+    await this.configurePeer(file);
+    // Not awaited: the record's own apply runs after this reload (and changes nothing more).
+    if (caught.size > 0) void this.clearCaughtUp(file);
     this.ipvs?.prune();
     if (this.ipvs) await this.writeRecord(loaded.config);
     this.metrics.recordReload(true);
@@ -473,6 +553,7 @@ export class Daemon {
 
   private async stopParts(): Promise<void> {
     const log = this.opts.log;
+    await this.runtime?.stop();
     await this.bgp?.stop().catch((err: unknown) => log.error({ err }, 'withdrawing the BGP announcements'));
     await this.vrrp?.stop().catch((err: unknown) => log.error({ err }, 'stopping VRRP'));
     this.forgetVrrpOnCrash?.();
@@ -509,6 +590,8 @@ export class Daemon {
       quorum: (name) => this.ipvs?.quorumState(name),
       kernel,
       ...(this.bgp ? { bgp: () => (this.bgp as BgpMode).status() } : {}),
+      runtime: this.runtime?.active() ?? [],
+      ...(this.runtime?.peerStatus() ? { peer: this.runtime.peerStatus() } : {}),
     });
   }
 
@@ -550,6 +633,39 @@ export class Daemon {
     return out;
   }
 
+  /** The "address:port" key of a real server named for an override (a bare address matches by address); undefined for the whole service. */
+  private overrideTarget(service: string, realServer: string | undefined): string | undefined {
+    const svc = this.loaded.config.services.find((s) => s.name === service);
+    if (!svc) throw new Error(`no service named "${service}" (services: ${this.loaded.config.services.map((s) => s.name).join(', ') || 'none'})`);
+    if (realServer === undefined) return undefined;
+    const rs = svc.real_servers.find((r) => destName(r) === realServer || r.address === realServer);
+    if (!rs) throw new Error(`service ${svc.name} has no real server ${realServer}`);
+    return destName(rs);
+  }
+
+  /** `lvsd add-server` / `lvsd remove-server`: recorded like an override, then applied as a config change would be. */
+  private async changeServer(method: 'add-server' | 'remove-server', service: string | undefined, text: string | undefined, weight: unknown): Promise<unknown> {
+    if (!service || !text) throw new Error(`${method}: name a service and a real server`);
+    if (!this.ipvs || !this.runtime) throw new Error('no services are configured');
+    const target = resolveServer(this.loaded.config, service, text);
+    const key = { kind: 'server' as const, service, realServer: target.key };
+    const inFile = fileHas(this.fileConfig, service, target.key);
+    const held = this.runtime.get(key);
+    if (method === 'add-server') {
+      const w = weight === undefined ? 1 : weight;
+      if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > 65535) throw new Error(`add-server: weight ${String(weight)} is not an integer 0-65535`);
+      // A server of the file that was removed at runtime comes back as the file has it.
+      if (inFile && held?.value !== 'remove') throw new Error(`service ${service} already has ${target.key} (in the config file)`);
+      if (!inFile && held?.value === 'add') throw new Error(`service ${service} already has ${target.key} (added at runtime by ${held.node})`);
+      await this.runtime.set([inFile ? { ...key, value: 'clear' } : { ...key, value: 'add', weight: w }]);
+      return { service, realServer: target.key, change: inFile ? 'restored from the file' : 'added', weight: w };
+    }
+    if (!inFile && held?.value !== 'add') throw new Error(`service ${service} has no real server ${target.key}`);
+    if (inFile && held?.value === 'remove') throw new Error(`${target.key} is already removed from service ${service} (by ${held.node})`);
+    await this.runtime.set([inFile ? { ...key, value: 'remove' } : { ...key, value: 'clear' }]);
+    return { service, realServer: target.key, change: 'removed (draining)' };
+  }
+
   /** The control socket's methods. */
   private async handle(method: string, params: Record<string, unknown>): Promise<unknown> {
     const str = (key: string): string | undefined => (typeof params[key] === 'string' ? (params[key] as string) : undefined);
@@ -573,11 +689,10 @@ export class Daemon {
       case 'disable': {
         const service = str('service');
         if (!service) throw new Error(`${method}: name a service`);
-        if (!this.ipvs) throw new Error('no services are configured');
-        const realServer = str('realServer');
+        if (!this.ipvs || !this.runtime) throw new Error('no services are configured');
+        const realServer = this.overrideTarget(service, str('realServer'));
         const override = method === 'enable' ? (params.force === true ? 'enable' : 'clear') : method;
-        await this.ipvs.setOverride(service, realServer, override);
-        await this.ipvs.settled();
+        await this.runtime.set([{ kind: 'override', service, ...(realServer !== undefined ? { realServer } : {}), value: override }]);
         return { service, realServer: realServer ?? null, override };
       }
       case 'drain-node': {
@@ -587,13 +702,17 @@ export class Daemon {
         const { maintenance, announced } = await this.bgp.status();
         return { maintenance, announced };
       }
+      case 'add-server':
+      case 'remove-server':
+        return this.changeServer(method, str('service'), str('realServer'), params.weight);
       case 'plan': {
         if (!this.ipvs) return { text: 'no services are configured: nothing to plan', operations: 0 };
         const plan = await this.ipvs.plan();
-        return { text: formatPlan(plan), operations: plan.operations.length };
+        const runtime = formatRuntimeServers(this.runtime?.active() ?? []);
+        return { text: [formatPlan(plan), ...runtime].join('\n'), operations: plan.operations.length, runtimeChanges: runtime.length };
       }
       default:
-        throw new Error(`unknown method "${method}" (status, reload, failover, drain, enable, disable, drain-node, plan)`);
+        throw new Error(`unknown method "${method}" (status, reload, failover, drain, enable, disable, drain-node, add-server, remove-server, plan)`);
     }
   }
 }

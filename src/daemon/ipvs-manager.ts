@@ -63,7 +63,8 @@ export interface IpvsManagerDeps {
   /** Where drains and overrides are saved; absent: kept in memory only. A failed save is logged. */
   persist?: {
     drains(drains: readonly Drain[]): Promise<void>;
-    overrides(overrides: readonly StoredOverride[]): Promise<void>;
+    /** Absent: the caller keeps the overrides' record (the daemon does, with the peer's). */
+    overrides?(overrides: readonly StoredOverride[]): Promise<void>;
   };
   /** Wall clock (epoch ms) for drain deadlines and override times; default Date.now. */
   now?: () => number;
@@ -250,6 +251,22 @@ export class IpvsManager {
     else this.overrides.delete(key);
     this.markDirty(svc.name);
     return this.saveOverrides();
+  }
+
+  /**
+   * Puts `overrides` in force instead of the ones held (the daemon's record of runtime changes,
+   * which the peer protocol also feeds, is their source of truth): the services whose overrides
+   * changed are reconciled. Nothing is saved here; the record is.
+   */
+  replaceOverrides(overrides: readonly StoredOverride[]): void {
+    const next = new Map(overrides.map((o) => [overrideKey(o.service, o.realServer), o]));
+    const touched = new Set<string>();
+    for (const [key, o] of this.overrides) if (next.get(key)?.override !== o.override) touched.add(o.service);
+    for (const [key, o] of next) if (this.overrides.get(key)?.override !== o.override) touched.add(o.service);
+    this.overrides.clear();
+    for (const [key, o] of next) this.overrides.set(key, o);
+    const names = new Set(this.config.services.map((s) => s.name));
+    for (const name of touched) if (names.has(name)) this.markDirty(name);
   }
 
   /** The overrides in force, with where and when each was set. */
@@ -588,7 +605,7 @@ export class IpvsManager {
 
   private async saveOverrides(): Promise<void> {
     try {
-      await this.deps.persist?.overrides(this.overridesList());
+      await this.deps.persist?.overrides?.(this.overridesList());
     } catch (err) {
       this.deps.log.error({ err }, 'cannot save the operator overrides; they hold until lvsd restarts');
     }

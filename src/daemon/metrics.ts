@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseHostPort } from '../config/address.js';
 import type { BgpStatus } from '../bgp/types.js';
+import type { PeerLinkStatus } from '../peer/link.js';
 import type { VrrpState } from '../vrrp/state.js';
 import type { LoopDelay } from './loop-delay.js';
 
@@ -70,6 +71,10 @@ export interface MetricsSource {
   bgp?(): Promise<BgpStatus | undefined>;
   /** Removals still draining: how many real servers, and how many whole services. */
   draining?(): { realServers: number; services: number };
+  /** The peer protocol (peer section only). */
+  peer?(): PeerLinkStatus | undefined;
+  /** Runtime changes in force, by kind and the node that made them. */
+  runtimeChanges?(): Array<{ kind: string; node: string }>;
 }
 
 type Labels = Record<string, string>;
@@ -222,6 +227,31 @@ export class DaemonMetrics {
     mirroredGauge(r, 'lvsd_bgp_session_up', 'BGP mode: 1 while BIRD\'s session to the peer is Established, 0 otherwise (absent when BIRD cannot be asked)', ['peer'], async () =>
       ((await bgp())?.sessions ?? []).map((s): [Labels, number] => [{ peer: s.peer }, s.established ? 1 : 0]),
     );
+    mirroredGauge(r, 'lvsd_peer_connected', 'Peer protocol: 1 while the connection to the peer (direction=out) or from it (direction=in) is up', ['peer', 'direction'], () =>
+      (source.peer?.()?.peers ?? []).flatMap((p): Array<[Labels, number]> => [[{ peer: p.address, direction: 'out' }, p.connected ? 1 : 0], [{ peer: p.address, direction: 'in' }, p.inbound ? 1 : 0]]),
+    );
+    mirroredGauge(r, 'lvsd_peer_last_ack_timestamp_seconds', 'Peer protocol: when the peer last acknowledged a message of this node', ['peer'], () =>
+      (source.peer?.()?.peers ?? []).flatMap((p): Array<[Labels, number]> => (p.lastAck === null ? [] : [[{ peer: p.address }, p.lastAck / 1000]])),
+    );
+    mirroredCounter(r, 'lvsd_peer_records_total', 'Peer protocol: runtime changes sent to the peer (direction=sent) and received from it that won (direction=applied)', ['direction'], () => {
+      const p = source.peer?.();
+      return p ? [[{ direction: 'sent' }, p.recordsSent], [{ direction: 'applied' }, p.recordsApplied]] : [];
+    });
+    mirroredCounter(r, 'lvsd_peer_frames_dropped_total', 'Peer protocol: frames refused and never obeyed, by reason (forged: bad HMAC; replayed, stale: replay protection; malformed; misdirected)', ['reason'], () =>
+      Object.entries(source.peer?.()?.dropped ?? {}).map(([reason, n]): [Labels, number] => [{ reason }, n]),
+    );
+    mirroredCounter(r, 'lvsd_peer_connections_refused_total', 'Peer protocol: connections from addresses that are not a configured peer', [], () => {
+      const p = source.peer?.();
+      return p ? [[{}, p.connectionsRefused]] : [];
+    });
+    mirroredGauge(r, 'lvsd_runtime_changes', 'Operator runtime changes in force (overrides, real servers added or removed), by kind and the node whose operator made them', ['kind', 'node'], () => {
+      const counts = new Map<string, number>();
+      for (const c of source.runtimeChanges?.() ?? []) counts.set(`${c.kind}|${c.node}`, (counts.get(`${c.kind}|${c.node}`) ?? 0) + 1);
+      return [...counts].map(([key, n]): [Labels, number] => {
+        const [kind = '', node = ''] = key.split('|');
+        return [{ kind, node }, n];
+      });
+    });
     this.reconciles = new Counter({ name: 'lvsd_reconcile_total', help: 'IPVS reconciles, by result', labelNames: ['result'], registers: [r] });
     this.reconcileSeconds = new Histogram({
       name: 'lvsd_reconcile_duration_seconds',

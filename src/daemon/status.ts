@@ -11,7 +11,9 @@ import { drainKey, type Drain } from '../ipvs/drain.js';
 import { destName, serviceKey, serviceName } from '../ipvs/names.js';
 import type { DestinationEntry, KernelIpvs, ServiceId } from '../ipvs/types.js';
 import type { RunnerStatus } from '../vrrp/runner.js';
+import type { ChangeRecord } from '../peer/types.js';
 import type { OverrideSource, StoredOverride } from './override-state.js';
+import type { PeerSyncReport } from './runtime-changes.js';
 
 /** A removal under way: weight 0 until the active connections end, deleted at `deadline` at the latest. */
 export interface DrainReport {
@@ -34,6 +36,8 @@ export interface RealServerReport {
   override: OperatorOverride | null;
   /** Who set the override: this node's CLI, or the peer node. */
   overrideSource: OverrideSource | null;
+  /** The node whose operator set the override. */
+  overrideNode?: string;
   /** False: removed from the config, still in the kernel while it drains. */
   inConfig: boolean;
   draining: DrainReport | null;
@@ -64,6 +68,18 @@ export interface ServiceReport {
   inConfig: boolean;
   draining: DrainReport | null;
   realServers: RealServerReport[];
+  /** Real servers added or removed at runtime (lvsd add-server / remove-server): differences from the config file. */
+  runtimeChanges?: RuntimeServerReport[];
+}
+
+export interface RuntimeServerReport {
+  server: string;
+  change: 'add' | 'remove';
+  /** With add. */
+  weight?: number;
+  /** The node whose operator made the change; `at` when. */
+  node: string;
+  at: string;
 }
 
 export interface StatusReport {
@@ -75,6 +91,8 @@ export interface StatusReport {
   unmanaged: string[];
   /** BGP mode: announced VIPs and BIRD's sessions; absent without a bgp section. */
   bgp?: BgpStatus;
+  /** The peer protocol (peer section): connections, acks, dropped frames; absent without it. */
+  peer?: PeerSyncReport;
 }
 
 export interface StatusInputs {
@@ -88,6 +106,9 @@ export interface StatusInputs {
   quorum: (service: string) => boolean | undefined;
   kernel: (() => Promise<KernelIpvs>) | undefined;
   bgp?: () => Promise<BgpStatus>;
+  /** Runtime changes in force (the real-server ones are reported per service). */
+  runtime?: readonly ChangeRecord[];
+  peer?: PeerSyncReport;
   /** Epoch ms; default Date.now. */
   now?: number;
 }
@@ -137,6 +158,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
         ...(h?.agent ? { agent: h.agent.reason } : {}),
         override: o?.override ?? null,
         overrideSource: o?.source ?? null,
+        ...(o?.node !== undefined ? { overrideNode: o.node } : {}),
         inConfig: true,
         draining: d ? drainOf(id, d) : null,
         activeConnections: d?.activeConns ?? 0,
@@ -153,7 +175,12 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     if (svc.sorry_server) realServers.push(entry(destName(svc.sorry_server), svc.sorry_server.forwarding, sorryDestination(svc.sorry_server).weight, false, true));
     const listed = new Set(realServers.map((r) => r.server));
     for (const d of row?.destinations ?? []) if (!listed.has(destName(d)) && drains.has(drainKey(id, d))) realServers.push(removed(d, drainOf(id, d)));
-    return { name: svc.name, match, scheduler: svc.scheduler, inKernel: row !== undefined, activeOn: activeOn(svc.name), quorumMet: input.quorum(svc.name) ?? null, disabled, inConfig: true, draining: null, realServers };
+    const runtimeChanges = (input.runtime ?? []).flatMap((r): RuntimeServerReport[] =>
+      r.kind === 'server' && r.service === svc.name && r.realServer !== undefined && (r.value === 'add' || r.value === 'remove')
+        ? [{ server: r.realServer, change: r.value, ...(r.value === 'add' ? { weight: r.weight ?? 1 } : {}), node: r.node, at: new Date(r.at).toISOString() }]
+        : [],
+    );
+    return { name: svc.name, match, scheduler: svc.scheduler, inKernel: row !== undefined, activeOn: activeOn(svc.name), quorumMet: input.quorum(svc.name) ?? null, disabled, inConfig: true, draining: null, realServers, runtimeChanges };
   });
   // Services removed from the config, still draining.
   for (const row of kernel.services) {
@@ -162,7 +189,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     if (managed.has(match) || !draining) continue;
     managed.add(match);
     const realServers = row.destinations.map((d) => removed(d, draining));
-    services.push({ name: match, match, scheduler: row.service.scheduler, inKernel: true, activeOn: null, quorumMet: null, disabled: false, inConfig: false, draining, realServers });
+    services.push({ name: match, match, scheduler: row.service.scheduler, inKernel: true, activeOn: null, quorumMet: null, disabled: false, inConfig: false, draining, realServers, runtimeChanges: [] });
   }
   return {
     node: input.config.node.name,
@@ -171,6 +198,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     services,
     unmanaged: [...rows.keys()].filter((k) => !managed.has(k)),
     ...(input.bgp ? { bgp: await input.bgp() } : {}),
+    ...(input.peer ? { peer: input.peer } : {}),
   };
 }
 

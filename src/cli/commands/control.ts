@@ -5,14 +5,14 @@ import { formatStatus } from '../format-status.js';
 import type { StatusReport } from '../../daemon/status.js';
 import { NODE_ENV } from '../node-option.js';
 
-interface SocketOption {
+export interface SocketOption {
   socket: string;
 }
 
-const socketOption = (cmd: Command): Command => cmd.option('-s, --socket <path>', 'the daemon\'s control socket', DEFAULT_CONTROL_SOCKET);
+export const socketOption = (cmd: Command): Command => cmd.option('-s, --socket <path>', 'the daemon\'s control socket', DEFAULT_CONTROL_SOCKET);
 
 /** Runs one call, prints its result with `show`, and turns failures into exit code 1. */
-async function call(opts: SocketOption, method: string, params: Record<string, unknown>, show: (result: unknown) => string): Promise<void> {
+export async function call(opts: SocketOption, method: string, params: Record<string, unknown>, show: (result: unknown) => string): Promise<void> {
   try {
     process.stdout.write(`${show(await callDaemon(opts.socket, method, params))}\n`);
   } catch (err) {
@@ -21,7 +21,7 @@ async function call(opts: SocketOption, method: string, params: Record<string, u
   }
 }
 
-const json = (result: unknown): string => JSON.stringify(result, null, 2);
+export const json = (result: unknown): string => JSON.stringify(result, null, 2);
 
 export function registerControlCommands(program: Command): void {
   socketOption(

@@ -1,5 +1,7 @@
 // `lvsd plan` and `lvsd apply`: the IPVS part of a config against the kernel, without the daemon.
-// Every real server counts as healthy at its configured weight (no checks run here).
+// Every real server counts as healthy at its configured weight (no checks run here). Real servers
+// added or removed at runtime (lvsd add-server / remove-server, saved in the state dir) count as
+// the daemon counts them, and are listed as differences from the file.
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
 import type { Config } from '../../config/types.js';
@@ -24,9 +26,23 @@ async function loadOrExit(opts: PlanOptions): Promise<Config | undefined> {
   return undefined;
 }
 
+/** The file's config with the runtime real-server changes the daemon saved, and those changes as lines. */
+async function withRuntimeServers(file: Config): Promise<{ config: Config; lines: string[] }> {
+  const [{ readOverrideState }, { effectiveConfig, formatRuntimeServers }] = await Promise.all([import('../../daemon/override-state.js'), import('../../daemon/runtime-servers.js')]);
+  try {
+    const records = (await readOverrideState(file.ipvs.state_dir, file.node.name)).filter((r) => r.value !== 'clear');
+    return { config: effectiveConfig(file, records), lines: formatRuntimeServers(records) };
+  } catch (err) {
+    process.stderr.write(`cannot read the runtime changes in ${file.ipvs.state_dir}: ${err instanceof Error ? err.message : String(err)}; planning the file alone\n`);
+    return { config: file, lines: [] };
+  }
+}
+
 async function withPlan(opts: PlanOptions, act: (client: IpvsClient, plan: Plan) => Promise<void>): Promise<void> {
-  const config = await loadOrExit(opts);
-  if (!config) return;
+  const file = await loadOrExit(opts);
+  if (!file) return;
+  const { config, lines } = await withRuntimeServers(file);
+  for (const line of lines) process.stdout.write(`${line}\n`);
   const [{ IpvsClient }, { configuredIpvs }, { planChanges }] = await Promise.all([
     import('../../ipvs/client.js'),
     import('../../ipvs/desired.js'),

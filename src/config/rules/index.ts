@@ -6,9 +6,10 @@ import { bgpRules } from './bgp.js';
 import { daemonRules } from './daemon.js';
 import { ipvsRules } from './ipvs.js';
 import { mastershipRules } from './mastership.js';
+import { peerRules } from './peer.js';
 import { serviceRules } from './services.js';
 import { vrrpRules } from './vrrp.js';
 
 export function checkConfigRules(config: Config, has: (path: ConfigPath) => boolean): RuleFindings {
-  return runRules([...daemonRules, ...ipvsRules, ...vrrpRules, ...serviceRules, ...mastershipRules, ...bgpRules], config, has);
+  return runRules([...daemonRules, ...ipvsRules, ...vrrpRules, ...serviceRules, ...mastershipRules, ...bgpRules, ...peerRules], config, has);
 }

@@ -9,7 +9,8 @@ import { callDaemon } from '../../../src/cli/control-client.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { DRAIN_FILE, drainStateWriter, parseDrainState, readDrainState } from '../../../src/daemon/drain-state.js';
 import { createLogger } from '../../../src/daemon/log.js';
-import { OVERRIDE_FILE, overrideStateWriter, parseOverrideState, readOverrideState, type StoredOverride } from '../../../src/daemon/override-state.js';
+import { OVERRIDE_FILE, overrideStateWriter, overridesInForce, parseOverrideState, readOverrideState } from '../../../src/daemon/override-state.js';
+import type { ChangeRecord } from '../../../src/peer/types.js';
 import type { Drain } from '../../../src/ipvs/drain.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
 import { inProcessVrrp } from './vrrp-fakes.js';
@@ -28,9 +29,11 @@ const drains: Drain[] = [
   { service: { protocol: 'tcp', address: '198.18.0.100', port: 80 }, dest: { address: '198.18.1.12', port: 80 }, since: 1, deadline: 300_001 },
   { service: { fwmark: 7, family: 'ipv6' }, since: 5, deadline: 60_005 },
 ];
-const overrides: StoredOverride[] = [
-  { service: 'web', realServer: '198.18.1.11:80', override: 'drain', source: 'cli', at: 10 },
-  { service: 'api', override: 'disable', source: 'peer', at: 20 },
+const overrides: ChangeRecord[] = [
+  { kind: 'override', service: 'web', realServer: '198.18.1.11:80', value: 'drain', at: 10, node: 'lb1' },
+  { kind: 'override', service: 'api', value: 'disable', at: 20, node: 'lb2' },
+  { kind: 'override', service: 'web', realServer: '198.18.1.12:80', value: 'clear', at: 30, node: 'lb2' },
+  { kind: 'server', service: 'web', realServer: '198.18.1.13:80', value: 'add', weight: 5, at: 40, node: 'lb1' },
 ];
 
 describe('state files for drains and overrides', () => {
@@ -39,7 +42,7 @@ describe('state files for drains and overrides', () => {
     await drainStateWriter(() => dir).save(drains);
     await overrideStateWriter(() => dir).save(overrides);
     expect(new Set(await readDrainState(dir))).toEqual(new Set(drains));
-    expect(new Set(await readOverrideState(dir))).toEqual(new Set(overrides));
+    expect(new Set(await readOverrideState(dir, 'lb1'))).toEqual(new Set(overrides));
     // No temporary file left behind; only root reads what steers the kernel.
     expect(readdirSync(dir).sort()).toEqual([DRAIN_FILE, OVERRIDE_FILE]);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -49,10 +52,20 @@ describe('state files for drains and overrides', () => {
   it('read as empty when missing, and refused with the reason when broken', async () => {
     const dir = tempDir();
     expect(await readDrainState(dir)).toEqual([]);
-    expect(await readOverrideState(dir)).toEqual([]);
+    expect(await readOverrideState(dir, 'lb1')).toEqual([]);
     expect(() => parseDrainState('{"version":1,"drains":[{"service":{"fwmark":"x"},"since":1,"deadline":2}]}')).toThrow('drains[0] is not a drain');
-    expect(() => parseOverrideState('{"version":1,"overrides":[{"service":"web","override":"pause","source":"cli","at":1}]}')).toThrow('overrides[0] is not an override');
-    expect(() => parseOverrideState('{"version":2,"overrides":[]}')).toThrow('not an lvsd override file (version 1)');
+    expect(() => parseOverrideState('{"version":1,"overrides":[{"service":"web","override":"pause","source":"cli","at":1}]}', 'lb1')).toThrow('overrides[0] is not an override');
+    expect(() => parseOverrideState('{"version":2,"records":[{"kind":"server","service":"web","value":"add","at":1,"node":"lb1"}]}', 'lb1')).toThrow('records[0] is not a runtime change');
+    expect(() => parseOverrideState('{"version":3,"records":[]}', 'lb1')).toThrow('not an lvsd override file (version 1 or 2)');
+  });
+
+  it('takes a version 1 file (before the peer protocol): its cli overrides become this node\'s records', () => {
+    const v1 = '{"version":1,"overrides":[{"service":"web","realServer":"198.18.1.11:80","override":"drain","source":"cli","at":10}]}';
+    const records = parseOverrideState(v1, 'lb1');
+    expect(records).toEqual([{ kind: 'override', service: 'web', realServer: '198.18.1.11:80', value: 'drain', at: 10, node: 'lb1' }]);
+    expect(overridesInForce(records, 'lb1')).toEqual([{ service: 'web', realServer: '198.18.1.11:80', override: 'drain', source: 'cli', at: 10, node: 'lb1' }]);
+    // Tombstones and server records are not overrides; the peer's are marked as such.
+    expect(overridesInForce(overrides, 'lb1').map((o) => [o.service, o.source])).toEqual([['web', 'cli'], ['api', 'peer']]);
   });
 
   it('are written in order, the last save winning, unchanged contents not rewritten', async () => {
@@ -60,7 +73,7 @@ describe('state files for drains and overrides', () => {
     const writer = overrideStateWriter(() => dir);
     const saves = [writer.save(overrides), writer.save(overrides.slice(0, 1)), writer.save([])];
     await Promise.all(saves);
-    expect(parseOverrideState(readFileSync(join(dir, OVERRIDE_FILE), 'utf8'))).toEqual([]);
+    expect(parseOverrideState(readFileSync(join(dir, OVERRIDE_FILE), 'utf8'), 'lb1')).toEqual([]);
     // A file changed behind the writer's back stays as it is when the same set is saved again.
     writeFileSync(join(dir, OVERRIDE_FILE), 'changed by hand');
     await writer.save([]);
