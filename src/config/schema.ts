@@ -94,7 +94,7 @@ const syncDaemonSchema = mapping(
     enabled: bool('run the kernel IPVS connection sync daemon').default(false),
     interface: interfaceName('interface the sync daemon sends and receives on').optional(),
     sync_id: intIn(0, 255).default(0).describe('syncid shared by master and backup'),
-    follow_vrrp: bool('run as master while this node is VRRP master, as backup otherwise').default(true),
+    follow_vrrp: bool('run as master while this node is VRRP master, as backup otherwise; the only way it runs (there is no fixed role), so false is refused while enabled').default(true),
   },
   'IPVS connection synchronization between the two nodes',
 );

@@ -29,7 +29,7 @@ export class SyncFollower {
   follow(isMaster: boolean): Promise<void> {
     const wanted: Role = isMaster ? 'master' : 'backup';
     this.wanted = wanted;
-    if (!this.settings.enabled || !this.settings.follow_vrrp || wanted === this.role) return this.queue;
+    if (!this.settings.enabled || wanted === this.role) return this.queue;
     this.role = wanted;
     this.queue = this.queue.then(() => this.switchTo(wanted));
     return this.queue;

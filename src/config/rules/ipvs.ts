@@ -22,6 +22,18 @@ const syncDaemonNeedsInterface: Rule = (ctx) => {
 };
 
 /**
+ * follow_vrrp is what gives the sync daemon its role: master while this node is VRRP master,
+ * backup otherwise. lvsd has no fixed role to run it in, so `false` with `enabled` started
+ * nothing at all, silently: refused instead.
+ */
+const syncDaemonFollowsVrrp: Rule = (ctx) => {
+  const sync = ctx.config.ipvs.sync_daemon;
+  if (sync.enabled && !sync.follow_vrrp) {
+    ctx.error(['ipvs', 'sync_daemon', 'follow_vrrp'], 'follow_vrrp: false would leave the enabled sync daemon without a role (it runs as master while this node is VRRP master and as backup otherwise; there is no fixed role), expected follow_vrrp: true or enabled: false');
+  }
+};
+
+/**
  * The kernel's sync protocol carries one address family per connection: it refuses to start the
  * sync daemon while a real server of the other family (tun across families) exists, and refuses
  * such a real server while the daemon runs (ip_vs_genl_set_cmd, ip_vs_genl_new_daemon: EINVAL).
@@ -40,4 +52,4 @@ const syncDaemonOneFamily: Rule = (ctx) => {
   });
 };
 
-export const ipvsRules: readonly Rule[] = [timeoutsInWholeSeconds, syncDaemonNeedsInterface, syncDaemonOneFamily];
+export const ipvsRules: readonly Rule[] = [timeoutsInWholeSeconds, syncDaemonNeedsInterface, syncDaemonFollowsVrrp, syncDaemonOneFamily];

@@ -1,6 +1,7 @@
 // One block per cross-field rule: the failing case names the right path, and the nearest valid
 // case passes. Configs are built as objects and serialized, so the YAML is always well formed.
 import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../../src/config/load.js';
 import { check, instance, service, withInstances, type Obj } from './builders.js';
 
 /** Services whose VIP is floated, so the "not floated" warning stays out of the way. */
@@ -274,5 +275,13 @@ describe('ipvs rules', () => {
   it('the sync daemon needs an interface when enabled', () => {
     expectClean({ node: { name: 'lb1' }, ipvs: { sync_daemon: { enabled: true, interface: 'eth1', sync_id: 7 } } });
     expect(check({ node: { name: 'lb1' }, ipvs: { sync_daemon: { enabled: true } } }).errors).toHaveLength(1);
+  });
+
+  it('an enabled sync daemon follows VRRP: follow_vrrp: false (which started nothing) is refused', () => {
+    expectErrors({ node: { name: 'lb1' }, ipvs: { sync_daemon: { enabled: true, interface: 'eth1', follow_vrrp: false } } },
+      'ipvs.sync_daemon.follow_vrrp: follow_vrrp: false would leave the enabled sync daemon without a role (it runs as master while this node is VRRP master and as backup otherwise; there is no fixed role), expected follow_vrrp: true or enabled: false');
+    expectClean({ node: { name: 'lb1' }, ipvs: { sync_daemon: { enabled: false, follow_vrrp: false } } });
+    const r = parseConfigText('node: { name: lb1 }\nipvs:\n  sync_daemon: { enabled: true, interface: eth1, follow_vrrp: false }\n', 'lvsd.yaml');
+    expect(r.ok ? [] : r.errors.map((e) => `${e.file}:${e.line}:${e.col}`)).toEqual(['lvsd.yaml:3:63']);
   });
 });
