@@ -11,6 +11,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Test traffic never leaves the machine: see the README's testing section.
+          globalSetup: ['test/support/testnet-blackhole.ts'],
+          setupFiles: ['test/support/testnet-guard.ts'],
           testTimeout: 20_000,
         },
       },
@@ -18,6 +21,7 @@ export default defineConfig({
         test: {
           name: 'netns',
           include: ['test/netns/**/*.test.ts'],
+          globalSetup: ['test/support/testnet-blackhole.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
