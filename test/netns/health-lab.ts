@@ -83,10 +83,13 @@ export interface ServersConfig {
   http?: number;
   https?: number;
   udp?: number;
+  /** HTTPS that demands a client certificate signed by clientCa (mTLS), with cert/key. */
+  mtls?: number;
   /** HTTP(S) answer: rewrite with setHttpAnswer. */
   stateFile?: string;
   cert?: string;
   key?: string;
+  clientCa?: string;
 }
 
 /** Starts the fixture listeners inside the namespace and waits until they are bound. */
@@ -96,8 +99,9 @@ export async function startServers(lab: HealthLab, cfg: ServersConfig): Promise<
   return proc;
 }
 
-export function setHttpAnswer(stateFile: string, status: number, body: string): void {
-  writeFileSync(stateFile, JSON.stringify({ status, body }));
+/** The answer of every path, but those in `paths`. */
+export function setHttpAnswer(stateFile: string, status: number, body: string, paths: Record<string, { status: number; body: string }> = {}): void {
+  writeFileSync(stateFile, JSON.stringify({ status, body, paths }));
 }
 
 /** A self-signed certificate for `name`, made with openssl; undefined when openssl is missing. */
@@ -110,6 +114,32 @@ export function selfSignedCert(dir: string, name: string): { cert: string; key: 
     { allowFailure: true },
   );
   return r.status === 0 && existsSync(cert) ? { cert, key } : undefined;
+}
+
+export interface TestPki {
+  ca: string;
+  /** Server certificate for the given name and its key, signed by ca. */
+  serverCert: string;
+  serverKey: string;
+  /** Client certificate (CN lvsd) and its key, signed by ca. */
+  clientCert: string;
+  clientKey: string;
+}
+
+/** A CA and a server and a client certificate signed by it, made with openssl in `dir`. */
+export function testPki(dir: string, serverName: string): TestPki {
+  const f = (name: string): string => join(dir, name);
+  const openssl = (...args: string[]): void => void run('openssl', args);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...ec, '-days', '1', '-subj', '/CN=lvsd test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  const leaf = (name: string, subject: string, ext: string): void => {
+    openssl('req', ...ec, '-subj', subject, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
+    writeFileSync(f(`${name}.ext`), ext);
+    openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f(`${name}.ext`), '-out', f(`${name}.pem`));
+  };
+  leaf('server', `/CN=${serverName}`, `subjectAltName=DNS:${serverName}\nextendedKeyUsage=serverAuth\n`);
+  leaf('client', '/CN=lvsd', 'extendedKeyUsage=clientAuth\n');
+  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
 }
 
 /** Starts dnsmasq in the namespace: *.svc.test A 198.18.2.53, mx.test MX "10 mail.svc.test", gone.test NXDOMAIN. */
