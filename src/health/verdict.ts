@@ -43,7 +43,6 @@ function merged(checks: readonly CheckHealth[], previous: HealthState): HealthSt
   const up = checks.every((c) => c.state.up);
   // A check that failed names the reason before one that has not answered yet.
   const failing = checks.find((c) => !c.state.up && !c.state.pending) ?? checks.find((c) => !c.state.up);
-  const decided = checks.filter((c) => !c.state.pending);
   const last = checks.reduce<HealthState['lastResult']>((latest, c) => {
     const r = c.state.lastResult;
     return r && (!latest || r.at >= latest.at) ? r : latest;
@@ -51,8 +50,9 @@ function merged(checks: readonly CheckHealth[], previous: HealthState): HealthSt
   const weights = checks.map((c) => c.state.weight).filter((w): w is number => w !== undefined);
   const state: HealthState = {
     up,
-    // Until a check has answered there is no verdict worth saving or reporting.
-    pending: decided.length === 0,
+    // Until every check has answered, the verdict is not complete: not worth a log line of its
+    // own (the server is down and was never in service) nor saving.
+    pending: checks.some((c) => c.state.pending),
     since: previous.since,
     reason: failing ? `${failing.label}: ${failing.state.reason}` : `all ${checks.length} checks passed`,
     // Up: the check nearest to failing decides; down: the failing one.

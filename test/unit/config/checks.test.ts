@@ -46,7 +46,7 @@ describe('check lists', () => {
       't.yaml:6:50: services[0].check[1].timeout: timeout 3s is not shorter than interval 2s, expected timeout < interval',
     ]);
     expect(errorsOf(file('[]'))).toEqual(['t.yaml:6:12: services[0].check: list has 0 items, expected at least one check']);
-    expect(errorsOf(file('[{ type: ping, port: 80 }]'))[0]).toMatch(/^t\.yaml:6:28: services\[0\]\.check\[0\]: unknown key "port"/);
+    expect(errorsOf(file('[{ type: ping, port: 80 }]'))[0]).toMatch(/^t\.yaml:6:27: services\[0\]\.check\[0\]: unknown key "port", it only applies with type: tcp/);
   });
 
   it('a real server may drain instead of being removed on failure (keepalived inhibit_on_failure)', () => {
@@ -79,7 +79,7 @@ describe('http checks', () => {
     expect(errorsOf(file('{ type: http, path: /x, urls: [{ path: /y }] }'))).toEqual([
       't.yaml:6:32: services[0].check.path: path cannot be used with urls, expected it inside each entry of urls',
     ]);
-    expect(errorsOf(file('{ type: http, headers: { Host: a.test } }'))[0]).toMatch(/^t\.yaml:6:30: services\[0\]\.check\.headers\.Host: .*use host: for the Host header/);
+    expect(errorsOf(file('{ type: http, headers: { Host: a.test } }'))[0]).toMatch(/^t\.yaml:6:43: services\[0\]\.check\.headers\.Host: .*use host: for the Host header/);
     expect(errorsOf(file('{ type: http, headers: { "X-A": "a\\r\\nB: c" } }'))[0]).toMatch(/^t\.yaml:6:\d+: services\[0\]\.check\.headers\.X-A: .*no CR, LF/);
   });
 });

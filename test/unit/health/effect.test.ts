@@ -31,6 +31,14 @@ describe('effectiveDestinations', () => {
     expect(summary(effectiveDestinations(service({ onFailure: 'drain' }), states, none))).toEqual(['198.18.1.10 0', '198.18.1.11 20', '2001:2::12 30']);
   });
 
+  it('a real server\'s own on_failure wins over the service\'s (keepalived inhibit_on_failure per real server)', () => {
+    const down = health({ '198.18.1.10:80': { up: false }, '198.18.1.11:80': { up: false }, '[2001:2::12]:80': { up: true } });
+    const mixed = service({ realServers: [{ ...rs('198.18.1.10', 10), onFailure: 'drain' }, rs('198.18.1.11', 20), rs('2001:2::12', 30)] });
+    expect(summary(effectiveDestinations(mixed, down, none))).toEqual(['198.18.1.10 0', '2001:2::12 30']);
+    const draining = service({ onFailure: 'drain', realServers: [rs('198.18.1.10', 10), { ...rs('198.18.1.11', 20), onFailure: 'remove' }, rs('2001:2::12', 30)] });
+    expect(summary(effectiveDestinations(draining, down, none))).toEqual(['198.18.1.10 0', '2001:2::12 30']);
+  });
+
   it('treats a real server without health yet as down', () => {
     const r = effectiveDestinations(service(), health({ '198.18.1.11:80': { up: true } }), none);
     expect(summary(r)).toEqual(['198.18.1.11 20']);

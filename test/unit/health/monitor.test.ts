@@ -156,3 +156,71 @@ describe('HealthMonitor agent checks', () => {
     monitor.stop();
   });
 });
+
+describe('HealthMonitor with several checks per real server', () => {
+  const http: CheckSpec = { type: 'http', method: 'GET', path: '/ready', expect_status: [200], interval: 1000, timeout: 200, rise: 2, fall: 2, warmup: 0 };
+  const ping: CheckSpec = { type: 'ping', interval: 500, timeout: 200, rise: 1, fall: 1, warmup: 0 };
+
+  /** A monitor whose checker answers per check type from a table the test edits. */
+  function typed() {
+    const clock = new FakeClock();
+    const answers = new Map<string, ProbeResult>();
+    const monitor = new HealthMonitor({
+      clock,
+      random: () => 0,
+      jitter: 0,
+      checker: async (_target: ProbeTarget, spec: CheckSpec) => answers.get(spec.type) ?? { ok: false, reason: 'refused', durationMs: 1 },
+    });
+    const changes: string[] = [];
+    monitor.onChange((c) => changes.push(`${c.at} ${c.up ? 'up' : 'down'}: ${c.reason}`));
+    return { clock, answers, monitor, changes };
+  }
+
+  it('is up while every check passes; one failing check takes it down and status names it', async () => {
+    const { clock, answers, monitor, changes } = typed();
+    answers.set('tcp', pass());
+    answers.set('http', pass());
+    answers.set('ping', pass());
+    monitor.update([rs('198.18.1.10', { check: [tcp, http, ping] })]);
+    monitor.start();
+    await clock.advance(1500);
+    expect(monitor.stats().jobs).toBe(3);
+    answers.set('http', { ok: false, reason: 'status 503', durationMs: 1 });
+    await clock.advance(2000);
+    expect(changes).toEqual(['0 up: all 3 checks passed', '3000 down: http /ready: status 503']);
+    const [status] = monitor.status();
+    expect(status).toMatchObject({ check: 'tcp+http+ping', state: { up: false, reason: 'http /ready: status 503' } });
+    expect(status?.checks.map((c) => `${c.label} ${c.up} ${c.reason}`)).toEqual(['tcp true passed check', 'http /ready false status 503', 'ping true passed check']);
+    monitor.stop();
+  });
+
+  it('keeps the state of checks that stay when the list changes, and reports the new verdict', async () => {
+    const { clock, answers, monitor, changes } = typed();
+    answers.set('tcp', pass());
+    monitor.update([rs('198.18.1.10', { check: [tcp, http] })]);
+    monitor.start();
+    await clock.advance(2500);
+    expect(monitor.statesFor('web').get('198.18.1.10:80')).toMatchObject({ up: false, reason: 'http /ready: refused' });
+    // The failing http check is dropped: the tcp check, up all along, is all there is.
+    monitor.update([rs('198.18.1.10', { check: [tcp] })]);
+    expect(monitor.statesFor('web').get('198.18.1.10:80')).toMatchObject({ up: true, consecutiveOk: 3 });
+    expect(changes).toEqual(['0 down: http /ready: refused', '2500 up: passed check']);
+    monitor.stop();
+  });
+
+  it('starts every check from a restored verdict (health.json keeps one per real server)', async () => {
+    const { clock, answers, monitor, changes } = typed();
+    answers.set('tcp', pass());
+    answers.set('ping', pass());
+    const restored = { up: false, since: 0, reason: 'http /ready: status 503', consecutiveOk: 0, consecutiveFail: 3 };
+    monitor.update([rs('198.18.1.10', { check: [tcp, ping], restored })]);
+    monitor.start();
+    // Restored down, not pending: each check needs its rise (tcp 2 at 1 s, ping 1) before the server is up.
+    await clock.advance(500);
+    expect(monitor.statesFor('web').get('198.18.1.10:80')?.up).toBe(false);
+    await clock.advance(1000);
+    expect(changes).toEqual(['1000 up: all 2 checks passed']);
+    expect(monitor.snapshot()[0]?.health).toMatchObject({ up: true, reason: 'all 2 checks passed' });
+    monitor.stop();
+  });
+});
