@@ -1,15 +1,10 @@
 // Facts derived from a loaded config that several subsystems need.
-import type { IpFamily } from './address.js';
+import { familyFromName, familyName, familyOf, hostPort, type IpFamily } from '../net/address.js';
 import type { BgpConfig, Config, ServiceConfig, VrrpInstanceConfig } from './types.js';
-
-/** The family of an address taken from a loaded config (already validated and canonical). */
-export function addressFamily(address: string): IpFamily {
-  return address.includes(':') ? 6 : 4;
-}
 
 /** The address family of an instance: that of its VIPs (the loader ensures they agree). */
 export function instanceFamily(instance: VrrpInstanceConfig): IpFamily {
-  return addressFamily(instance.vips[0]?.address ?? '');
+  return familyOf(instance.vips[0]?.address ?? '');
 }
 
 /**
@@ -23,10 +18,15 @@ export function vmacName(instance: VrrpInstanceConfig): string | undefined {
   return `${instanceFamily(instance) === 6 ? 'vrrp6' : 'vrrp'}.${instance.vrid}`;
 }
 
-/** How logs and messages name a service's traffic: "tcp 198.18.0.100:80", "fwmark 7 (ipv4)". */
+/** "fwmark 7 ipv4": the one spelling of a fwmark service, as ipvsadm users read it. */
+export function fwmarkServiceName(fwmark: number, family: IpFamily): string {
+  return `fwmark ${fwmark} ${familyName(family)}`;
+}
+
+/** How logs and messages name a service's traffic: "tcp 198.18.0.100:80", "fwmark 7 ipv4" (as ipvs/names.ts serviceName). */
 export function describeServiceMatch(svc: ServiceConfig): string {
-  if (svc.fwmark !== undefined) return `fwmark ${svc.fwmark} (${svc.family})`;
-  return `${svc.protocol} ${svc.family === 'ipv6' ? `[${svc.vip}]` : svc.vip}:${svc.port}`;
+  if (svc.fwmark !== undefined) return fwmarkServiceName(svc.fwmark, familyFromName(svc.family));
+  return `${svc.protocol} ${hostPort({ address: svc.vip ?? '', port: svc.port ?? 0 })}`;
 }
 
 /** The VIPs a bgp section announces: those it lists, or every service VIP. */

@@ -5,7 +5,7 @@
 // the line the operator wrote (the node entry when the value came from there). Pure: works on the
 // values the YAML reader produced, before the schema; shared values are not copied, only the
 // objects along a changed path (the services of every view are the file's one list).
-import { parseIp } from './address.js';
+import { parseIp } from '../net/address.js';
 import { formatPath, type ConfigPath } from './issues.js';
 import { NODE_SECTIONS, nodesSchema, SHARED_INSTANCE_FIELDS } from './nodes-schema.js';
 import { closestMatch } from './suggest.js';

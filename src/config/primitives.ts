@@ -1,7 +1,7 @@
 // Building blocks for the config schema. Each carries the "expected ..." half of its error
 // message; zod-messages.ts adds the "what is wrong" half from the offending value.
 import * as z from 'zod';
-import { parseCidr, parseIp } from './address.js';
+import { parseCidr, parseIp } from '../net/address.js';
 import { DURATION_PATTERN, TIMER_MAX_MS, formatDuration, parseDuration, type Duration } from './duration.js';
 
 /** Prefix marking a message as an expectation that still needs the problem put in front. */

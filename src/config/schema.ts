@@ -3,7 +3,7 @@
 // snake_case as written in YAML; defaults are applied here so consumers never see undefined
 // where a default exists. Rules that relate several fields live in rules/.
 import * as z from 'zod';
-import { familyName, netmaskToPrefix, parseHostPort, parseIp, type FamilyName } from './address.js';
+import { familyName, netmaskToPrefix, parseHostPort, parseIp } from '../net/address.js';
 import { formatDuration } from './duration.js';
 import {
   EXPECTED, addressLabel, argv, bool, cidr, duration, filePath, hostName, httpPath, intIn, interfaceName, ipAddress, list,
@@ -21,7 +21,10 @@ export const FORWARDING_METHODS = ['dr', 'nat', 'tun'] as const;
 export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
-const familySchema = oneOf(['ipv4', 'ipv6'], 'address family');
+/** The YAML's words for an address family (net/address.ts familyName; the code uses IpFamily). */
+const FAMILY_WORDS = ['ipv4', 'ipv6'] as const;
+type FamilyWord = (typeof FAMILY_WORDS)[number];
+const familySchema = oneOf(FAMILY_WORDS, 'address family');
 
 // Upper bounds of the durations. Each is far beyond any sensible setting and far below what a
 // timer can hold (duration.ts): a check or script that runs less than hourly watches nothing.
@@ -384,7 +387,7 @@ type NormalizedRealServer = Omit<RealServerInput, 'port' | 'forwarding'> & { por
 
 type NormalizedService = Omit<ServiceInput, 'vip' | 'port' | 'protocol' | 'fwmark' | 'family' | 'persistence_netmask' | 'real_servers' | 'sorry_server'> &
   ServiceMatch & {
-    family: FamilyName;
+    family: FamilyWord;
     /** Prefix length (an IPv4 netmask is converted), only with persistence. */
     persistence_netmask?: number;
     /** Ports and forwarding resolved: an omitted port is the service port (0 for fwmark services). */
@@ -403,7 +406,7 @@ const serviceSchema = serviceInputSchema.transform((s, ctx): NormalizedService =
   };
   if (s.vip !== undefined && s.fwmark !== undefined) return fail('fwmark', 'fwmark cannot be combined with vip, a service matches either vip/port/protocol or a firewall mark');
   if (s.vip === undefined && s.fwmark === undefined) return fail('', 'a service needs either vip + port (+ protocol) or fwmark + family, found neither');
-  let family: FamilyName;
+  let family: FamilyWord;
   let match: ServiceMatch;
   if (s.vip !== undefined) {
     family = familyName(parseIp(s.vip)?.family ?? 4);
@@ -459,7 +462,7 @@ function copyFields(from: object, except: ReadonlySet<string>): Record<string, u
   return to;
 }
 
-function persistencePrefix(value: number | string, family: FamilyName): number | undefined {
+function persistencePrefix(value: number | string, family: FamilyWord): number | undefined {
   if (typeof value === 'string') return family === 'ipv4' ? netmaskToPrefix(value) : undefined;
   const max = family === 'ipv4' ? 32 : 128;
   return Number.isInteger(value) && value >= 1 && value <= max ? value : undefined;

@@ -30,7 +30,8 @@ import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
 import { describeOperation } from '../ipvs/apply.js';
-import { destName, serviceKey, serviceName } from '../ipvs/names.js';
+import { serviceKey, serviceName } from '../ipvs/names.js';
+import { hostPort } from '../net/address.js';
 import { formatPlan } from '../ipvs/plan.js';
 import type { KernelIpvs, ServiceId } from '../ipvs/types.js';
 import { ControlServer } from './control-server.js';
@@ -599,7 +600,7 @@ export class Daemon {
     const health = new Map(this.health.status().map((h) => [`${h.service}|${h.realServer}`, h.state.up]));
     return this.loaded.config.services.flatMap((svc) =>
       svc.real_servers.map((rs) => {
-        const server = destName(rs);
+        const server = hostPort(rs);
         const up = health.get(`${svc.name}|${server}`) ?? (rs.check ?? svc.check ? false : true);
         return { service: svc.name, server, up, weight: this.ipvs?.programmedWeight(svc.name, server) ?? 0, configuredWeight: rs.weight };
       }),
@@ -619,7 +620,7 @@ export class Daemon {
       for (const d of row.destinations) {
         out.push({
           service,
-          server: destName(d),
+          server: hostPort(d),
           connections: Number(d.stats.conns),
           packetsIn: Number(d.stats.inPackets),
           packetsOut: Number(d.stats.outPackets),
@@ -638,9 +639,9 @@ export class Daemon {
     const svc = this.loaded.config.services.find((s) => s.name === service);
     if (!svc) throw new Error(`no service named "${service}" (services: ${this.loaded.config.services.map((s) => s.name).join(', ') || 'none'})`);
     if (realServer === undefined) return undefined;
-    const rs = svc.real_servers.find((r) => destName(r) === realServer || r.address === realServer);
+    const rs = svc.real_servers.find((r) => hostPort(r) === realServer || r.address === realServer);
     if (!rs) throw new Error(`service ${svc.name} has no real server ${realServer}`);
-    return destName(rs);
+    return hostPort(rs);
   }
 
   /** `lvsd add-server` / `lvsd remove-server`: recorded like an override, then applied as a config change would be. */

@@ -5,13 +5,13 @@
 // record already names just the declared ones, so this file is also what tells a restarted lvsd
 // that the draining service is its own.
 import { drainKey, type Drain } from '../ipvs/drain.js';
-import { parseDestinationId, parseServiceId, plainServiceId, readStateFile, StateFileWriter } from './state-file.js';
+import { parseDestinationId, parseServiceId, plainServiceId, readStateFile, StateFileWriter, type StoredServiceId } from './state-file.js';
 
 export const DRAIN_FILE = 'draining.json';
 
 interface DrainFile {
   version: 1;
-  drains: Drain[];
+  drains: Array<Omit<Drain, 'service'> & { service: StoredServiceId }>;
 }
 
 /** The drains of the file's text; throws with the reason when it is not one. */

@@ -25,12 +25,13 @@
 // at once, no drain: a backup must not forward, and the clients' traffic is the new master's.
 import { mastershipServices } from '../config/derived.js';
 import type { Config, ServiceConfig } from '../config/types.js';
-import { checkTargets, effectiveDestinations, realServerKey, type EffectService, type HealthMonitor, type MonitoredRealServer, type OperatorOverride } from '../health/index.js';
+import { checkTargets, effectiveDestinations, type EffectService, type HealthMonitor, type MonitoredRealServer, type OperatorOverride } from '../health/index.js';
 import { applyPlan, describeOperation, type ApplyResult } from '../ipvs/apply.js';
 import type { IpvsKernel } from './ipvs-kernel.js';
 import { destinationFromConfig, serviceFromConfig, serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
 import { drainKey, nextDeadline, type Drain, type DrainContext } from '../ipvs/drain.js';
-import { destName, serviceKey, serviceName } from '../ipvs/names.js';
+import { serviceKey, serviceName } from '../ipvs/names.js';
+import { hostPort } from '../net/address.js';
 import { planChanges, type Operation, type Plan, type Retirement } from '../ipvs/plan.js';
 import type { DesiredIpvs, Destination, KernelIpvs, ServiceId, ServiceWithDestinations } from '../ipvs/types.js';
 import type { Logger } from './log.js';
@@ -111,7 +112,7 @@ export class IpvsManager {
   private following: Map<string, string>;
   /** The VRRP instances this node is master of. */
   private readonly masters: Set<string>;
-  /** Real-server weights in the kernel after the last reconcile, by service name then destName. */
+  /** Real-server weights in the kernel after the last reconcile, by service name then hostPort. */
   private readonly programmed = new Map<string, Map<string, number>>();
   private readonly dirty = new Set<string>();
   private fullPending = false;
@@ -241,9 +242,9 @@ export class IpvsManager {
       key = overrideKey(svc.name);
       if (override === 'drain' || override === 'disable') stored = { service: svc.name, override, source, at: this.now() };
     } else {
-      const rs = svc.real_servers.find((r) => realServerKey(r.address, r.port) === realServer || r.address === realServer);
+      const rs = svc.real_servers.find((r) => hostPort(r) === realServer || r.address === realServer);
       if (!rs) throw new Error(`service ${svc.name} has no real server ${realServer}`);
-      const server = realServerKey(rs.address, rs.port);
+      const server = hostPort(rs);
       key = overrideKey(svc.name, server);
       if (override !== 'clear') stored = { service: svc.name, realServer: server, override, source, at: this.now() };
     }
@@ -331,12 +332,12 @@ export class IpvsManager {
     const serviceMatch = new Map(this.config.services.map((s) => [s.name, serviceName(serviceIdFromConfig(s))]));
     const targets = checkTargets(this.config.services, (service, realServer) => {
       const row = inKernel.get(serviceMatch.get(service) ?? '');
-      return row?.destinations.some((d) => destName(d) === realServer && d.weight > 0) ?? false;
+      return row?.destinations.some((d) => hostPort(d) === realServer && d.weight > 0) ?? false;
     });
     if (restored.length === 0) return targets;
     const saved = new Map(restored.map((r) => [`${r.service}|${r.realServer}`, r.health]));
     return targets.map((t) => {
-      const health = saved.get(`${t.service}|${realServerKey(t.address, t.port)}`);
+      const health = saved.get(`${t.service}|${hostPort(t)}`);
       return health ? { ...t, restored: health } : t;
     });
   }
@@ -346,7 +347,7 @@ export class IpvsManager {
     const out = new Map<string, OperatorOverride>();
     const whole = this.overrides.has(overrideKey(svc.name));
     for (const rs of svc.real_servers) {
-      const key = realServerKey(rs.address, rs.port);
+      const key = hostPort(rs);
       const o = whole ? 'drain' : this.overrides.get(overrideKey(svc.name, key))?.override;
       if (o) out.set(key, o);
     }
@@ -395,7 +396,7 @@ export class IpvsManager {
       const id = serviceIdFromConfig(svc);
       timeouts.set(serviceKey(id), svc.drain_timeout);
       const overrides = this.overridesOf(svc);
-      for (const rs of svc.real_servers) if (overrides.get(realServerKey(rs.address, rs.port)) !== 'disable') abrupt.add(drainKey(id, rs));
+      for (const rs of svc.real_servers) if (overrides.get(hostPort(rs)) !== 'disable') abrupt.add(drainKey(id, rs));
       if (svc.sorry_server) abrupt.add(drainKey(id, svc.sorry_server));
     }
     return { now: this.now(), current: this.drains, timeouts, abrupt };
@@ -548,12 +549,12 @@ export class IpvsManager {
     const services = this.config.services.filter((s) => !only || only.has(s.name));
     for (const s of services) {
       const key = serviceKey(serviceIdFromConfig(s));
-      weights.set(key, new Map((read.get(key) ?? []).map((d) => [destName(d), d.weight])));
+      weights.set(key, new Map((read.get(key) ?? []).map((d) => [hostPort(d), d.weight])));
     }
     for (const op of applied) {
       const w = weights.get(serviceKey(op.service));
-      if (op.kind === 'add-dest' || op.kind === 'edit-dest' || op.kind === 'drain-dest') w?.set(destName(op.dest), op.dest.weight);
-      else if (op.kind === 'delete-dest') w?.delete(destName(op.dest));
+      if (op.kind === 'add-dest' || op.kind === 'edit-dest' || op.kind === 'drain-dest') w?.set(hostPort(op.dest), op.dest.weight);
+      else if (op.kind === 'delete-dest') w?.delete(hostPort(op.dest));
       else if (op.kind === 'delete-service') w?.clear();
     }
     if (!only) this.programmed.clear();

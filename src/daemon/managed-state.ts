@@ -9,13 +9,13 @@
 // declared services and leave every other one alone.
 import { serviceKey } from '../ipvs/names.js';
 import type { ServiceId } from '../ipvs/types.js';
-import { parseServiceId, plainServiceId, readStateFile, writeStateFile } from './state-file.js';
+import { parseServiceId, plainServiceId, readStateFile, writeStateFile, type StoredServiceId } from './state-file.js';
 
 export const STATE_FILE = 'managed-services.json';
 
 interface StateFile {
   version: 1;
-  services: ServiceId[];
+  services: StoredServiceId[];
 }
 
 /** The services of a state file's text; throws with the reason when it is not one. */

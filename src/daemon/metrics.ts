@@ -8,7 +8,7 @@
 // The listener serves /metrics and hands every other path to the routes it is given (the page).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { parseHostPort } from '../config/address.js';
+import { parseHostPort } from '../net/address.js';
 import type { BgpStatus } from '../bgp/types.js';
 import type { PeerLinkStatus } from '../peer/link.js';
 import type { VrrpState } from '../vrrp/state.js';

@@ -6,7 +6,7 @@
 // A record stays a difference from the file until the file catches up: when a reload brings the
 // file to the same state (the added server is now in it, the removed one gone), caughtUp() names
 // the record and the daemon clears it with a log line, so the file is again the whole truth.
-import { parseHostPort, parseIp, formatHostPort } from '../config/address.js';
+import { parseHostPort, parseIp, hostPort } from '../net/address.js';
 import type { Config, RealServerConfig, ServiceConfig } from '../config/types.js';
 import type { ChangeRecord } from '../peer/types.js';
 
@@ -31,10 +31,10 @@ export function resolveServer(config: Config, serviceName: string, text: string)
   if (!hp) throw new Error(`${text} is not a real server, expected an address or address:port such as 198.18.1.11:80 or [2001:2::11]:80`);
   if (hp.family !== (service.family === 'ipv4' ? 4 : 6) && service.forwarding !== 'tun') throw new Error(`${text} is not of the family of service ${service.name} (${service.family})`);
   if (service.forwarding !== 'nat' && service.port !== undefined && hp.port !== service.port) throw new Error(`${text}: ${service.forwarding} forwarding needs the service's port ${service.port}`);
-  return { service, address: hp.address, port: hp.port, key: formatHostPort(hp.address, hp.port) };
+  return { service, address: hp.address, port: hp.port, key: hostPort(hp) };
 }
 
-const inService = (svc: ServiceConfig, key: string): boolean => svc.real_servers.some((rs) => formatHostPort(rs.address, rs.port) === key);
+const inService = (svc: ServiceConfig, key: string): boolean => svc.real_servers.some((rs) => hostPort(rs) === key);
 
 /** `file` with the runtime server records applied; services without any are the file's own objects. */
 export function effectiveConfig(file: Config, records: readonly ChangeRecord[]): Config {
@@ -48,7 +48,7 @@ export function effectiveConfig(file: Config, records: readonly ChangeRecord[]):
     const changes = byService.get(svc.name);
     if (!changes) return svc;
     const removed = new Set(changes.filter((r) => r.value === 'remove').map((r) => r.realServer));
-    const real_servers: RealServerConfig[] = svc.real_servers.filter((rs) => !removed.has(formatHostPort(rs.address, rs.port)));
+    const real_servers: RealServerConfig[] = svc.real_servers.filter((rs) => !removed.has(hostPort(rs)));
     for (const r of changes) {
       if (r.value !== 'add' || r.realServer === undefined || inService(svc, r.realServer)) continue;
       const hp = parseHostPort(r.realServer);

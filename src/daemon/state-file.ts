@@ -6,7 +6,8 @@
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isFwmark } from '../ipvs/names.js';
-import type { DestinationId, ServiceId } from '../ipvs/types.js';
+import type { AddressServiceId, DestinationId, ServiceId } from '../ipvs/types.js';
+import { familyFromName, familyName } from '../net/address.js';
 
 /** The file's text; undefined when it does not exist (ENOENT). Other errors are thrown. */
 export async function readStateFile(dir: string, name: string): Promise<string | undefined> {
@@ -77,16 +78,19 @@ const PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
 export function parseServiceId(v: unknown): ServiceId | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  if (typeof o.fwmark === 'number' && (o.family === 'ipv4' || o.family === 'ipv6')) return { fwmark: o.fwmark, family: o.family };
+  if (typeof o.fwmark === 'number' && (o.family === 'ipv4' || o.family === 'ipv6')) return { fwmark: o.fwmark, family: familyFromName(o.family) };
   if (typeof o.protocol === 'string' && PROTOCOLS.has(o.protocol) && typeof o.address === 'string' && typeof o.port === 'number') {
     return { protocol: o.protocol as 'tcp', address: o.address, port: o.port };
   }
   return undefined;
 }
 
+/** A service id as a state file holds it: a fwmark service's family is spelled as in the YAML. */
+export type StoredServiceId = AddressServiceId | { fwmark: number; family: 'ipv4' | 'ipv6' };
+
 /** Only the identifying fields, in a fixed order. */
-export function plainServiceId(id: ServiceId): ServiceId {
-  return isFwmark(id) ? { fwmark: id.fwmark, family: id.family } : { protocol: id.protocol, address: id.address, port: id.port };
+export function plainServiceId(id: ServiceId): StoredServiceId {
+  return isFwmark(id) ? { fwmark: id.fwmark, family: familyName(id.family) } : { protocol: id.protocol, address: id.address, port: id.port };
 }
 
 /** A real server's address and port as written in a state file, or undefined. */

@@ -8,7 +8,8 @@ import type { Config } from '../config/types.js';
 import type { OperatorOverride, RealServerStatus } from '../health/index.js';
 import { serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
 import { drainKey, type Drain } from '../ipvs/drain.js';
-import { destName, serviceKey, serviceName } from '../ipvs/names.js';
+import { serviceKey, serviceName } from '../ipvs/names.js';
+import { hostPort } from '../net/address.js';
 import type { DestinationEntry, KernelIpvs, ServiceId } from '../ipvs/types.js';
 import type { RunnerStatus } from '../vrrp/runner.js';
 import type { ChangeRecord } from '../peer/types.js';
@@ -140,7 +141,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     const match = serviceName(id);
     managed.add(match);
     const row = rows.get(match);
-    const inKernel = new Map((row?.destinations ?? []).map((d) => [destName(d), d]));
+    const inKernel = new Map((row?.destinations ?? []).map((d) => [hostPort(d), d]));
     const overrideOf = (server: string): StoredOverride | undefined => overrides.get(`${svc.name}|${server}`);
     const disabled = overrides.has(`${svc.name}|`);
     const entry = (server: string, forwarding: string, configuredWeight: number, checked: boolean, sorry: boolean): RealServerReport => {
@@ -171,10 +172,10 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
         sorry,
       };
     };
-    const realServers = svc.real_servers.map((rs) => entry(destName(rs), rs.forwarding, rs.weight, (rs.check ?? svc.check) !== undefined, false));
-    if (svc.sorry_server) realServers.push(entry(destName(svc.sorry_server), svc.sorry_server.forwarding, sorryDestination(svc.sorry_server).weight, false, true));
+    const realServers = svc.real_servers.map((rs) => entry(hostPort(rs), rs.forwarding, rs.weight, (rs.check ?? svc.check) !== undefined, false));
+    if (svc.sorry_server) realServers.push(entry(hostPort(svc.sorry_server), svc.sorry_server.forwarding, sorryDestination(svc.sorry_server).weight, false, true));
     const listed = new Set(realServers.map((r) => r.server));
-    for (const d of row?.destinations ?? []) if (!listed.has(destName(d)) && drains.has(drainKey(id, d))) realServers.push(removed(d, drainOf(id, d)));
+    for (const d of row?.destinations ?? []) if (!listed.has(hostPort(d)) && drains.has(drainKey(id, d))) realServers.push(removed(d, drainOf(id, d)));
     const runtimeChanges = (input.runtime ?? []).flatMap((r): RuntimeServerReport[] =>
       r.kind === 'server' && r.service === svc.name && r.realServer !== undefined && (r.value === 'add' || r.value === 'remove')
         ? [{ server: r.realServer, change: r.value, ...(r.value === 'add' ? { weight: r.weight ?? 1 } : {}), node: r.node, at: new Date(r.at).toISOString() }]
@@ -205,7 +206,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
 /** A real server the config no longer has, still in the kernel while it drains. */
 function removed(d: DestinationEntry, draining: DrainReport | null): RealServerReport {
   return {
-    server: destName(d),
+    server: hostPort(d),
     forwarding: d.forwarding,
     configuredWeight: 0,
     weight: d.weight,

@@ -8,6 +8,7 @@ import { interfaceSysctl, readSysctl, sysctlDisplayName } from '../kernel/sysctl
 import { VrrpSocket, type VrrpPacketHandler, type VrrpSocketOptions } from '../kernel/vrrp-socket.js';
 import type { InterfaceAddress } from '../vrrp/from-config.js';
 import type { VipSpec } from '../vrrp/settings.js';
+import { familyOf, type IpFamily } from '../net/address.js';
 
 /** An open VRRP socket: what the runner sends through, plus close. */
 export interface VrrpSocketHandle {
@@ -22,7 +23,7 @@ export interface VmacLink {
   parent: string;
   /** The virtual MAC, "00:00:5e:00:01:33". */
   mac: string;
-  family: 4 | 6;
+  family: IpFamily;
   /**
    * IPv6: the advert source (the parent's link-local address), put on the macvlan while it is
    * up. The kernel sends from a link-local source only through an interface that holds it
@@ -120,7 +121,7 @@ export class NetlinkVrrpKernel implements VrrpKernel {
   }
 
   announce(ifname: string, address: string): void {
-    if (address.includes(':')) sendUnsolicitedNa(ifname, address);
+    if (familyOf(address) === 6) sendUnsolicitedNa(ifname, address);
     else sendGratuitousArp(ifname, address);
   }
 

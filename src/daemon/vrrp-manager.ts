@@ -30,6 +30,7 @@ import { InstanceTracker } from '../vrrp/tracker.js';
 import { NetlinkVrrpKernel, type VmacLink, type VrrpKernel, type VrrpSocketHandle } from './vrrp-kernel.js';
 import { configuredVmacLink, InstanceVmac, vmacLinkOf } from './vrrp-vmac.js';
 import { PeerWatch, type SplitBrain } from './vrrp-peer-watch.js';
+import type { IpFamily } from '../net/address.js';
 
 export interface VrrpManagerDeps {
   log: Logger;
@@ -68,7 +69,7 @@ export interface VrrpInstanceView extends RunnerStatus {
   /** Its notify hooks that ran (or failed to) so far. */
   notifyHooks: NotifyRuns;
   interface: string;
-  family: 4 | 6;
+  family: IpFamily;
   vrid: number;
   version: 2 | 3;
   advertIntervalMs: number;
@@ -90,7 +91,7 @@ export interface VrrpInstanceView extends RunnerStatus {
 
 export interface VrrpSocketView {
   interface: string;
-  family: 4 | 6;
+  family: IpFamily;
   source: string;
   multicast: boolean;
   packets: number;

@@ -21,7 +21,7 @@
 // socket otherwise. Unicast adverts are addressed to the parent's MAC and always arrive there.
 import type { VrrpInstanceConfig } from '../config/types.js';
 import { instanceFamily } from '../config/derived.js';
-import { isIpv6LinkLocal } from '../config/address.js';
+import { isIpv6LinkLocal } from '../net/address.js';
 import { vmacSettings } from '../vrrp/from-config.js';
 import type { AdvertSink, VrrpReceiver } from '../vrrp/receiver.js';
 import type { InstanceSettings } from '../vrrp/settings.js';

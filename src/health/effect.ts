@@ -24,7 +24,7 @@
 //    below quorum would be overloaded anyway. Without a sorry server the healthy remainder
 //    keeps serving and `quorumMet: false` lets the daemon report it.
 import { type AgentState, agentWeight } from './agent.js';
-import { realServerKey } from './types.js';
+import { hostPort } from '../net/address.js';
 
 export type OperatorOverride = 'drain' | 'enable' | 'disable';
 
@@ -76,7 +76,7 @@ export interface EffectiveService<D extends Weighted = Weighted> {
 }
 
 /**
- * @param states health by real-server key (see realServerKey); a checked real server without an
+ * @param states health by real-server key (see hostPort); a checked real server without an
  *   entry is treated as down (it has not passed a check yet).
  * @param overrides operator overrides by real-server key.
  * @param previousQuorumMet the last result's `quorumMet`; undefined on the first evaluation
@@ -89,7 +89,7 @@ export function effectiveDestinations<D extends Weighted>(
   previousQuorumMet?: boolean,
 ): EffectiveService<D> {
   const serving = service.realServers.map(({ destination: d, checked }) => {
-    const key = realServerKey(d.address, d.port);
+    const key = hostPort(d);
     return servingWeight(d, checked ? states.get(key) : { up: true }, overrides.get(key));
   });
   const healthyWeight = serving.reduce<number>((sum, s) => sum + (s.kind === 'serving' ? s.weight : 0), 0);

@@ -6,5 +6,4 @@ export { effectiveDestinations } from './effect.js';
 export type { EffectiveService, EffectRealServer, EffectService, OperatorOverride, RealServerHealth, Weighted } from './effect.js';
 export type { HealthState } from './state.js';
 export type { SchedulerStats } from './schedule.js';
-export { realServerKey } from './types.js';
 export type { CheckSpec, CheckType, ProbeResult, ProbeTarget } from './types.js';

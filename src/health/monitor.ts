@@ -8,8 +8,9 @@ import { agentChecker } from './checkers/agent.js';
 import { runCheck } from './checkers/index.js';
 import { Scheduler, type SchedulerClock, type SchedulerStats, systemClock } from './schedule.js';
 import { applyProbeResult, type HealthState, type HealthTransition, initialHealthState, restoredHealthState, type SavedHealth, savedHealth } from './state.js';
-import { type AgentSpec, type CheckSpec, type Checker, type ProbeResult, type ProbeTarget, realServerKey } from './types.js';
+import { type AgentSpec, type CheckSpec, type Checker, type ProbeResult, type ProbeTarget } from './types.js';
 import { checkLabels, combineChecks } from './verdict.js';
+import { hostPort } from '../net/address.js';
 
 export interface MonitoredRealServer {
   service: string;
@@ -34,7 +35,7 @@ export interface MonitoredRealServer {
 
 export interface HealthChange extends HealthTransition {
   service: string;
-  /** realServerKey(address, port) */
+  /** hostPort(target) */
   realServer: string;
   /** Clock reading (ms) of the change. */
   at: number;
@@ -160,7 +161,7 @@ export class HealthMonitor {
    */
   update(targets: readonly MonitoredRealServer[]): void {
     const wanted = new Map<string, MonitoredRealServer>();
-    for (const t of targets) wanted.set(entryId(t.service, realServerKey(t.address, t.port)), t);
+    for (const t of targets) wanted.set(entryId(t.service, hostPort(t)), t);
     for (const [id, entry] of this.entries) {
       if (!wanted.has(id)) {
         for (const c of entry.checks) this.unsubscribe(c);
@@ -180,7 +181,7 @@ export class HealthMonitor {
         continue;
       }
       const now = this.clock.now();
-      const entry: Entry = { target, realServer: realServerKey(target.address, target.port), checks: [], state: startingState(target, now) };
+      const entry: Entry = { target, realServer: hostPort(target), checks: [], state: startingState(target, now) };
       const specs = specsOf(target);
       const labels = checkLabels(specs);
       // Each check starts where the server does: restored, assumed up, or pending.
@@ -243,7 +244,7 @@ export class HealthMonitor {
     return () => this.listeners.delete(listener);
   }
 
-  /** Health of one service's real servers by realServerKey, the input of effectiveDestinations. */
+  /** Health of one service's real servers by hostPort, the input of effectiveDestinations. */
   statesFor(service: string): Map<string, HealthState> {
     const out = new Map<string, HealthState>();
     for (const e of this.entriesOf.get(service) ?? []) out.set(e.realServer, e.state);

@@ -3,11 +3,11 @@
 // always healthy in effectiveDestinations.
 import type { ServiceConfig } from '../config/types.js';
 import type { MonitoredRealServer } from './monitor.js';
-import { realServerKey } from './types.js';
+import { hostPort } from '../net/address.js';
 
 /**
  * @param alreadyServing tells which real servers the kernel already has in service when lvsd
- *   starts (by service name and realServerKey); those start up so a restart does not drop a
+ *   starts (by service name and hostPort); those start up so a restart does not drop a
  *   healthy farm. Everything else starts down until its first passed check.
  */
 export function checkTargets(
@@ -25,7 +25,7 @@ export function checkTargets(
         port: rs.port,
         check,
         ...((rs.agent ?? svc.agent) ? { agent: rs.agent ?? svc.agent } : {}),
-        initialUp: alreadyServing(svc.name, realServerKey(rs.address, rs.port)),
+        initialUp: alreadyServing(svc.name, hostPort(rs)),
       });
     }
   }

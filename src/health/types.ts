@@ -3,7 +3,6 @@
 // hands it over without translation.
 import type { AgentConfig, CheckConfig } from '../config/types.js';
 import type { AgentReply } from './agent.js';
-import { formatHostPort } from '../config/address.js';
 
 export type CheckSpec = CheckConfig;
 export type CheckType = CheckSpec['type'];
@@ -46,6 +45,3 @@ export type Checker<S extends CheckSpec = CheckSpec> = (
   spec: S,
   signal: AbortSignal,
 ) => Promise<ProbeResult>;
-
-/** "198.18.0.10:80", "[2001:2::10]:80": the key a real server is known by in events and status. */
-export const realServerKey = formatHostPort;

@@ -10,6 +10,7 @@ import type { Block } from './context.js';
 import type { Findings } from './findings.js';
 import type { Mapped } from './map.js';
 import type { SourcePos } from './types.js';
+import { type IpFamily, familyOf } from '../net/address.js';
 
 /** One node's import. */
 export interface NodeImport {
@@ -196,16 +197,16 @@ function simplifyUnicast(instances: Block[], entries: Block[]): void {
     });
   }
   entries.forEach((entry, n) => {
-    const familyOf = (inst: Block): string => {
+    const instanceFamily = (inst: Block): IpFamily => {
       const vip: unknown = Array.isArray(inst.vips) ? inst.vips[0] : undefined;
-      return String(isBlock(vip) ? vip.address : vip).includes(':') ? 'ipv6' : 'ipv4';
+      return familyOf(String(isBlock(vip) ? vip.address : vip));
     };
     const sourced = instances.filter((inst) => typeof own(n, String(inst.name))?.unicast_source === 'string');
     const [first] = sourced;
     if (!first) return;
     const address = own(n, String(first.name))?.unicast_source as string;
-    const family = address.includes(':') ? 'ipv6' : 'ipv4';
-    const ofFamily = instances.filter((inst) => familyOf(inst) === family);
+    const family = familyOf(address);
+    const ofFamily = instances.filter((inst) => instanceFamily(inst) === family);
     if (!ofFamily.every((inst) => own(n, String(inst.name))?.unicast_source === address)) return;
     entry.unicast_source = address;
     for (const inst of ofFamily) {

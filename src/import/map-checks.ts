@@ -3,7 +3,7 @@
 // delay_loop, connect_timeout, retry, delay_before_retry and warmup is inherited virtual_server
 // -> real_server -> checker. keepalived marks a server down after 1 + retry failed attempts and
 // up after one success; lvsd counts rise/fall per interval, so fall = retry + 1 and rise = 1.
-import { parseIp } from '../config/address.js';
+import { parseIp } from '../net/address.js';
 import { dispatch, duration, type Block, type MapContext } from './context.js';
 import type { Statement, Token } from './types.js';
 import { commandArgv } from './words.js';

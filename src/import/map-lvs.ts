@@ -2,7 +2,7 @@
 // virtual_server_group expanded into one service per entry) with its real servers, sorry
 // server and checks. keepalived's defaults that differ from lvsd's (NAT forwarding, rise 1,
 // one success to come up) are written out explicitly.
-import { ipToBytes, formatIp, parseCidr, parseIp } from '../config/address.js';
+import { ipToBytes, formatIp, parseCidr, parseIp } from '../net/address.js';
 import { SCHEDULERS } from '../config/schema.js';
 import { dispatch, duration, lvsdName, type Block, type MapContext } from './context.js';
 import { CHECKERS, mapChecker, readTiming, type CheckTiming } from './map-checks.js';

@@ -2,7 +2,7 @@
 // name from instances), vrrp_instance and vrrp_sync_group. The semantics match where lvsd
 // copied keepalived's (tracking weights, garp timers, preempt_delay); where they differ the
 // finding says how.
-import { parseCidr, parseIp } from '../config/address.js';
+import { parseCidr, parseIp, type IpFamily } from '../net/address.js';
 import { dispatch, duration, lvsdName, type Block, type MapContext } from './context.js';
 import type { Statement, Token } from './types.js';
 import { commandArgv } from './words.js';
@@ -79,7 +79,7 @@ export function mapTrackFile(ctx: MapContext, s: Statement, tables: VrrpTables):
 }
 
 /** VIP lines: `ADDR[/MASK] [dev IF] [label L] [...]`. */
-function mapVip(ctx: MapContext, line: Statement, keyword: string): { vip: unknown; family: 4 | 6 } | undefined {
+function mapVip(ctx: MapContext, line: Statement, keyword: string): { vip: unknown; family: IpFamily } | undefined {
   const words = [line.keyword, ...line.args];
   const cidr = parseCidr(line.keyword.text, { defaultHostPrefix: true });
   if (!cidr) {
@@ -181,8 +181,8 @@ export function mapVrrpInstance(ctx: MapContext, s: Statement, defaults: VrrpDef
   if (name !== sourceName) ctx.findings.approximate(s.args[0] as Token, 'vrrp_instance', `renamed to ${name}: lvsd names are letters, digits, '.', '_' and '-'`);
   const inst: Block = { name };
   const vips: unknown[] = [];
-  const excluded: Array<{ vip: unknown; family: 4 | 6; at: Token }> = [];
-  let family: 4 | 6 | undefined;
+  const excluded: Array<{ vip: unknown; family: IpFamily; at: Token }> = [];
+  let family: IpFamily | undefined;
   const unicastPeers: string[] = [];
   const track: { interfaces: Block[]; scripts: Block[]; files: Block[] } = { interfaces: [], scripts: [], files: [] };
   const notify: Block = {};

@@ -6,7 +6,8 @@
 //    change never leaves a service with fewer servers than before;
 //  - a service being replaced (new identity) is kept, and not drained, while its replacement has
 //    failed changes: draining it then would leave the traffic nowhere to go.
-import { destName, serviceKey, serviceName } from './names.js';
+import { serviceKey, serviceName } from './names.js';
+import { hostPort } from '../net/address.js';
 import { drainEndText, phaseOf, type Operation, type Plan } from './plan.js';
 import type { Destination, DestinationId, Service, ServiceId } from './types.js';
 
@@ -45,10 +46,10 @@ export function describeOperation(op: Operation): string {
     case 'add-service': return `add service ${serviceName(op.service)}`;
     case 'edit-service': return `edit service ${serviceName(op.service)}`;
     case 'delete-service': return `delete service ${serviceName(op.service)}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`;
-    case 'add-dest': return `add real server ${destName(op.dest)} to ${serviceName(op.service)}`;
-    case 'edit-dest': return `edit real server ${destName(op.dest)} of ${serviceName(op.service)}`;
-    case 'drain-dest': return `drain real server ${destName(op.dest)} of ${serviceName(op.service)}: weight 0 until idle, deleted by ${new Date(op.deadline).toISOString()} at the latest`;
-    case 'delete-dest': return `delete real server ${destName(op.dest)} of ${serviceName(op.service)}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`;
+    case 'add-dest': return `add real server ${hostPort(op.dest)} to ${serviceName(op.service)}`;
+    case 'edit-dest': return `edit real server ${hostPort(op.dest)} of ${serviceName(op.service)}`;
+    case 'drain-dest': return `drain real server ${hostPort(op.dest)} of ${serviceName(op.service)}: weight 0 until idle, deleted by ${new Date(op.deadline).toISOString()} at the latest`;
+    case 'delete-dest': return `delete real server ${hostPort(op.dest)} of ${serviceName(op.service)}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`;
   }
 }
 

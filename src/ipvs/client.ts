@@ -9,7 +9,8 @@ import { openGenlDumper, type GenlDumper } from '../kernel/genl-dump.js';
 import { GenlSocket, type GenlMessage, type GenlSocketOptions } from '../kernel/genl.js';
 import { decodeDestination, decodeInfo, decodeService, decodeSyncDaemon, decodeTimeouts, nestOf, request } from './codec.js';
 import { Cmd, CmdAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
-import { destName, serviceFamily, serviceName } from './names.js';
+import { serviceFamily, serviceName } from './names.js';
+import { familyName, familyOf, hostPort } from '../net/address.js';
 import type {
   Destination,
   DestinationEntry,
@@ -62,7 +63,7 @@ function describeService(s: ServiceId, scheduler?: string, engine?: string): Des
         if (scheduler === undefined) return undefined;
         if (engine) return `scheduler '${scheduler}' or persistence engine '${engine}' not available in this kernel`;
         return `scheduler '${scheduler}' not available in this kernel (modprobe ip_vs_${scheduler}?)`;
-      case EINVAL: return `invalid service (${serviceFamily(s)} persistence prefix, flags or protocol rejected)`;
+      case EINVAL: return `invalid service (${familyName(serviceFamily(s))} persistence prefix, flags or protocol rejected)`;
       case EAFNOSUPPORT: return `address family not supported by this kernel`;
       default: return undefined;
     }
@@ -76,8 +77,8 @@ function describeDestination(s: ServiceId, d: DestinationId): Describe {
       case EEXIST: return 'already exists';
       case ENOENT: return 'does not exist';
       case ERANGE: return 'weight or thresholds out of range';
-      case EINVAL: return `invalid destination ${destName(d)} (not a unicast address, or forwarding method not allowed for this address family)`;
-      case EAFNOSUPPORT: return `an ${d.address.includes(':') ? 'IPv6' : 'IPv4'} real server behind this service needs tunnel forwarding`;
+      case EINVAL: return `invalid destination ${hostPort(d)} (not a unicast address, or forwarding method not allowed for this address family)`;
+      case EAFNOSUPPORT: return `an IPv${familyOf(d.address)} real server behind this service needs tunnel forwarding`;
       default: return undefined;
     }
   };
@@ -201,15 +202,15 @@ export class IpvsClient {
   }
 
   async addDestination(id: ServiceId, d: Destination): Promise<void> {
-    await this.write(Cmd.NEW_DEST, request.destination(id, d), () => [`add real server ${destName(d)} to ${serviceName(id)}`, describeDestination(id, d)]);
+    await this.write(Cmd.NEW_DEST, request.destination(id, d), () => [`add real server ${hostPort(d)} to ${serviceName(id)}`, describeDestination(id, d)]);
   }
 
   async updateDestination(id: ServiceId, d: Destination): Promise<void> {
-    await this.write(Cmd.SET_DEST, request.destination(id, d), () => [`edit real server ${destName(d)} of ${serviceName(id)}`, describeDestination(id, d)]);
+    await this.write(Cmd.SET_DEST, request.destination(id, d), () => [`edit real server ${hostPort(d)} of ${serviceName(id)}`, describeDestination(id, d)]);
   }
 
   async deleteDestination(id: ServiceId, d: DestinationId): Promise<void> {
-    await this.write(Cmd.DEL_DEST, request.destinationId(id, d), () => [`delete real server ${destName(d)} of ${serviceName(id)}`, describeDestination(id, d)]);
+    await this.write(Cmd.DEL_DEST, request.destinationId(id, d), () => [`delete real server ${hostPort(d)} of ${serviceName(id)}`, describeDestination(id, d)]);
   }
 
   /**

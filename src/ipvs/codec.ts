@@ -3,7 +3,7 @@
 // Which attributes each command needs is from net/netfilter/ipvs/ip_vs_ctl.c: a service is named
 // by AF + (PROTOCOL, ADDR, PORT) or AF + FWMARK; NEW/SET_SERVICE also need SCHED_NAME, FLAGS,
 // TIMEOUT, NETMASK; NEW/SET_DEST need ADDR, PORT, FWD_METHOD, WEIGHT, U_THRESH, L_THRESH.
-import { formatIp, ipToBytes, type FamilyName } from '../config/address.js';
+import { familyOf, formatIp, ipToBytes, type IpFamily } from '../net/address.js';
 import { AttrIndex, AttrWriter, attr, nested, parseAttrs, read, str, u16, u32, u8, type AttrMap } from '../kernel/attrs.js';
 import {
   AF_INET,
@@ -44,7 +44,7 @@ import type {
 } from './types.js';
 
 const protocolNumber: Record<Protocol, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, sctp: IPPROTO_SCTP };
-const familyNumber: Record<FamilyName, number> = { ipv4: AF_INET, ipv6: AF_INET6 };
+const familyNumber: Record<IpFamily, number> = { 4: AF_INET, 6: AF_INET6 };
 const forwardingNumber: Record<Forwarding, number> = { nat: FwdMethod.MASQ, local: FwdMethod.LOCALNODE, tun: FwdMethod.TUNNEL, dr: FwdMethod.DROUTE };
 const tunnelTypeNumber: Record<TunnelType, number> = { ipip: TunType.IPIP, gue: TunType.GUE, gre: TunType.GRE };
 const tunnelChecksumNumber: Record<TunnelChecksum, number> = { none: TunFlag.NOCSUM, csum: TunFlag.CSUM, remcsum: TunFlag.REMCSUM };
@@ -61,15 +61,15 @@ const schedulerFlagBit: Record<SchedulerFlag, number> = {
 function reverse<K extends string>(m: Record<K, number>): Map<number, K> {
   return new Map(Object.entries(m).map(([k, v]) => [v as number, k as K]));
 }
+const familyByNumber = new Map<number, IpFamily>([[AF_INET, 4], [AF_INET6, 6]]);
 const protocolByNumber = reverse(protocolNumber);
-const familyByNumber = reverse(familyNumber);
 const forwardingByNumber = reverse(forwardingNumber);
 const tunnelTypeByNumber = reverse(tunnelTypeNumber);
 const tunnelChecksumByNumber = reverse(tunnelChecksumNumber);
 
 /**
  * Bytes of an address, by its text. A bulk apply names each real server address in thousands of
- * requests and the strict parser (src/config/address.ts) was a fifth of the encoding time; the
+ * requests and the strict parser (src/net/address.ts) was a fifth of the encoding time; the
  * addresses are canonical, so equal text means equal bytes.
  */
 const ipBytesByText = new Map<string, Uint8Array>();
@@ -143,7 +143,7 @@ function writeService(w: AttrWriter, s: Service): void {
   serviceFlags.writeUInt32LE(0xffffffff, 4);
   w.bytes(SvcAttr.FLAGS, serviceFlags);
   w.u32(SvcAttr.TIMEOUT, s.persistence);
-  if (serviceFamily(s) === 'ipv4') w.be32(SvcAttr.NETMASK, s.persistencePrefix === 0 ? 0 : (0xffffffff << (32 - s.persistencePrefix)) >>> 0);
+  if (serviceFamily(s) === 4) w.be32(SvcAttr.NETMASK, s.persistencePrefix === 0 ? 0 : (0xffffffff << (32 - s.persistencePrefix)) >>> 0);
   else w.u32(SvcAttr.NETMASK, s.persistencePrefix);
 }
 
@@ -220,8 +220,8 @@ const ipv4Text = new Map<number, string>();
 const IPV4_TEXT_CACHE = 65536;
 
 /** The union nf_inet_addr of an indexed attribute, as canonical text. */
-function inetAddrOf(a: AttrIndex, type: number, family: FamilyName, what: string): string {
-  if (family === 'ipv6') {
+function inetAddrOf(a: AttrIndex, type: number, family: IpFamily, what: string): string {
+  if (family === 6) {
     const at = a.offset(type, 16, what);
     return formatIp(a.buf.subarray(at, at + 16));
   }
@@ -235,7 +235,7 @@ function inetAddrOf(a: AttrIndex, type: number, family: FamilyName, what: string
   return text;
 }
 
-function familyOf(a: AttrIndex, type: number, what: string): FamilyName {
+function familyAttr(a: AttrIndex, type: number, what: string): IpFamily {
   const af = a.u16(type, what);
   const f = familyByNumber.get(af);
   if (!f) throw new Error(`${what}: unknown address family ${af}`);
@@ -245,7 +245,7 @@ function familyOf(a: AttrIndex, type: number, what: string): FamilyName {
 /** The IPVS_CMD_ATTR_SERVICE nest of a GET_SERVICE reply, in buf[start, end). */
 export function decodeService(buf: Buffer, start = 0, end = buf.length): ServiceEntry {
   const a = svcIndex.index(buf, start, end);
-  const family = familyOf(a, SvcAttr.AF, 'IPVS_SVC_ATTR_AF');
+  const family = familyAttr(a, SvcAttr.AF, 'IPVS_SVC_ATTR_AF');
   const scheduler = a.str(SvcAttr.SCHED_NAME, 'IPVS_SVC_ATTR_SCHED_NAME');
   const flags = a.u32(SvcAttr.FLAGS, 'IPVS_SVC_ATTR_FLAGS');
   const timeout = a.u32(SvcAttr.TIMEOUT, 'IPVS_SVC_ATTR_TIMEOUT');
@@ -254,7 +254,7 @@ export function decodeService(buf: Buffer, start = 0, end = buf.length): Service
     schedulerFlags: schedulerFlagNames(scheduler, flags),
     onePacket: (flags & SvcFlag.ONEPACKET) !== 0,
     persistence: flags & SvcFlag.PERSISTENT ? timeout : 0,
-    persistencePrefix: family === 'ipv4' ? ipv4MaskPrefix(a.be32(SvcAttr.NETMASK, 'IPVS_SVC_ATTR_NETMASK')) : a.u32(SvcAttr.NETMASK, 'IPVS_SVC_ATTR_NETMASK'),
+    persistencePrefix: family === 4 ? ipv4MaskPrefix(a.be32(SvcAttr.NETMASK, 'IPVS_SVC_ATTR_NETMASK')) : a.u32(SvcAttr.NETMASK, 'IPVS_SVC_ATTR_NETMASK'),
   };
   const engine = a.has(SvcAttr.PE_NAME) ? a.str(SvcAttr.PE_NAME, 'IPVS_SVC_ATTR_PE_NAME') : undefined;
   let entry: ServiceEntry;
@@ -295,8 +295,7 @@ function writeDestination(w: AttrWriter, d: Destination): void {
 
 /** The attributes that name a destination (DEL_DEST); also the head of a full destination. */
 function writeDestinationId(w: AttrWriter, d: DestinationId): void {
-  const family: FamilyName = d.address.includes(':') ? 'ipv6' : 'ipv4';
-  w.u16(DestAttr.ADDR_FAMILY, familyNumber[family]);
+  w.u16(DestAttr.ADDR_FAMILY, familyNumber[familyOf(d.address)]);
   writeInetAddr(w, DestAttr.ADDR, d.address);
   w.be16(DestAttr.PORT, d.port);
 }
@@ -314,9 +313,9 @@ export function encodeDestinationId(d: DestinationId): Buffer[] {
 }
 
 /** The IPVS_CMD_ATTR_DEST nest of a GET_DEST reply, in buf[start, end); kernels before 4.x omit ADDR_FAMILY. */
-export function decodeDestination(buf: Buffer, serviceFamilyName: FamilyName, start = 0, end = buf.length): DestinationEntry {
+export function decodeDestination(buf: Buffer, fallbackFamily: IpFamily, start = 0, end = buf.length): DestinationEntry {
   const a = destIndex.index(buf, start, end);
-  const family = a.has(DestAttr.ADDR_FAMILY) ? familyOf(a, DestAttr.ADDR_FAMILY, 'IPVS_DEST_ATTR_ADDR_FAMILY') : serviceFamilyName;
+  const family = a.has(DestAttr.ADDR_FAMILY) ? familyAttr(a, DestAttr.ADDR_FAMILY, 'IPVS_DEST_ATTR_ADDR_FAMILY') : fallbackFamily;
   const fwd = a.u32(DestAttr.FWD_METHOD, 'IPVS_DEST_ATTR_FWD_METHOD') & FWD_MASK;
   const forwarding = forwardingByNumber.get(fwd);
   if (!forwarding) throw new Error(`IPVS destination with unknown forwarding method ${fwd}`);
@@ -385,7 +384,7 @@ export function encodeSyncDaemon(d: SyncDaemon): Buffer[] {
   ];
   if (d.maxLength !== undefined) out.push(u16(DaemonAttr.SYNC_MAXLEN, d.maxLength));
   if (d.group !== undefined) {
-    out.push(attr(d.group.includes(':') ? DaemonAttr.MCAST_GROUP6 : DaemonAttr.MCAST_GROUP, ipBytes(d.group)));
+    out.push(attr(familyOf(d.group) === 6 ? DaemonAttr.MCAST_GROUP6 : DaemonAttr.MCAST_GROUP, ipBytes(d.group)));
   }
   if (d.port !== undefined) out.push(u16(DaemonAttr.MCAST_PORT, d.port));
   if (d.ttl !== undefined) out.push(u8(DaemonAttr.MCAST_TTL, d.ttl));

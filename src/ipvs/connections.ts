@@ -12,7 +12,7 @@
 //
 // Lines are folded into counters one at a time, so a table of millions of connections is never
 // held whole: only the distinct clients are, one counter each.
-import { formatHostPort, parseIp } from '../config/address.js';
+import { familyOf, hostPort, parseIp } from '../net/address.js';
 
 /** One line of the table, decoded. Addresses are canonical text. */
 export interface IpvsConnection {
@@ -38,7 +38,7 @@ function decodeAddress(text: string): string | undefined {
     const n = Number.parseInt(text, 16);
     return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   }
-  return text.includes(':') ? parseIp(text)?.address : undefined;
+  return familyOf(text) === 6 ? parseIp(text)?.address : undefined;
 }
 
 function decodePort(text: string): number | undefined {
@@ -130,7 +130,7 @@ export class ConnectionSummary {
     if (this.filter && !matchesFilter(conn, this.filter)) return;
     this.total++;
     bump(this.states, conn.state);
-    const rs = formatHostPort(conn.realServer, conn.realPort);
+    const rs = hostPort({ address: conn.realServer, port: conn.realPort });
     let states = this.realServers.get(rs);
     if (!states) this.realServers.set(rs, (states = new Map()));
     bump(states, conn.state);

@@ -2,10 +2,11 @@
 // which weight, is decided by the caller (health checks and operator overrides live above
 // this layer); this module only translates.
 import type { RealServerConfig, ServiceConfig, SorryServerConfig } from '../config/types.js';
+import { familyFromName } from '../net/address.js';
 import type { DesiredIpvs, Destination, Service, ServiceId } from './types.js';
 
 export function serviceIdFromConfig(s: ServiceConfig): ServiceId {
-  if (s.fwmark !== undefined) return { fwmark: s.fwmark, family: s.family };
+  if (s.fwmark !== undefined) return { fwmark: s.fwmark, family: familyFromName(s.family) };
   return { protocol: s.protocol, address: s.vip, port: s.port };
 }
 

@@ -6,7 +6,8 @@
 //
 // Pure: the deadline is wall-clock epoch milliseconds so that a drain keeps its end across a
 // restart (the daemon persists the records); `now` is given by the caller.
-import { destKey, serviceKey } from './names.js';
+import { serviceKey } from './names.js';
+import { hostPort } from '../net/address.js';
 import type { DestinationId, ServiceId } from './types.js';
 
 /** A removal in progress: a real server of a service, or a whole service (no `dest`). */
@@ -39,7 +40,7 @@ export type DrainEnd = 'idle' | 'timeout';
 
 /** One map key per drain: the service's key, plus the real server's for a real-server drain. */
 export function drainKey(service: ServiceId, dest?: DestinationId): string {
-  return dest ? `${serviceKey(service)}|${destKey(dest)}` : serviceKey(service);
+  return dest ? `${serviceKey(service)}|${hostPort(dest)}` : serviceKey(service);
 }
 
 export type DrainStep = { delete: true; end?: DrainEnd } | { delete: false; drain: Drain };

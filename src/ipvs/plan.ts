@@ -15,7 +15,8 @@
 //  - a kernel that already matches gives an empty plan.
 import { schedulerFlagBits, schedulerFlagNames } from './codec.js';
 import { drainKey, drainStep, type Drain, type DrainContext, type DrainEnd } from './drain.js';
-import { destKey, destName, serviceIdOf, serviceKey, serviceName } from './names.js';
+import { serviceIdOf, serviceKey, serviceName } from './names.js';
+import { hostPort } from '../net/address.js';
 import type { DesiredIpvs, Destination, DestinationEntry, DestinationId, KernelIpvs, Service, ServiceId, Tunnel } from './types.js';
 
 /** One field that differs: its name and both values as an operator reads them. */
@@ -164,11 +165,11 @@ export function planChanges(desired: DesiredIpvs, actual: KernelIpvs, opts: Plan
       const changes = serviceChanges(service, row.service);
       if (changes.length > 0) operations.push({ kind: 'edit-service', service: serviceOf(service), changes });
     }
-    const have = new Map((row?.destinations ?? []).map((d) => [destKey(d), d]));
+    const have = new Map((row?.destinations ?? []).map((d) => [hostPort(d), d]));
     const wanted = new Set<string>();
     for (const dest of destinations) {
-      const dk = destKey(dest);
-      if (wanted.has(dk)) throw new Error(`real server ${destName(dest)} is declared twice in ${serviceName(service)}`);
+      const dk = hostPort(dest);
+      if (wanted.has(dk)) throw new Error(`real server ${hostPort(dest)} is declared twice in ${serviceName(service)}`);
       wanted.add(dk);
       const current = have.get(dk);
       if (!current) {
@@ -269,16 +270,16 @@ export function formatPlan(plan: Plan): string {
         group(op.service).head = `- service ${serviceName(op.service)}${op.replacedBy ? ` (replaced by ${serviceName(op.replacedBy)})` : ''}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`;
         break;
       case 'add-dest':
-        group(op.service).lines.push(`+   dest ${destName(op.dest)} ${destinationSummary(op.dest)}`);
+        group(op.service).lines.push(`+   dest ${hostPort(op.dest)} ${destinationSummary(op.dest)}`);
         break;
       case 'edit-dest':
-        group(op.service).lines.push(`~   dest ${destName(op.dest)} ${changesText(op.changes)}`);
+        group(op.service).lines.push(`~   dest ${hostPort(op.dest)} ${changesText(op.changes)}`);
         break;
       case 'drain-dest':
-        group(op.service).lines.push(`~   dest ${destName(op.dest)} draining: weight 0 until idle, deleted by ${new Date(op.deadline).toISOString()} at the latest`);
+        group(op.service).lines.push(`~   dest ${hostPort(op.dest)} draining: weight 0 until idle, deleted by ${new Date(op.deadline).toISOString()} at the latest`);
         break;
       case 'delete-dest':
-        group(op.service).lines.push(`-   dest ${destName(op.dest)}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`);
+        group(op.service).lines.push(`-   dest ${hostPort(op.dest)}${op.drained ? ` (${drainEndText[op.drained]})` : ''}`);
         break;
     }
   }

@@ -1,8 +1,8 @@
 // The kernel's IPVS objects as plain data, one type per object of include/uapi/linux/ip_vs.h.
 // Units are the kernel's: persistence and protocol timeouts in SECONDS (config durations are
 // milliseconds; the config → desired-state mapping converts). Addresses are canonical strings
-// (src/config/address.ts), so objects compare with ===.
-import type { FamilyName } from '../config/address.js';
+// (src/net/address.ts), so objects compare with ===.
+import type { IpFamily } from '../net/address.js';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 
@@ -32,7 +32,7 @@ export interface AddressServiceId {
 export interface FwmarkServiceId {
   fwmark: number;
   /** IPVS_SVC_ATTR_AF: the family of the packets the service takes. */
-  family: FamilyName;
+  family: IpFamily;
 }
 
 /** What names a virtual service in the kernel: the part that cannot be edited in place. */

@@ -10,6 +10,7 @@
 import { fromSyscallError } from './errors.js';
 import { native, type NativeVrrpSocket } from './native.js';
 import { stripIpv4Header } from './vrrp-socket.js';
+import type { IpFamily } from '../net/address.js';
 
 const IPPROTO_ICMP = 1;
 
@@ -35,7 +36,7 @@ export class IcmpEchoSocket {
    * Throws a KernelError (EPERM without CAP_NET_RAW) when the kernel refuses the socket.
    */
   constructor(
-    private readonly family: 4 | 6,
+    private readonly family: IpFamily,
     source: string,
     private readonly onMessage: IcmpMessageHandler,
   ) {

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { IpFamily } from '../net/address.js';
 
 /** Arguments of every received datagram, straight from recvmsg(2) and its control messages. */
 export type NativePacketHandler = (
@@ -52,7 +53,7 @@ export interface NativeAddon {
   enterNetns(path: string): number;
   /** Returns this thread to the namespace `fd` refers to and closes it. */
   leaveNetns(fd: number): void;
-  VrrpSocket: new (family: 4 | 6, ifname: string, source: string, multicast: boolean, onPacket: NativePacketHandler, mode?: 'echo') => NativeVrrpSocket;
+  VrrpSocket: new (family: IpFamily, ifname: string, source: string, multicast: boolean, onPacket: NativePacketHandler, mode?: 'echo') => NativeVrrpSocket;
   /** SIOCGIFHWADDR: the interface's 6-byte MAC address. */
   hardwareAddress(ifname: string): Buffer;
   /** Sends one complete Ethernet frame (destination MAC first) on `ifname` over AF_PACKET. */

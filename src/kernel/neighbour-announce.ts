@@ -3,7 +3,7 @@
 // update their caches at once instead of after their entries time out.
 import { networkInterfaces } from 'node:os';
 import { fromSyscallError } from './errors.js';
-import { ipv4Bytes, ipv6Bytes } from './ip-address.js';
+import { addressBytes } from '../net/address.js';
 import { native } from './native.js';
 import { interfaceSysctl, readSysctl } from './sysctl.js';
 
@@ -41,7 +41,7 @@ export function parseMac(mac: MacAddress): Buffer {
  */
 export function buildGratuitousArp(mac: MacAddress, ipv4: string): Buffer {
   const sender = parseMac(mac);
-  const ip = ipv4Bytes(ipv4);
+  const ip = addressBytes(ipv4, 4);
   const frame = Buffer.alloc(ETHERNET_MIN_FRAME);
   frame.fill(0xff, 0, 6); // Ethernet destination: broadcast
   sender.copy(frame, 6); // Ethernet source
@@ -80,7 +80,7 @@ export function buildUnsolicitedNa(target: string, mac: MacAddress, router: bool
   // 1: code 0; 2..3: checksum (kernel)
   // The solicited flag (0x40) stays clear: nobody asked.
   msg.writeUInt8((router ? NA_FLAG_ROUTER : 0) | NA_FLAG_OVERRIDE, 4);
-  ipv6Bytes(target).copy(msg, 8);
+  addressBytes(target, 6).copy(msg, 8);
   msg.writeUInt8(ND_OPTION_TARGET_LINK_LAYER_ADDRESS, 24);
   msg.writeUInt8(1, 25); // option length in units of 8 bytes
   parseMac(mac).copy(msg, 26);

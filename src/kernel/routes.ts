@@ -5,8 +5,8 @@
 import { FlagsNew, type rt } from 'netlink';
 import { parseAttrs } from './attrs.js';
 import { KernelError, toKernelError } from './errors.js';
-import { ipBytes, ipFromBytes } from './ip-address.js';
 import { RtSocket } from './rt-socket.js';
+import { addressBytes, formatIp, familyOf, type IpFamily } from '../net/address.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -17,7 +17,7 @@ const RTA_GATEWAY = 5;
 const RTNH_HEADER = 8;
 
 export interface DefaultRouteEntry {
-  family: 4 | 6;
+  family: IpFamily;
   /** Next hop; absent for a device-only (or nexthop-object) default route. */
   gateway?: string;
   /** Outgoing interface, when the route names one. */
@@ -34,13 +34,13 @@ export function parseMultipath(buf: Buffer): Array<{ ifindex: number; gateway?: 
     if (len < RTNH_HEADER || off + len > buf.length) break;
     const attrs = parseAttrs(buf.subarray(off + RTNH_HEADER, off + len));
     const gw = attrs.get(RTA_GATEWAY);
-    hops.push({ ifindex: buf.readInt32LE(off + 4), ...(gw ? { gateway: ipFromBytes(gw) } : {}) });
+    hops.push({ ifindex: buf.readInt32LE(off + 4), ...(gw ? { gateway: formatIp(gw) } : {}) });
     off += (len + 3) & ~3;
   }
   return hops;
 }
 
-function entriesOf(msg: rt.RouteMessage, family: 4 | 6): DefaultRouteEntry[] {
+function entriesOf(msg: rt.RouteMessage, family: IpFamily): DefaultRouteEntry[] {
   const table = msg.attrs.table ?? msg.data.table;
   if (msg.data.dstLen !== 0 || table !== RT_TABLE_MAIN || msg.data.type !== 'UNICAST') return [];
   const metric = msg.attrs.priority ?? 0;
@@ -51,7 +51,7 @@ function entriesOf(msg: rt.RouteMessage, family: 4 | 6): DefaultRouteEntry[] {
     {
       family,
       metric,
-      ...(msg.attrs.gateway ? { gateway: ipFromBytes(msg.attrs.gateway) } : {}),
+      ...(msg.attrs.gateway ? { gateway: formatIp(msg.attrs.gateway) } : {}),
       ...(msg.attrs.oif !== undefined ? { ifindex: msg.attrs.oif } : {}),
     },
   ];
@@ -118,7 +118,7 @@ export class HostRouteTable {
       for (const m of messages) {
         const table = m.attrs.table ?? m.data.table;
         const host = m.data.dstLen === (family === 4 ? 32 : 128);
-        if (table === this.table && host && m.attrs.dst && m.data.protocol === this.protocol) out.push(ipFromBytes(m.attrs.dst));
+        if (table === this.table && host && m.attrs.dst && m.data.protocol === this.protocol) out.push(formatIp(m.attrs.dst));
       }
     }
     return out;
@@ -145,7 +145,7 @@ export class HostRouteTable {
   }
 
   private header(address: string): rt.Route {
-    const v6 = address.includes(':');
+    const v6 = familyOf(address) === 6;
     return {
       family: v6 ? AF_INET6 : AF_INET,
       dstLen: v6 ? 128 : 32,
@@ -157,6 +157,6 @@ export class HostRouteTable {
   }
 
   private attrs(address: string): rt.RouteAttrs {
-    return { dst: ipBytes(address), table: this.table };
+    return { dst: addressBytes(address), table: this.table };
   }
 }

@@ -5,12 +5,11 @@
 // Every socket belongs to the network namespace that was current when it was opened; open them
 // inside inNetns() (src/kernel/native.ts) to manage another namespace. Socket errors (ENOBUFS)
 // are handled as rt-socket.ts says; the watches also re-sync after one (Watch below).
-import { isIPv4, isIPv6 } from 'node:net';
 import { constants } from 'node:os';
 import { FlagsNew, rt, type NetlinkMessage } from 'netlink';
 import { KernelError, toKernelError } from './errors.js';
 import { parseAttrs } from './attrs.js';
-import { ipBytes, ipFromBytes } from './ip-address.js';
+import { addressBytes, formatIp, parseIp, type IpFamily } from '../net/address.js';
 import { RtSocket, warnSocketError, type RtSocketOptions } from './rt-socket.js';
 
 const AF_INET = 2;
@@ -44,7 +43,7 @@ const OPER_STATES: readonly OperState[] = ['unknown', 'notpresent', 'down', 'low
 
 /** One address on one interface. */
 export interface AddressEntry {
-  family: 4 | 6;
+  family: IpFamily;
   address: string;
   prefixLength: number;
   ifindex: number;
@@ -73,10 +72,11 @@ export type VipAddResult = 'added' | 'already-present';
 /** Removing reports whether the address was deleted or was not there (idempotent either way). */
 export type VipRemoveResult = 'removed' | 'already-absent';
 
-function familyOf(address: string): 4 | 6 {
-  if (isIPv4(address)) return 4;
-  if (isIPv6(address)) return 6;
-  throw new TypeError(`not an IP address: ${address}`);
+/** The family of a VIP about to be programmed; a VIP that is no address is refused before any request. */
+function vipFamily(address: string): IpFamily {
+  const ip = parseIp(address);
+  if (!ip) throw new TypeError(`not an IP address: ${address}`);
+  return ip.family;
 }
 
 function formatMac(bytes: Buffer | undefined): string {
@@ -123,7 +123,7 @@ function addressEntryOf(msg: rt.AddressMessage): AddressEntry | undefined {
   const flags = msg.attrs.flags ?? msg.data.flags ?? {};
   return {
     family,
-    address: ipFromBytes(bytes),
+    address: formatIp(bytes),
     prefixLength: msg.data.prefixlen ?? 0,
     ifindex: msg.data.index ?? 0,
     ...(msg.attrs.label !== undefined ? { label: msg.attrs.label } : {}),
@@ -166,7 +166,7 @@ export class Rtnl {
   }
 
   /** Addresses, optionally only one family and/or one interface. */
-  async addresses(filter: { family?: 4 | 6; ifindex?: number } = {}): Promise<AddressEntry[]> {
+  async addresses(filter: { family?: IpFamily; ifindex?: number } = {}): Promise<AddressEntry[]> {
     return (await dumpAddresses(this.socket, filter.family)).filter((a) => filter.ifindex === undefined || a.ifindex === filter.ifindex);
   }
 
@@ -178,7 +178,7 @@ export class Rtnl {
    */
   async addVip(vip: Vip, ifname?: string): Promise<VipAddResult> {
     validateLabel(vip, ifname);
-    const family = familyOf(vip.address);
+    const family = vipFamily(vip.address);
     const operation = `add VIP ${vip.address}/${this.prefixOf(vip, family)} on ${ifname ?? `#${vip.ifindex}`}`;
     try {
       await this.socket.request(() => this.socket.rt.newAddress(this.header(vip, family), this.attributes(vip, family), { flags: FlagsNew.CREATE | FlagsNew.EXCL }));
@@ -192,7 +192,7 @@ export class Rtnl {
 
   /** Removes a VIP. Removing an address that is not there is not an error. */
   async removeVip(vip: Vip, ifname?: string): Promise<VipRemoveResult> {
-    const family = familyOf(vip.address);
+    const family = vipFamily(vip.address);
     const operation = `remove VIP ${vip.address}/${this.prefixOf(vip, family)} from ${ifname ?? `#${vip.ifindex}`}`;
     try {
       await this.socket.request(() => this.socket.rt.delAddress(this.header(vip, family), this.attributes({ ...vip, label: undefined }, family)));
@@ -204,11 +204,11 @@ export class Rtnl {
     }
   }
 
-  private prefixOf(vip: Vip, family: 4 | 6): number {
+  private prefixOf(vip: Vip, family: IpFamily): number {
     return vip.prefixLength ?? (family === 4 ? 32 : 128);
   }
 
-  private header(vip: Vip, family: 4 | 6): rt.Address {
+  private header(vip: Vip, family: IpFamily): rt.Address {
     return {
       family: family === 4 ? AF_INET : AF_INET6,
       prefixlen: this.prefixOf(vip, family),
@@ -217,8 +217,8 @@ export class Rtnl {
     };
   }
 
-  private attributes(vip: Vip, family: 4 | 6): rt.AddressAttrs {
-    const bytes = ipBytes(vip.address);
+  private attributes(vip: Vip, family: IpFamily): rt.AddressAttrs {
+    const bytes = addressBytes(vip.address, family);
     if (family === 6) return { address: bytes, flags: { nodad: true } };
     return { local: bytes, address: bytes, ...(vip.label !== undefined ? { label: vip.label } : {}) };
   }
@@ -244,7 +244,7 @@ async function dumpLinks(socket: RtSocket): Promise<LinkState[]> {
   }
 }
 
-async function dumpAddresses(socket: RtSocket, family?: 4 | 6): Promise<AddressEntry[]> {
+async function dumpAddresses(socket: RtSocket, family?: IpFamily): Promise<AddressEntry[]> {
   const af = family === 4 ? AF_INET : family === 6 ? AF_INET6 : 0;
   let messages: rt.AddressMessage[];
   try {

@@ -5,9 +5,10 @@
 // so the codec above only ever sees bytes that arrived as a VRRP payload.
 import { fromSyscallError } from './errors.js';
 import { native, type NativeVrrpSocket } from './native.js';
+import type { IpFamily } from '../net/address.js';
 
 export interface VrrpReceiveInfo {
-  family: 4 | 6;
+  family: IpFamily;
   /** Sender's address (for IPv6 usually its link-local address, without a %scope suffix). */
   src: string;
   /** Destination address of the datagram: 224.0.0.18 / ff02::12 or our unicast address. */
@@ -19,7 +20,7 @@ export interface VrrpReceiveInfo {
 }
 
 export interface VrrpSocketOptions {
-  family: 4 | 6;
+  family: IpFamily;
   ifname: string;
   /** Our primary address on `ifname`, used as the source of every advert; link-local for IPv6. */
   source: string;
@@ -62,7 +63,7 @@ export function stripIpv4Header(datagram: Buffer, protocol = IPPROTO_VRRP): Buff
 
 export class VrrpSocket {
   readonly counters: VrrpSocketCounters = { received: 0, sent: 0, malformed: 0, sendErrors: 0 };
-  private readonly family: 4 | 6;
+  private readonly family: IpFamily;
   private readonly context: string;
   private readonly handle: NativeVrrpSocket;
   private closed = false;

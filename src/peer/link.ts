@@ -11,7 +11,7 @@
 // snapshot, so nothing is queued and nothing is lost. Frames that fail the checks are counted by
 // reason, logged at most once a second, and end their connection; none is ever obeyed.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { formatHostPort } from '../config/address.js';
+import { hostPort } from '../net/address.js';
 import { ThrottledLog } from '../vrrp/throttled-log.js';
 import { checkFrame, newNonce, ReplayGuard, signFrame, type DropReason } from './auth.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type PeerBody, type PeerMessage } from './codec.js';
@@ -129,7 +129,7 @@ export class PeerLink {
     this.server = createServer((socket) => this.accept(socket));
     this.outbound = o.peers.map((peer) => ({
       peer,
-      state: { address: formatHostPort(peer.address, peer.port), node: null, connected: false, since: null, lastAck: null, rttMs: null, inbound: false, lastReceived: null },
+      state: { address: hostPort(peer), node: null, connected: false, since: null, lastAck: null, rttMs: null, inbound: false, lastReceived: null },
       socket: undefined,
       seq: 0,
       unacked: new Map(),
@@ -156,7 +156,7 @@ export class PeerLink {
   }
 
   private get self(): string {
-    return formatHostPort(this.o.listen.address, this.o.listen.port);
+    return hostPort(this.o.listen);
   }
 
   /** Sends local changes to every connected peer (one not connected gets them in its next snapshot). */

@@ -6,7 +6,7 @@
 //   and FRR send the RFC 5798 form by default, so peers on one link may use either.
 //   keepalived before 1.3.6 put 224.0.0.18 in the pseudo-header even for unicast adverts
 //   (its `old_unicast_checksum` option still does), the third form lvsd accepts.
-import { ipToBytes } from '../config/address.js';
+import { ipToBytes, type IpFamily } from '../net/address.js';
 
 /** VRRP's IP protocol number (RFC 5798 5.1.1.4 / 5.1.2.4). */
 export const IPPROTO_VRRP = 112;
@@ -24,7 +24,7 @@ export const VRRP_MULTICAST_IPV6 = 'ff02::12';
 export type ChecksumVariant = 'plain' | 'pseudo-header' | 'pseudo-header-multicast';
 
 export interface ChecksumAddresses {
-  family: 4 | 6;
+  family: IpFamily;
   /** Source address of the IP packet, canonical text. */
   src: string;
   /** Destination address of the IP packet, canonical text. */
@@ -52,7 +52,7 @@ function fold(sum: number): number {
  * sizes, because zero padding does not change a one's-complement sum. Undefined when an address
  * does not parse for the family.
  */
-function pseudoHeaderSum(family: 4 | 6, src: string, dst: string, length: number): number | undefined {
+function pseudoHeaderSum(family: IpFamily, src: string, dst: string, length: number): number | undefined {
   const s = ipToBytes(src);
   const d = ipToBytes(dst);
   const size = family === 4 ? 4 : 16;

@@ -2,14 +2,14 @@
 // hooks need. Pure: the one runtime fact the config cannot hold, the address adverts come from,
 // is looked up on the interface by the daemon and passed in.
 import { instanceFamily, vmacName } from '../config/derived.js';
-import { isIpv6LinkLocal } from '../config/address.js';
+import { isIpv6LinkLocal, type IpFamily } from '../net/address.js';
 import type { NotifyConfig, TrackConfig, VrrpInstanceConfig } from '../config/types.js';
 import { settingsProblems, type InstanceSettings, type NotifySettings, type TrackSettings, type VipSpec } from './settings.js';
 import { virtualMac, type VmacSettings } from './vmac.js';
 
 /** An address found on the instance's interface. */
 export interface InterfaceAddress {
-  family: 4 | 6;
+  family: IpFamily;
   address: string;
   /** IPv6 duplicate address detection still running: not usable as a source yet. */
   tentative: boolean;

@@ -11,7 +11,7 @@ import type { VrrpState } from './state.js';
 import type { DropReason } from './drop-reasons.js';
 import { advertIntervalMs, type VrrpAdvert } from './packet.js';
 import type { InstanceSettings } from './settings.js';
-import { ipToBytes } from '../config/address.js';
+import { ipToBytes } from '../net/address.js';
 
 export type { VrrpState } from './state.js';
 

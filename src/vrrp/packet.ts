@@ -1,7 +1,7 @@
 // VRRP advertisement codec: VRRPv2 (RFC 3768 5.1) over IPv4 and VRRPv3 (RFC 5798 5.2, RFC 9568
 // 5.2) over IPv4 and IPv6. Buffers are the VRRP message alone (the IP header is the socket's
 // business). decodeAdvert never throws: every malformed input becomes a DropReason.
-import { formatIp, ipToBytes } from '../config/address.js';
+import { formatIp, ipToBytes } from '../net/address.js';
 import { matchingVariant, vrrpChecksum, type ChecksumAddresses, type ChecksumVariant } from './checksum.js';
 import type { DropReason } from './drop-reasons.js';
 

@@ -6,10 +6,11 @@ import { emptyDropCounts, type DropReason } from './drop-reasons.js';
 import type { ReceivedAdvert } from './instance.js';
 import { decodeAdvert } from './packet.js';
 import { ThrottledLog } from './throttled-log.js';
+import { familyOf, type IpFamily } from '../net/address.js';
 
 /** What the socket reports about a packet (IP header fields). */
 export interface VrrpReceiveInfo {
-  family: 4 | 6;
+  family: IpFamily;
   src: string;
   dst: string;
   /** IPv4 TTL or IPv6 hop limit; -1 when the kernel did not say. */
@@ -25,7 +26,7 @@ export interface AdvertSink {
 }
 
 export function isMulticast(address: string): boolean {
-  if (address.includes(':')) return address.toLowerCase().startsWith('ff');
+  if (familyOf(address) === 6) return address.toLowerCase().startsWith('ff');
   const first = Number(address.slice(0, address.indexOf('.')));
   return first >= 224 && first <= 239;
 }
@@ -42,7 +43,7 @@ export class VrrpReceiver {
    * RunnerDeps.onDrops); unknown VRIDs, other routers' traffic on a shared LAN, are only counted.
    */
   constructor(
-    readonly family: 4 | 6,
+    readonly family: IpFamily,
     onDrops?: (reason: DropReason, count: number, src: string) => void,
   ) {
     this.dropLog = onDrops && new ThrottledLog((reason, count, src) => onDrops(reason as DropReason, count, src));

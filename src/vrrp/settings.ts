@@ -1,7 +1,7 @@
 // What one VRRP instance needs to run, in lvsd's own units (milliseconds, canonical addresses).
 // Mirrors the `vrrp.instances[]` config vocabulary; the mapping from the loaded config lives with
 // the daemon, which also resolves runtime facts such as the interface's primary address.
-import { isIpv6LinkLocal } from '../config/address.js';
+import { familyOf, isIpv6LinkLocal, type IpFamily } from '../net/address.js';
 import { MAX_PASSWORD_LENGTH } from './auth.js';
 import type { VmacSettings } from './vmac.js';
 
@@ -25,7 +25,7 @@ export type ChecksumMode = 'auto' | 'rfc5798' | 'rfc9568';
 export interface InstanceSettings {
   name: string;
   interface: string;
-  family: 4 | 6;
+  family: IpFamily;
   /** Virtual Router ID, 1-255. */
   vrid: number;
   /** Configured priority: 1-254, or 255 when this node owns the addresses. */
@@ -130,7 +130,7 @@ export function settingsProblems(s: InstanceSettings): string[] {
   }
   if (s.version === 3 && s.authPassword !== undefined) problems.push(`${where}: VRRPv3 has no authentication (RFC 5798); use version 2 with a password`);
   if (s.vips.length < 1 || s.vips.length > 255) problems.push(`${where}: needs 1-255 vips, has ${s.vips.length}`);
-  const wrongFamily = s.vips.filter((v) => v.address.includes(':') !== (s.family === 6));
+  const wrongFamily = s.vips.filter((v) => familyOf(v.address) !== s.family);
   if (wrongFamily.length > 0) problems.push(`${where}: vips ${wrongFamily.map((v) => v.address).join(', ')} are not IPv${s.family}`);
   if (!Number.isInteger(s.unicastMinTtl) || s.unicastMinTtl < 1 || s.unicastMinTtl > 255) problems.push(`${where}: unicast_min_ttl ${s.unicastMinTtl} is outside 1-255`);
   if (s.preemptDelayMs < 0) problems.push(`${where}: preempt_delay cannot be negative`);

@@ -2,6 +2,7 @@
 // for IPv6. With use_vmac the master holds its VIPs on a macvlan with this address, so the
 // VIPs' MAC stays the same across a failover and neighbours need no gratuitous ARP to follow it
 // (switches still learn the new port from the master's adverts, which carry it as source).
+import type { IpFamily } from '../net/address.js';
 
 /** A macvlan an instance holds its VIPs on. */
 export interface VmacSettings {
@@ -11,7 +12,7 @@ export interface VmacSettings {
   mac: string;
 }
 
-export function virtualMac(family: 4 | 6, vrid: number): string {
+export function virtualMac(family: IpFamily, vrid: number): string {
   if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new RangeError(`vrid ${vrid} is outside 1-255`);
   return `00:00:5e:00:0${family === 4 ? 1 : 2}:${vrid.toString(16).padStart(2, '0')}`;
 }

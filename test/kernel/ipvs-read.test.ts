@@ -11,6 +11,7 @@ import { openGenlDumper } from '../../src/kernel/genl-dump.js';
 import { describeWith } from '../support/needs.js';
 import { fixtureRules } from './support/ipvs-fixture.js';
 import { createNetns, type TestNetns } from './support/netns.js';
+import { hostPort } from '../../src/net/address.js';
 
 const SERVICES = 400;
 
@@ -37,9 +38,9 @@ const tableRules = Array.from({ length: SERVICES }, (_, i) => {
 
 /** ipvsadm's name for a service in -S output and in its own options. */
 function ipvsadmId(s: ServiceId): string {
-  if ('fwmark' in s) return s.family === 'ipv6' ? `-f ${s.fwmark} -6` : `-f ${s.fwmark}`;
+  if ('fwmark' in s) return s.family === 6 ? `-f ${s.fwmark} -6` : `-f ${s.fwmark}`;
   const flag = { tcp: '-t', udp: '-u', sctp: '--sctp-service' }[s.protocol];
-  return `${flag} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
+  return `${flag} ${hostPort(s)}`;
 }
 
 /**
@@ -64,7 +65,7 @@ function fromRead(k: KernelIpvs): string[] {
   return k.services
     .flatMap(({ service: s, destinations }) => [
       `${ipvsadmId(s)} ${s.scheduler} p=${s.persistence}`,
-      ...destinations.map((d) => `${ipvsadmId(s)} -> ${d.address.includes(':') ? `[${d.address}]` : d.address}:${d.port} ${fwd[d.forwarding]} w=${d.weight}`),
+      ...destinations.map((d) => `${ipvsadmId(s)} -> ${hostPort(d)} ${fwd[d.forwarding]} w=${d.weight}`),
     ])
     .sort();
 }

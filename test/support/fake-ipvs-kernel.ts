@@ -19,7 +19,8 @@
 // and a log of every call with the event-loop turn it was made in, to assert batching.
 import { KernelError } from '../../src/kernel/errors.js';
 import type { IpvsKernel } from '../../src/daemon/ipvs-kernel.js';
-import { destKey, destName, serviceFamily, serviceKey, serviceName } from '../../src/ipvs/names.js';
+import { serviceFamily, serviceKey, serviceName } from '../../src/ipvs/names.js';
+import { familyOf, hostPort } from '../../src/net/address.js';
 import type { Destination, DestinationEntry, DestinationId, KernelIpvs, Service, ServiceEntry, ServiceId, Stats, SyncDaemon, Timeouts } from '../../src/ipvs/types.js';
 
 const ERRNO = { ENOENT: 2, ESRCH: 3, ENOMEM: 12, ENODEV: 19, EINVAL: 22, ERANGE: 34 } as const;
@@ -79,7 +80,6 @@ interface ServiceRow {
 
 export const zeroStats = (): Stats => ({ conns: 0n, inPackets: 0n, outPackets: 0n, inBytes: 0n, outBytes: 0n, cps: 0, inPps: 0, outPps: 0, inBps: 0, outBps: 0 });
 
-const addressFamily = (address: string): 'ipv4' | 'ipv6' => (address.includes(':') ? 'ipv6' : 'ipv4');
 
 export class FakeIpvsKernel implements IpvsKernel {
   private readonly table = new Map<string, ServiceRow>();
@@ -149,8 +149,8 @@ export class FakeIpvsKernel implements IpvsKernel {
 
   /** Sets a real server's counters and connection counts. */
   setDestinationStats(id: ServiceId, d: DestinationId, values: { stats?: Partial<Stats>; activeConns?: number; inactiveConns?: number; persistentConns?: number }): void {
-    const row = this.table.get(serviceKey(id))?.dests.get(destKey(d));
-    if (!row) throw new Error(`fake IPVS: no real server ${destName(d)} in ${serviceName(id)}`);
+    const row = this.table.get(serviceKey(id))?.dests.get(hostPort(d));
+    if (!row) throw new Error(`fake IPVS: no real server ${hostPort(d)} in ${serviceName(id)}`);
     const { stats, ...conns } = values;
     row.counters = { ...row.counters, ...conns, stats: { ...row.counters.stats, ...stats } };
   }
@@ -171,13 +171,13 @@ export class FakeIpvsKernel implements IpvsKernel {
 
   /** "tcp/198.18.0.100/80 wrr 198.18.1.11:80w100,…" per service, both sorted: what a test compares. */
   summary(): string[] {
-    const dests = (r: ServiceRow): string => [...r.dests.values()].map(({ dest: d }) => `${destName(d)}w${d.weight}`).sort().join(',');
+    const dests = (r: ServiceRow): string => [...r.dests.values()].map(({ dest: d }) => `${hostPort(d)}w${d.weight}`).sort().join(',');
     return [...this.table.entries()].map(([key, r]) => `${key} ${r.service.scheduler} ${dests(r)}`).sort();
   }
 
   /** The weight of one real server in the kernel, undefined when it is not there. */
   weight(id: ServiceId, d: DestinationId): number | undefined {
-    return this.table.get(serviceKey(id))?.dests.get(destKey(d))?.dest.weight;
+    return this.table.get(serviceKey(id))?.dests.get(hostPort(d))?.dest.weight;
   }
 
   // --- IpvsKernel ---
@@ -205,25 +205,25 @@ export class FakeIpvsKernel implements IpvsKernel {
   }
 
   async addDestination(id: ServiceId, d: Destination): Promise<void> {
-    this.enter('addDestination', `${serviceName(id)} ${destName(d)} w${d.weight}`, `add real server ${destName(d)} to ${serviceName(id)}`, (fail) => {
+    this.enter('addDestination', `${serviceName(id)} ${hostPort(d)} w${d.weight}`, `add real server ${hostPort(d)} to ${serviceName(id)}`, (fail) => {
       const row = this.destinationRow(id, d, fail);
-      if (row.dests.has(destKey(d))) fail('EEXIST', 'already exists');
-      row.dests.set(destKey(d), { dest: structuredClone(d), counters: { activeConns: 0, inactiveConns: 0, persistentConns: 0, stats: zeroStats() } });
+      if (row.dests.has(hostPort(d))) fail('EEXIST', 'already exists');
+      row.dests.set(hostPort(d), { dest: structuredClone(d), counters: { activeConns: 0, inactiveConns: 0, persistentConns: 0, stats: zeroStats() } });
     });
   }
 
   async updateDestination(id: ServiceId, d: Destination): Promise<void> {
-    this.enter('updateDestination', `${serviceName(id)} ${destName(d)} w${d.weight}`, `edit real server ${destName(d)} of ${serviceName(id)}`, (fail) => {
+    this.enter('updateDestination', `${serviceName(id)} ${hostPort(d)} w${d.weight}`, `edit real server ${hostPort(d)} of ${serviceName(id)}`, (fail) => {
       const row = this.destinationRow(id, d, fail);
-      const existing = row.dests.get(destKey(d)) ?? fail('ENOENT', 'does not exist');
+      const existing = row.dests.get(hostPort(d)) ?? fail('ENOENT', 'does not exist');
       existing.dest = structuredClone(d);
     });
   }
 
   async deleteDestination(id: ServiceId, d: DestinationId): Promise<void> {
-    this.enter('deleteDestination', `${serviceName(id)} ${destName(d)}`, `delete real server ${destName(d)} of ${serviceName(id)}`, (fail) => {
+    this.enter('deleteDestination', `${serviceName(id)} ${hostPort(d)}`, `delete real server ${hostPort(d)} of ${serviceName(id)}`, (fail) => {
       const row = this.table.get(serviceKey(id)) ?? fail('ESRCH', `service ${serviceName(id)} does not exist`);
-      if (!row.dests.delete(destKey(d))) fail('ENOENT', 'does not exist');
+      if (!row.dests.delete(hostPort(d))) fail('ENOENT', 'does not exist');
     });
   }
 
@@ -277,8 +277,8 @@ export class FakeIpvsKernel implements IpvsKernel {
   /** The service a real server is written to, after the checks ip_vs_genl_set_cmd and ip_vs_add/edit_dest make. */
   private destinationRow(id: ServiceId, d: Destination, fail: Fail): ServiceRow {
     const row = this.table.get(serviceKey(id)) ?? fail('ESRCH', `service ${serviceName(id)} does not exist`);
-    if (addressFamily(d.address) !== serviceFamily(id)) {
-      if (d.forwarding !== 'tun' || this.syncDaemons.size > 0) fail('EINVAL', `invalid destination ${destName(d)} (not a unicast address, or forwarding method not allowed for this address family)`);
+    if (familyOf(d.address) !== serviceFamily(id)) {
+      if (d.forwarding !== 'tun' || this.syncDaemons.size > 0) fail('EINVAL', `invalid destination ${hostPort(d)} (not a unicast address, or forwarding method not allowed for this address family)`);
     }
     if (!Number.isInteger(d.weight) || d.weight < 0 || d.weight > MAX_WEIGHT || d.lowerThreshold > d.upperThreshold) fail('ERANGE', 'weight or thresholds out of range');
     return row;
@@ -287,7 +287,7 @@ export class FakeIpvsKernel implements IpvsKernel {
   private hasMixedFamily(): boolean {
     for (const row of this.table.values()) {
       const family = serviceFamily(row.service);
-      for (const { dest } of row.dests.values()) if (addressFamily(dest.address) !== family) return true;
+      for (const { dest } of row.dests.values()) if (familyOf(dest.address) !== family) return true;
     }
     return false;
   }

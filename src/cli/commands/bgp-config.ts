@@ -18,7 +18,8 @@ Examples:
       const { writeFile } = await import('node:fs/promises');
       const { formatIssue } = await import('../../config/issues.js');
       const { loadConfigFile } = await import('../../config/load.js');
-      const { addressFamily, announcedVipsOf } = await import('../../config/derived.js');
+      const { announcedVipsOf } = await import('../../config/derived.js');
+      const { familyOf } = await import('../../net/address.js');
       const { birdConfig } = await import('../../bgp/bird-config.js');
       const result = await loadConfigFile(opts.config);
       if (!result.ok) {
@@ -32,7 +33,7 @@ Examples:
         process.exitCode = 1;
         return;
       }
-      const families = [...new Set(announcedVipsOf(result.config.services, bgp).map(addressFamily))];
+      const families = [...new Set(announcedVipsOf(result.config.services, bgp).map(familyOf))];
       const text = birdConfig(bgp, { families, source: opts.config });
       if (opts.output) await writeFile(opts.output, text);
       else process.stdout.write(text);

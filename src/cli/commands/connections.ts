@@ -3,7 +3,7 @@
 // SERVICE is a service name from the config, or a virtual address with an optional port and
 // protocol as ipvsadm writes them ("198.18.0.100:80", "udp [2001:2::53]:53", "198.18.0.100").
 import type { Command } from 'commander';
-import { formatHostPort, parseHostPort, parseIp } from '../../config/address.js';
+import { hostPort, parseHostPort, parseIp } from '../../net/address.js';
 import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
 import type { ConnectionFilter } from '../../ipvs/connections.js';
 
@@ -39,7 +39,7 @@ async function filterFromConfig(name: string, file: string): Promise<ConnectionF
 /** "in the IPVS table", "to tcp 198.18.0.100:80", or "to web (tcp 198.18.0.100:80)" for a named service. */
 function scopeOf(service: string | undefined, filter: ConnectionFilter | undefined): string {
   if (service === undefined || filter === undefined) return 'in the IPVS table';
-  const target = `${filter.protocol ? `${filter.protocol.toLowerCase()} ` : ''}${filter.vport ? formatHostPort(filter.vip, filter.vport) : filter.vip}`;
+  const target = `${filter.protocol ? `${filter.protocol.toLowerCase()} ` : ''}${filter.vport ? hostPort({ address: filter.vip, port: filter.vport }) : filter.vip}`;
   return target === service ? `to ${target}` : `to ${service} (${target})`;
 }
 

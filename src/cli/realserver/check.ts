@@ -1,6 +1,6 @@
 // The checker: verifies the effective state a mode needs (addresses, tunnel devices, the values
 // the kernel actually uses, the default route) and, for each failure, the command that fixes it.
-import { familyName } from '../../config/address.js';
+import { familyName } from '../../net/address.js';
 import { sysctlDisplayName } from '../../kernel/sysctl.js';
 import { findLink, type HostState } from './host-state.js';
 import { FB_TUNNELS_KEY, preferredDefaultRoute, tunnelDevices, type EffectiveRule, type Wanted } from './wanted.js';

@@ -1,6 +1,6 @@
 // What the planner sees of the host: plain data gathered from rtnetlink and /proc/sys, so the
 // planning and checking functions are pure and unit-testable with hand-written hosts.
-import type { IpFamily } from '../../config/address.js';
+import type { IpFamily } from '../../net/address.js';
 
 export interface LinkState {
   name: string;

@@ -1,6 +1,6 @@
 // The narrow interface between the real-server procedures and the machine: the kernel
 // implementation is kernel-host.ts; unit tests use an in-memory host.
-import type { IpFamily } from '../../config/address.js';
+import type { IpFamily } from '../../net/address.js';
 import type { AddressState, DefaultRoute, HostState, LinkState } from './host-state.js';
 import type { Step } from './plan.js';
 

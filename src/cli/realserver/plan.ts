@@ -1,7 +1,7 @@
 // The setup planner: compares what the mode wants with what the host has and returns the steps
 // that close the gap, each with the reason an operator reads. An already set-up host yields no
 // steps, which is what makes `lvsd realserver setup` idempotent.
-import type { IpFamily } from '../../config/address.js';
+import type { IpFamily } from '../../net/address.js';
 import { findLink, type HostState } from './host-state.js';
 import type { Wanted } from './wanted.js';
 

@@ -1,7 +1,7 @@
 // What the operator asked for on the command line, validated once: the forwarding mode, the
 // VIPs the real server must accept traffic for, and for NAT the gateway (the director's VIP on
 // the real servers' network) the default route must point at.
-import { parseIp, type ParsedIp } from '../../config/address.js';
+import { parseIp, type ParsedIp } from '../../net/address.js';
 
 export type RealServerMode = 'dr' | 'tun' | 'nat';
 

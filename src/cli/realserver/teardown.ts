@@ -1,7 +1,7 @@
 // The teardown planner: undoes what the record says setup changed, newest first, and nothing
 // else. A value someone changed after setup is left alone (restoring it would clobber their
 // change). Without a record, only addresses carrying lvsd's mark are provably ours.
-import { isIpv6LinkLocal } from '../../config/address.js';
+import { isIpv6LinkLocal } from '../../net/address.js';
 import { findLink, type HostState } from './host-state.js';
 import type { Step } from './plan.js';
 import type { Change, RealServerRecord } from './record.js';

@@ -14,7 +14,7 @@
 //      max(all, tunl0), so both must be 0 or 2. The VIP is a local address here too, so the same
 //      ARP sysctls apply.
 // NAT: replies must go back through the director, so the default route must point at it.
-import { maxPrefix, type IpFamily, type ParsedIp } from '../../config/address.js';
+import { maxPrefix, type IpFamily, type ParsedIp } from '../../net/address.js';
 import type { DefaultRoute, HostState } from './host-state.js';
 import type { RealServerSpec } from './spec.js';
 import { interfaceSysctl } from '../../kernel/sysctl.js';

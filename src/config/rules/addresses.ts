@@ -2,7 +2,7 @@
 // address the kernel would take but that cannot work (a VIP of 0.0.0.0 or 224.0.0.18 is added
 // without complaint and then answers nothing, or everything). One message per kind, shared by
 // the VRRP and service rules.
-import { isSubnetBroadcast, mappedIpv4, specialAddressKind, type SpecialAddressKind } from '../address.js';
+import { isSubnetBroadcast, mappedIpv4, specialAddressKind, type SpecialAddressKind } from '../../net/address.js';
 
 const KIND: Record<SpecialAddressKind, string> = {
   unspecified: 'the unspecified address',

@@ -1,7 +1,7 @@
 // Rules for the `bgp:` section: AS numbers a router would refuse or misread, addresses that
 // cannot carry the session, timers BIRD or the RFCs reject, and VIPs that are not ours to announce.
-import { familyName, specialAddressKind } from '../address.js';
-import { addressFamily, announcedVipsOf } from '../derived.js';
+import { familyName, familyOf, specialAddressKind } from '../../net/address.js';
+import { announcedVipsOf } from '../derived.js';
 import { formatDuration } from '../duration.js';
 import { formatPath, type ConfigPath } from '../issues.js';
 import { BFD_INTERVAL_MIN_MS } from '../schema-bgp.js';
@@ -44,7 +44,7 @@ const asNumbersNotReserved = withBgp((ctx, bgp) => {
 
 /** The BGP identifier is 4 octets (RFC 4271 4.2), written as an IPv4 address, and not 0 (RFC 6286). */
 const routerIdIsIpv4 = withBgp((ctx, bgp) => {
-  if (addressFamily(bgp.router_id) !== 4) ctx.error(['bgp', 'router_id'], `${bgp.router_id} is ipv6, expected an IPv4 address (the BGP identifier is 32 bits, RFC 4271), e.g. this director's IPv4 address`);
+  if (familyOf(bgp.router_id) !== 4) ctx.error(['bgp', 'router_id'], `${bgp.router_id} is ipv6, expected an IPv4 address (the BGP identifier is 32 bits, RFC 4271), e.g. this director's IPv4 address`);
   else if (bgp.router_id === '0.0.0.0') ctx.error(['bgp', 'router_id'], '0.0.0.0 is not a valid BGP identifier (RFC 6286), expected this director\'s IPv4 address');
 });
 
@@ -75,8 +75,8 @@ const peerAddressesUsable = withBgp((ctx, bgp) => {
   bgp.peers.forEach((p, i) => {
     const kind = specialAddressKind(p.address);
     if (kind) ctx.error(peerPath(i, 'address'), `${p.address} is not a unicast address (${kind}), expected the router's unicast address on a shared network (link-local sessions are not supported)`);
-    if (p.source_address !== undefined && addressFamily(p.source_address) !== addressFamily(p.address)) {
-      ctx.error(peerPath(i, 'source_address'), `${p.source_address} is ${familyName(addressFamily(p.source_address))} but peer ${p.address} is ${familyName(addressFamily(p.address))}, expected a source address of the peer's family`);
+    if (p.source_address !== undefined && familyOf(p.source_address) !== familyOf(p.address)) {
+      ctx.error(peerPath(i, 'source_address'), `${p.source_address} is ${familyName(familyOf(p.source_address))} but peer ${p.address} is ${familyName(familyOf(p.address))}, expected a source address of the peer's family`);
     }
   });
 });
@@ -95,10 +95,10 @@ const vipsAreServiceVips = withBgp((ctx, bgp) => {
 
 /** A route of one family travels on a session of that family (no extended next hops in what lvsd generates). */
 const everyFamilyHasAPeer = withBgp((ctx, bgp) => {
-  const peerFamilies = new Set(bgp.peers.map((p) => addressFamily(p.address)));
+  const peerFamilies = new Set(bgp.peers.map((p) => familyOf(p.address)));
   const vips = announcedVipsOf(ctx.config.services, bgp);
   for (const family of [4, 6] as const) {
-    const vip = vips.find((v) => addressFamily(v) === family);
+    const vip = vips.find((v) => familyOf(v) === family);
     if (vip === undefined || peerFamilies.has(family)) continue;
     const path: ConfigPath = bgp.vips ? ['bgp', 'vips', bgp.vips.indexOf(vip)] : ['bgp', 'peers'];
     ctx.error(path, `${vip} is ${familyName(family)} but no peer is, so it would be announced to nobody; expected an ${familyName(family)} peer (or leave ${familyName(family)} VIPs out of bgp.vips)`);

@@ -4,8 +4,7 @@
 // that fails on every probe with "tls: ..." later.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { familyName, type IpFamily } from '../address.js';
-import { addressFamily } from '../derived.js';
+import { familyName, type IpFamily, familyOf } from '../../net/address.js';
 import { formatDuration } from '../duration.js';
 import type { ConfigPath } from '../issues.js';
 import { listChecks } from '../schema-checks.js';
@@ -15,7 +14,7 @@ import type { Rule, RuleContext } from './context.js';
 export const checks: Rule = (ctx) => {
   ctx.config.services.forEach((svc, i) => {
     const serviceCheckPath = (): ConfigPath => ['services', i, 'check'];
-    eachCheck(ctx, svc.check, serviceCheckPath, () => new Set(svc.real_servers.map((rs) => addressFamily(rs.address))));
+    eachCheck(ctx, svc.check, serviceCheckPath, () => new Set(svc.real_servers.map((rs) => familyOf(rs.address))));
     const portless = svc.fwmark !== undefined ? 'a firewall mark' : 'all ports';
     // fwmark and port-0 services leave real server ports at 0: there is nothing to connect to.
     if (svc.real_servers.some((rs) => rs.check === undefined && needsPort(svc.check, rs.port))) {
@@ -24,7 +23,7 @@ export const checks: Rule = (ctx) => {
     svc.real_servers.forEach((rs, r) => {
       if (!rs.check) return;
       const path = (): ConfigPath => ['services', i, 'real_servers', r, 'check'];
-      eachCheck(ctx, rs.check, path, () => new Set([addressFamily(rs.address)]));
+      eachCheck(ctx, rs.check, path, () => new Set([familyOf(rs.address)]));
       if (needsPort(rs.check, rs.port)) ctx.error(path(), `${rs.address} has no port to check (the service matches ${portless}), expected check port: N`);
     });
   });
@@ -48,7 +47,7 @@ function checkOne(ctx: RuleContext, check: CheckConfig, path: () => ConfigPath, 
     ctx.error([...path(), 'timeout'], `timeout ${formatDuration(check.timeout)} is not shorter than interval ${formatDuration(check.interval)}, expected timeout < interval`);
   }
   if (check.source !== undefined) {
-    const family = addressFamily(check.source);
+    const family = familyOf(check.source);
     for (const target of targetFamilies()) {
       if (target !== family) ctx.error([...path(), 'source'], `${check.source} is ${familyName(family)} but the checked servers include ${familyName(target)} addresses, expected the same family`);
     }

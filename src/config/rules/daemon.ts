@@ -1,7 +1,7 @@
 // Rules for the daemon-wide settings: where lvsd listens. Both are warnings, since a firewall
 // or a deliberate layout can make either safe, but the default is the safe choice.
 import { posix } from 'node:path';
-import { parseHostPort, specialAddressKind } from '../address.js';
+import { parseHostPort, specialAddressKind } from '../../net/address.js';
 import type { Rule } from './context.js';
 
 /** /metrics has no authentication: on a non-loopback address anyone who can reach it reads it. */

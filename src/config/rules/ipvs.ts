@@ -1,6 +1,5 @@
 // Rules for the daemon-wide IPVS settings.
-import { familyName } from '../address.js';
-import { addressFamily } from '../derived.js';
+import { familyFromName, familyName, familyOf } from '../../net/address.js';
 import { formatDuration } from '../duration.js';
 import type { Rule } from './context.js';
 
@@ -41,12 +40,12 @@ const syncDaemonFollowsVrrp: Rule = (ctx) => {
 const syncDaemonOneFamily: Rule = (ctx) => {
   if (!ctx.config.ipvs.sync_daemon.enabled) return;
   ctx.config.services.forEach((svc, i) => {
-    const family = svc.family === 'ipv4' ? 4 : 6;
+    const family = familyFromName(svc.family);
     svc.real_servers.forEach((rs, r) => {
-      if (addressFamily(rs.address) === family) return;
+      if (familyOf(rs.address) === family) return;
       ctx.error(
         ['services', i, 'real_servers', r, 'address'],
-        `${rs.address} is ${familyName(addressFamily(rs.address))} behind an ${svc.family} service, which the kernel refuses while ipvs.sync_daemon is enabled (its sync messages carry one family), expected an ${svc.family} real server or the sync daemon disabled`,
+        `${rs.address} is ${familyName(familyOf(rs.address))} behind an ${svc.family} service, which the kernel refuses while ipvs.sync_daemon is enabled (its sync messages carry one family), expected an ${svc.family} real server or the sync daemon disabled`,
       );
     });
   });

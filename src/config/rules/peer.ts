@@ -1,7 +1,7 @@
 // Rules for the peer protocol (schema-peer.ts): where it listens and whom it talks to. The
 // addresses are checked here rather than in the schema because in a file with nodes: they come
 // from the nodes' unicast_source, merged before the schema runs.
-import { parseIp, specialAddressKind } from '../address.js';
+import { parseIp, specialAddressKind } from '../../net/address.js';
 import type { Rule } from './context.js';
 
 const peerAddresses: Rule = (ctx) => {

@@ -1,15 +1,14 @@
 // Rules relating service, real server, sorry server and check fields to each other.
-import { familyName, type IpFamily } from '../address.js';
+import { familyFromName, familyName, familyOf, hostPort, type IpFamily } from '../../net/address.js';
 import { formatDuration } from '../duration.js';
 import { formatPath, type ConfigPath } from '../issues.js';
-import { addressFamily, describeServiceMatch } from '../derived.js';
+import { describeServiceMatch } from '../derived.js';
 import type { AgentConfig, CheckConfig, ServiceConfig } from '../types.js';
 import { realServerProblem, virtualAddressProblem } from './addresses.js';
 import { checks } from './checks.js';
 import { requireUnique, type Rule, type RuleContext } from './context.js';
 
 const servicePath = (i: number) => ['services', i] as const;
-const familyNumber = (svc: ServiceConfig): IpFamily => (svc.family === 'ipv4' ? 4 : 6);
 
 const uniqueServices: Rule = (ctx) => {
   const { services } = ctx.config;
@@ -78,16 +77,14 @@ const quorum: Rule = (ctx) => {
 const realServers: Rule = (ctx) => {
   ctx.config.services.forEach((svc, i) => {
     const rsPath = (r: number): ConfigPath => [...servicePath(i), 'real_servers', r];
-    const endpoint = (rs: { address: string; port: number }): string =>
-      `${addressFamily(rs.address) === 6 ? `[${rs.address}]` : rs.address}:${rs.port}`;
-    requireUnique(ctx, svc.real_servers, endpoint, rsPath,
+    requireUnique(ctx, svc.real_servers, hostPort, rsPath,
       (key, first) => `${key} is already used by ${formatPath(first)}, expected each real server once per service`);
-    const family = familyNumber(svc);
+    const family = familyFromName(svc.family);
     // Paths are built only for a finding: at 10,000 services x 4 real servers, building one per
     // real server and key was most of the time these rules took.
     svc.real_servers.forEach((rs, r) => {
       const at = (key: string): ConfigPath => [...rsPath(r), key];
-      const rsFamily = addressFamily(rs.address);
+      const rsFamily = familyOf(rs.address);
       // The kernel only lets a destination of the other family through a tunnel.
       if (rsFamily !== family && rs.forwarding !== 'tun') {
         ctx.error(at('address'), `${rs.address} is ${familyName(rsFamily)} but the service is ${svc.family}, expected the same family (only forwarding tun can cross families)`);
@@ -132,8 +129,8 @@ const sorryServer: Rule = (ctx) => {
     const path = [...servicePath(i), 'sorry_server'];
     const problem = realServerProblem(sorry.address);
     if (problem !== undefined) ctx.error([...path, 'address'], problem);
-    const family = addressFamily(sorry.address);
-    if (family !== familyNumber(svc) && sorry.forwarding !== 'tun') {
+    const family = familyOf(sorry.address);
+    if (family !== familyFromName(svc.family) && sorry.forwarding !== 'tun') {
       ctx.error([...path, 'address'], `${sorry.address} is ${familyName(family)} but the service is ${svc.family}, expected the same family`);
     }
     if (sorry.forwarding !== 'nat' && svc.port !== undefined && sorry.port !== svc.port) {

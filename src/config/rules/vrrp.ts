@@ -1,8 +1,8 @@
 // Rules relating VRRP fields to each other.
-import { familyName, isIpv6LinkLocal } from '../address.js';
+import { familyName, familyOf, isIpv6LinkLocal } from '../../net/address.js';
 import { formatDuration } from '../duration.js';
 import { formatPath, type ConfigPath } from '../issues.js';
-import { addressFamily, instanceFamily, vmacName } from '../derived.js';
+import { instanceFamily, vmacName } from '../derived.js';
 import { virtualAddressProblem } from './addresses.js';
 import { requireUnique, type Rule } from './context.js';
 
@@ -17,8 +17,8 @@ const vipFamiliesAgree: Rule = (ctx) => {
   ctx.config.vrrp.instances.forEach((inst, i) => {
     const family = instanceFamily(inst);
     inst.vips.forEach((vip, v) => {
-      if (addressFamily(vip.address) !== family) {
-        ctx.error([...instancePath(i), 'vips', v], `${vip.address} is ${familyName(addressFamily(vip.address))} but the first VIP is ${familyName(family)}, expected all VIPs of an instance in one family (use a second instance for the other family)`);
+      if (familyOf(vip.address) !== family) {
+        ctx.error([...instancePath(i), 'vips', v], `${vip.address} is ${familyName(familyOf(vip.address))} but the first VIP is ${familyName(family)}, expected all VIPs of an instance in one family (use a second instance for the other family)`);
       }
     });
   });
@@ -65,8 +65,8 @@ const unicastMatchesFamily: Rule = (ctx) => {
   ctx.config.vrrp.instances.forEach((inst, i) => {
     const family = instanceFamily(inst);
     inst.unicast_peers.forEach((peer, p) => {
-      if (addressFamily(peer) !== family) {
-        ctx.error([...instancePath(i), 'unicast_peers', p], `peer ${peer} is ${familyName(addressFamily(peer))}, expected ${familyName(family)} like the VIPs of this instance`);
+      if (familyOf(peer) !== family) {
+        ctx.error([...instancePath(i), 'unicast_peers', p], `peer ${peer} is ${familyName(familyOf(peer))}, expected ${familyName(family)} like the VIPs of this instance`);
       }
     });
     requireUnique(ctx, inst.unicast_peers, (peer) => peer, (p) => [...instancePath(i), 'unicast_peers', p],
@@ -74,8 +74,8 @@ const unicastMatchesFamily: Rule = (ctx) => {
     const source = inst.unicast_source;
     if (source === undefined) return;
     const sourcePath = [...instancePath(i), 'unicast_source'];
-    if (addressFamily(source) !== family) {
-      ctx.error(sourcePath, `${source} is ${familyName(addressFamily(source))}, expected ${familyName(family)} like the VIPs of this instance`);
+    if (familyOf(source) !== family) {
+      ctx.error(sourcePath, `${source} is ${familyName(familyOf(source))}, expected ${familyName(family)} like the VIPs of this instance`);
     } else if (inst.unicast_peers.length === 0) {
       ctx.warn(sourcePath, 'unicast_source has no effect without unicast_peers, adverts go to the multicast group');
     } else if (inst.unicast_peers.includes(source)) {
@@ -160,7 +160,7 @@ const vipLabels: Rule = (ctx) => {
       if (vip.label === undefined) return;
       const path = [...instancePath(i), 'vips', v, 'label'];
       const dev = vip.dev ?? vmacName(inst) ?? inst.interface;
-      if (addressFamily(vip.address) === 6) ctx.error(path, 'IPv6 addresses have no labels, expected no label');
+      if (familyOf(vip.address) === 6) ctx.error(path, 'IPv6 addresses have no labels, expected no label');
       else if (!vip.label.startsWith(dev)) ctx.error(path, `label "${vip.label}" does not start with the device name ${dev}, expected e.g. ${dev}:vip`);
     });
   });

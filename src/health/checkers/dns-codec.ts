@@ -2,7 +2,7 @@
 // RFC 2782): encodes a single-question query, decodes a response into header, questions and
 // answers with record data in presentation form. Only what a health check needs.
 import type { DnsQueryType } from '../types.js';
-import { formatIp } from '../../config/address.js';
+import { formatIp } from '../../net/address.js';
 
 export const dnsTypeCodes: Record<DnsQueryType, number> = {
   A: 1,

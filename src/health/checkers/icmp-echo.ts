@@ -7,6 +7,7 @@
 // caller counts it and drops it.
 
 export const ECHO_HEADER_BYTES = 8;
+import type { IpFamily } from '../../net/address.js';
 
 const ECHO_REQUEST = { 4: 8, 6: 128 } as const;
 const ECHO_REPLY = { 4: 0, 6: 129 } as const;
@@ -17,7 +18,7 @@ export interface EchoMessage {
   data: Buffer;
 }
 
-export function encodeEchoRequest(family: 4 | 6, echo: EchoMessage): Buffer {
+export function encodeEchoRequest(family: IpFamily, echo: EchoMessage): Buffer {
   const msg = Buffer.alloc(ECHO_HEADER_BYTES + echo.data.length);
   msg[0] = ECHO_REQUEST[family];
   msg.writeUInt16BE(echo.identifier, 4);
@@ -28,7 +29,7 @@ export function encodeEchoRequest(family: 4 | 6, echo: EchoMessage): Buffer {
 }
 
 /** The echo reply in `msg`, or why it is not one. */
-export function decodeEchoReply(family: 4 | 6, msg: Buffer): EchoMessage | { malformed: string } {
+export function decodeEchoReply(family: IpFamily, msg: Buffer): EchoMessage | { malformed: string } {
   if (msg.length < ECHO_HEADER_BYTES) return { malformed: `${msg.length} bytes, shorter than an echo header` };
   if (msg[0] !== ECHO_REPLY[family] || msg[1] !== 0) return { malformed: `type ${String(msg[0])} code ${String(msg[1])} is not an echo reply` };
   if (family === 4 && internetChecksum(msg) !== 0) return { malformed: 'bad checksum' };

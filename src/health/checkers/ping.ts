@@ -6,7 +6,7 @@
 // data all match an outstanding request; anything else is counted (foreign or malformed) and
 // dropped, never taken as an answer and never a crash.
 import { randomBytes, randomInt } from 'node:crypto';
-import { parseIp } from '../../config/address.js';
+import { parseIp, type IpFamily } from '../../net/address.js';
 import { IcmpEchoSocket } from '../../kernel/icmp-socket.js';
 import type { Checker, PingCheck, ProbeResult } from '../types.js';
 import { decodeEchoReply, encodeEchoRequest } from './icmp-echo.js';
@@ -22,7 +22,7 @@ export interface EchoSocket {
 }
 
 /** Opens the socket for a family and source ("" = the kernel's choice). May throw (EPERM). */
-export type EchoSocketFactory = (family: 4 | 6, source: string, onMessage: (message: Buffer, src: string) => void) => EchoSocket;
+export type EchoSocketFactory = (family: IpFamily, source: string, onMessage: (message: Buffer, src: string) => void) => EchoSocket;
 
 export interface PingCounters {
   sent: number;
@@ -44,7 +44,7 @@ interface Outstanding {
 
 interface SharedSocket {
   socket: EchoSocket;
-  family: 4 | 6;
+  family: IpFamily;
   identifier: number;
   nextSequence: number;
   outstanding: Map<number, Outstanding>;
@@ -91,7 +91,7 @@ export class Pinger {
     });
   }
 
-  private socketFor(family: 4 | 6, source: string): SharedSocket {
+  private socketFor(family: IpFamily, source: string): SharedSocket {
     const key = `${family} ${source}`;
     const existing = this.sockets.get(key);
     if (existing) return existing;

@@ -2,7 +2,8 @@
 // `ipvsadm -R` rules an operator would write for the same thing. Kernel tests write one with lvsd
 // and the other with ipvsadm, and check that both tools read back the same table.
 import type { Destination, DesiredIpvs, DestinationEntry, KernelIpvs, Service, ServiceEntry, ServiceId, ServiceSettings } from '../../../src/ipvs/types.js';
-import { destKey, serviceKey } from '../../../src/ipvs/names.js';
+import { serviceKey } from '../../../src/ipvs/names.js';
+import { hostPort } from '../../../src/net/address.js';
 
 const dest = (address: string, port: number, more: Partial<Destination> = {}): Destination => ({
   address, port, forwarding: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0, ...more,
@@ -13,8 +14,8 @@ const svc = (id: ServiceId, s: Partial<ServiceSettings> & Pick<ServiceSettings, 
 
 export const web = svc({ protocol: 'tcp', address: '198.18.0.100', port: 80 }, { scheduler: 'wrr', persistence: 300, persistencePrefix: 24 });
 export const dns6 = svc({ protocol: 'udp', address: '2001:2::100', port: 53 }, { scheduler: 'mh', schedulerFlags: ['mh-fallback', 'mh-port'], onePacket: true, persistencePrefix: 128 });
-export const mark4 = svc({ fwmark: 7, family: 'ipv4' }, { scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port'], persistence: 60 });
-export const mark6 = svc({ fwmark: 8, family: 'ipv6' }, { scheduler: 'rr', persistence: 120, persistencePrefix: 64 });
+export const mark4 = svc({ fwmark: 7, family: 4 }, { scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port'], persistence: 60 });
+export const mark6 = svc({ fwmark: 8, family: 6 }, { scheduler: 'rr', persistence: 120, persistencePrefix: 64 });
 export const sctp = svc({ protocol: 'sctp', address: '198.18.0.101', port: 9 }, { scheduler: 'lc' });
 
 export const fixture: DesiredIpvs = {
@@ -75,7 +76,7 @@ export function sorted(d: DesiredIpvs): DesiredIpvs {
   return {
     services: [...d.services]
       .sort(byKey((r) => serviceKey(r.service)))
-      .map((r) => ({ service: r.service, destinations: [...r.destinations].sort(byKey(destKey)) })),
+      .map((r) => ({ service: r.service, destinations: [...r.destinations].sort(byKey(hostPort)) })),
   };
 }
 

@@ -5,7 +5,8 @@
 // daemon the decoding work a real dump does, only the syscalls are missing.
 import { decodeDestination, decodeService, encodeDestination, encodeService } from '../../../dist/ipvs/codec.js';
 import { DestAttr, StatsAttr, SvcAttr } from '../../../dist/ipvs/constants.js';
-import { destName, serviceFamily, serviceName } from '../../../dist/ipvs/names.js';
+import { serviceFamily, serviceName } from '../../../dist/ipvs/names.js';
+import { hostPort } from '../../../dist/net/address.js';
 import { nested, u32, u64 } from '../../../dist/kernel/attrs.js';
 
 /** A STATS64 nest with every counter set, as a busy kernel reports it. */
@@ -33,7 +34,7 @@ function noService(id) {
 }
 
 export class MemoryIpvs {
-  /** serviceName -> { bytes, dests: Map<destName, bytes> } */
+  /** serviceName -> { bytes, dests: Map<hostPort, bytes> } */
   services = new Map();
   reads = 0;
   writes = 0;
@@ -87,7 +88,7 @@ export class MemoryIpvs {
     this.writes++;
     const entry = this.services.get(serviceName(id));
     if (!entry) throw noService(id);
-    entry.dests.set(destName(d), destinationBytes(d));
+    entry.dests.set(hostPort(d), destinationBytes(d));
   }
 
   async updateDestination(id, d) {
@@ -96,7 +97,7 @@ export class MemoryIpvs {
 
   async deleteDestination(id, d) {
     this.writes++;
-    this.services.get(serviceName(id))?.dests.delete(destName(d));
+    this.services.get(serviceName(id))?.dests.delete(hostPort(d));
   }
 
   async setTimeouts() {}

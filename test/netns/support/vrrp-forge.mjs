@@ -12,7 +12,7 @@
 // forgeries of priority 255, or random bytes behind a valid IP header.
 import { readFileSync } from 'node:fs';
 import { encodeAdvert } from '../../../dist/vrrp/packet.js';
-import { ipToBytes } from '../../../dist/config/address.js';
+import { ipToBytes } from '../../../dist/net/address.js';
 import { native } from '../../../dist/kernel/native.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));

@@ -66,7 +66,7 @@ describe('lvsd check', () => {
       'VRRP instances: 0',
       'services: 2',
       '  dns  udp [2001:2::53]:53  sh   dr  0 real servers  no check',
-      '  m    fwmark 9 (ipv4)      wlc  dr  0 real servers  no check',
+      '  m    fwmark 9 ipv4        wlc  dr  0 real servers  no check',
     ]);
     const strict = capture();
     expect(await runCheck({ config: path, strict: true }, strict)).toBe(1);

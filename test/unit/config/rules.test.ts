@@ -151,7 +151,7 @@ describe('service rules', () => {
       'services[1].name: service name "web" is already used by services[0], expected unique names');
     expectClean(withServices(service(), service({ name: 'web-udp', protocol: 'udp' })));
     expectErrors(withServices(service({ name: 'a', vip: undefined, port: undefined, fwmark: 1, family: 'ipv4' }), service({ name: 'b', vip: undefined, port: undefined, fwmark: 1, family: 'ipv4' })),
-      'services[1]: fwmark 1 (ipv4) is already defined by services[0], expected each virtual service once');
+      'services[1]: fwmark 1 ipv4 is already defined by services[0], expected each virtual service once');
   });
 
   it('a service is vip/port or fwmark/family, consistently', () => {

@@ -35,7 +35,7 @@ describe('test/fixtures/config/valid/full.yaml', () => {
       '  web6    tcp [2001:2::100]:80  wlc  nat  2 real servers  check http',
       '  dns     udp 198.18.0.101:53   sh   dr   2 real servers  check dns',
       '  syslog  udp 198.18.2.100:514  wlc  dr   1 real server   check udp',
-      '  marked  fwmark 42 (ipv4)      rr   tun  2 real servers  check exec   persistence 10m',
+      '  marked  fwmark 42 ipv4        rr   tun  2 real servers  check exec   persistence 10m',
     ]);
   });
 });

@@ -17,7 +17,7 @@ afterEach(() => {
 
 const ids: ServiceId[] = [
   { protocol: 'udp', address: '2001:2::53', port: 53 },
-  { fwmark: 7, family: 'ipv4' },
+  { fwmark: 7, family: 4 },
   { protocol: 'tcp', address: '198.18.0.100', port: 80 },
 ];
 

@@ -27,7 +27,7 @@ const tempDir = (): string => {
 
 const drains: Drain[] = [
   { service: { protocol: 'tcp', address: '198.18.0.100', port: 80 }, dest: { address: '198.18.1.12', port: 80 }, since: 1, deadline: 300_001 },
-  { service: { fwmark: 7, family: 'ipv6' }, since: 5, deadline: 60_005 },
+  { service: { fwmark: 7, family: 6 }, since: 5, deadline: 60_005 },
 ];
 const overrides: ChangeRecord[] = [
   { kind: 'override', service: 'web', realServer: '198.18.1.11:80', value: 'drain', at: 10, node: 'lb1' },

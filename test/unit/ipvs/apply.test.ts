@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyPlan, describeOperation, type IpvsWriter } from '../../../src/ipvs/apply.js';
-import { destName, serviceName } from '../../../src/ipvs/names.js';
+import { serviceName } from '../../../src/ipvs/names.js';
+import { hostPort } from '../../../src/net/address.js';
 import { planChanges } from '../../../src/ipvs/plan.js';
 import type { Destination, DestinationId, Service, ServiceId } from '../../../src/ipvs/types.js';
 
@@ -21,9 +22,9 @@ class FakeWriter implements IpvsWriter {
   addService(s: Service) { return this.call(`add ${serviceName(s)}`); }
   updateService(s: Service) { return this.call(`edit ${serviceName(s)}`); }
   deleteService(id: ServiceId) { return this.call(`delete ${serviceName(id)}`); }
-  addDestination(id: ServiceId, d: Destination) { return this.call(`add ${serviceName(id)} ${destName(d)}`); }
-  updateDestination(id: ServiceId, d: Destination) { return this.call(`edit ${serviceName(id)} ${destName(d)}`); }
-  deleteDestination(id: ServiceId, d: DestinationId) { return this.call(`delete ${serviceName(id)} ${destName(d)}`); }
+  addDestination(id: ServiceId, d: Destination) { return this.call(`add ${serviceName(id)} ${hostPort(d)}`); }
+  updateDestination(id: ServiceId, d: Destination) { return this.call(`edit ${serviceName(id)} ${hostPort(d)}`); }
+  deleteDestination(id: ServiceId, d: DestinationId) { return this.call(`delete ${serviceName(id)} ${hostPort(d)}`); }
 }
 
 const zeroStats = { conns: 0n, inPackets: 0n, outPackets: 0n, inBytes: 0n, outBytes: 0n, cps: 0, inPps: 0, outPps: 0, inBps: 0, outBps: 0 };

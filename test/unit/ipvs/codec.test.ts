@@ -35,7 +35,7 @@ const udp6Mh: Service = {
   scheduler: 'mh', schedulerFlags: ['mh-fallback', 'mh-port'], onePacket: true, persistence: 0, persistencePrefix: 128,
 };
 const fwmark6Sh: Service = {
-  fwmark: 7, family: 'ipv6',
+  fwmark: 7, family: 6,
   scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port'], onePacket: false, persistence: 60, persistencePrefix: 64,
 };
 const sctpLc: Service = {
@@ -92,10 +92,10 @@ describe('IPVS codec against ipvsadm 1.31 bytes', () => {
   });
 
   it('decodes the kernel destination dump, tunnel settings included', () => {
-    const masq = decodeDestination(nest(dumped.destTcpMasq, CmdAttr.DEST), 'ipv4');
+    const masq = decodeDestination(nest(dumped.destTcpMasq, CmdAttr.DEST), 4);
     expect(masq).toMatchObject({ address: '198.18.1.11', port: 80, forwarding: 'nat', weight: 50, upperThreshold: 0, lowerThreshold: 0, activeConns: 0, inactiveConns: 0, persistentConns: 0 });
     expect(masq.tunnel).toBeUndefined();
-    const tun = decodeDestination(nest(dumped.destTunGue, CmdAttr.DEST), 'ipv6');
+    const tun = decodeDestination(nest(dumped.destTunGue, CmdAttr.DEST), 6);
     expect(tun).toMatchObject({ address: '198.18.1.12', port: 53, forwarding: 'tun', weight: 3, tunnel: { type: 'gue', port: 6080, checksum: 'none' } });
   });
 
@@ -111,7 +111,7 @@ describe('IPVS codec round trips', () => {
       tcpWrr, udp6Mh, fwmark6Sh, sctpLc,
       { ...sctpLc, persistencePrefix: 0 },
       { protocol: 'tcp', address: '2001:2::1', port: 443, scheduler: 'wlc', schedulerFlags: [], onePacket: false, persistence: 3600, persistencePrefix: 48, persistenceEngine: 'sip' },
-      { fwmark: 1, family: 'ipv4', scheduler: 'rr', schedulerFlags: ['flag-3'], onePacket: true, persistence: 0, persistencePrefix: 32 },
+      { fwmark: 1, family: 4, scheduler: 'rr', schedulerFlags: ['flag-3'], onePacket: true, persistence: 0, persistencePrefix: 32 },
     ];
     for (const s of cases) {
       const { stats, ...back } = decodeService(Buffer.concat(encodeService(s)));

@@ -12,7 +12,7 @@ describe('config to IPVS objects', () => {
 `);
     expect(services.map(serviceIdFromConfig)).toEqual([
       { protocol: 'udp', address: '2001:2::100', port: 443 },
-      { fwmark: 7, family: 'ipv6' },
+      { fwmark: 7, family: 6 },
     ]);
   });
 

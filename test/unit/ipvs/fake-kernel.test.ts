@@ -51,7 +51,7 @@ describe('fake IPVS kernel', () => {
     await k.addService(web);
     await k.addService({ ...web, protocol: 'udp' });
     await k.addService(mark4);
-    await k.addService({ ...mark4, family: 'ipv6' });
+    await k.addService({ ...mark4, family: 6 });
     expect((await refusal(k.addService({ ...mark4, scheduler: 'rr' }))).errno).toBe(17);
     await k.updateService({ ...web, scheduler: 'rr' });
     expect(k.summary()).toEqual(['fwmark/ipv4/7 sh ', 'fwmark/ipv6/7 sh ', 'tcp/198.18.0.100/80 rr ', 'udp/198.18.0.100/80 wrr ']);

@@ -102,8 +102,8 @@ describe('planChanges', () => {
   });
 
   it('tells fwmark services apart by family', () => {
-    const v4: Service = { fwmark: 7, family: 'ipv4', scheduler: 'rr', schedulerFlags: [], onePacket: false, persistence: 0, persistencePrefix: 32 };
-    const v6: Service = { ...v4, family: 'ipv6', persistencePrefix: 128 };
+    const v4: Service = { fwmark: 7, family: 4, scheduler: 'rr', schedulerFlags: [], onePacket: false, persistence: 0, persistencePrefix: 32 };
+    const v6: Service = { ...v4, family: 6, persistencePrefix: 128 };
     const plan = planChanges({ services: [{ service: v6, destinations: [] }] }, kernelOf({ services: [{ service: v4, destinations: [] }] }), { purgeUnmanaged: true });
     expect(kinds(plan.operations)).toEqual(['add-service', 'delete-service']);
     expect(formatPlan(plan)).toBe('+ service fwmark 7 ipv6 rr\n- service fwmark 7 ipv4');

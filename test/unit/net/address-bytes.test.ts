@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ipBytes, ipFromBytes, ipv6Bytes } from '../../../src/kernel/ip-address.js';
+// The bytes the kernel encoders (rtnetlink, routes, ARP/NA frames, IPVS) take from net/address.ts.
+import { addressBytes, formatIp } from '../../../src/net/address.js';
 
 describe('IP address bytes', () => {
   it.each([
@@ -11,7 +12,7 @@ describe('IP address bytes', () => {
     ['2001:2:0:1:0:0:0:0', '20010002000000010000000000000000'],
     ['::ffff:198.18.0.1', '00000000000000000000ffffc6120001'],
   ])('%s <-> %s', (text, bytes) => {
-    expect(ipBytes(text).toString('hex')).toBe(bytes);
+    expect(addressBytes(text).toString('hex')).toBe(bytes);
   });
 
   it.each([
@@ -24,16 +25,16 @@ describe('IP address bytes', () => {
     ['00000000000000000000000000000000', '::'],
     ['c6120001', '198.18.0.1'],
   ])('%s formats as %s', (bytes, text) => {
-    expect(ipFromBytes(Buffer.from(bytes, 'hex'))).toBe(text);
+    expect(formatIp(Buffer.from(bytes, 'hex'))).toBe(text);
   });
 
   it('round-trips', () => {
-    for (const ip of ['2001:2:0:8::100', 'fe80::a8c1:abff:fe00:1', '198.19.255.254']) expect(ipFromBytes(ipBytes(ip))).toBe(ip);
+    for (const ip of ['2001:2:0:8::100', 'fe80::a8c1:abff:fe00:1', '198.19.255.254']) expect(formatIp(addressBytes(ip))).toBe(ip);
   });
 
   it('rejects what is not an address', () => {
-    expect(() => ipv6Bytes('198.18.0.1')).toThrow(/not an IPv6 address/);
-    expect(() => ipBytes('fe80::1%eth0')).toThrow(/not an IPv6 address/);
-    expect(() => ipFromBytes(Buffer.alloc(5))).toThrow(/4 or 16 bytes/);
+    expect(() => addressBytes('198.18.0.1', 6)).toThrow(/not an IPv6 address/);
+    expect(() => addressBytes('fe80::1%eth0')).toThrow(/not an IP address/);
+    expect(() => formatIp(Buffer.alloc(5))).toThrow(/4 or 16 bytes/);
   });
 });

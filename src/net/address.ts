@@ -1,7 +1,9 @@
-// IP address parsing shared by every subsystem. Config values are canonicalized here once
-// (IPv4 dotted quad, IPv6 per RFC 5952: lowercase, longest zero run compressed) so the rest
-// of lvsd can compare addresses as strings.
+// The ground floor every subsystem may import: IP addresses as text and as bytes. Config values
+// are canonicalized here once (IPv4 dotted quad, IPv6 per RFC 5952: lowercase, longest zero run
+// compressed) so the rest of lvsd compares addresses as strings; the kernel encoders take their
+// bytes from here too, so there is one parser and one formatter.
 
+/** The one address family type; the YAML and messages spell it with familyName(). */
 export type IpFamily = 4 | 6;
 
 export interface ParsedIp {
@@ -14,11 +16,22 @@ export interface ParsedCidr extends ParsedIp {
   prefix: number;
 }
 
-/** The family names used in the YAML (`family: ipv4`) and in logs. */
-export type FamilyName = 'ipv4' | 'ipv6';
-
-export function familyName(family: IpFamily): FamilyName {
+/** The family as the YAML (`family: ipv4`), logs and /proc/sys/net paths spell it. */
+export function familyName(family: IpFamily): 'ipv4' | 'ipv6' {
   return family === 4 ? 'ipv4' : 'ipv6';
+}
+
+/** The family of the YAML's word for it. */
+export function familyFromName(name: 'ipv4' | 'ipv6'): IpFamily {
+  return name === 'ipv4' ? 4 : 6;
+}
+
+/**
+ * The family of an address already known to be one (canonical config values, kernel replies):
+ * only IPv6 text has a colon. Text still to be validated goes through parseIp instead.
+ */
+export function familyOf(address: string): IpFamily {
+  return address.includes(':') ? 6 : 4;
 }
 
 export function maxPrefix(family: IpFamily): number {
@@ -103,9 +116,20 @@ export function ipToBytes(text: string): Uint8Array | undefined {
   return text.includes(':') ? parseIpv6Bytes(text) : parseIpv4Bytes(text);
 }
 
-/** Canonical text of 4 or 16 network-order bytes. */
+/**
+ * Network-order bytes of an address for the kernel's encoders, of the given family when one is
+ * named. Throws on anything else: by then addresses are canonical, so that is a caller's bug.
+ */
+export function addressBytes(text: string, family?: IpFamily): Buffer {
+  const bytes = ipToBytes(text);
+  if (!bytes || (family !== undefined && bytes.length !== (family === 4 ? 4 : 16))) throw new TypeError(`not an ${family ? `IPv${family}` : 'IP'} address: ${text}`);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** Canonical text of 4 or 16 network-order bytes (RFC 5952 for IPv6). */
 export function formatIp(bytes: Uint8Array): string {
   if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length !== 16) throw new TypeError(`an IP address has 4 or 16 bytes, got ${bytes.length}`);
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
   // RFC 5952 4.2: compress the longest run of two or more zero groups, the first one on a tie.
@@ -199,7 +223,7 @@ function specialKindOfBytes(b: Uint8Array): SpecialAddressKind | undefined {
  */
 function surelyOrdinary(address: string): boolean {
   const c = address.charCodeAt(0) | 0x20; // ASCII lowercase; digits are unchanged
-  if (address.includes(':')) return (c >= 0x31 && c <= 0x39) || (c >= 0x61 && c <= 0x65);
+  if (familyOf(address) === 6) return (c >= 0x31 && c <= 0x39) || (c >= 0x61 && c <= 0x65);
   const first = parseInt(address, 10);
   return !(first === 0 || first === 127 || first === 169 || first === 255 || (first >= 224 && first <= 239));
 }
@@ -213,7 +237,7 @@ export function specialAddressKind(address: string): SpecialAddressKind | undefi
 
 /** True for fe80::/10, the only IPv6 source VRRPv3 adverts may use (RFC 5798 5.1.2.1). */
 export function isIpv6LinkLocal(address: string): boolean {
-  return address.includes(':') && specialAddressKind(address) === 'link-local';
+  return familyOf(address) === 6 && specialAddressKind(address) === 'link-local';
 }
 
 /** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:198.18.0.1), undefined otherwise. */
@@ -235,15 +259,22 @@ export function isSubnetBroadcast(address: string, prefix: number): boolean {
   return value % (hostBits + 1) === hostBits;
 }
 
-/** "198.18.0.1:80" or "[2001:2::1]:80": the address:port form operators read and write. */
-export function formatHostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+/** An address and a port: a real server, a listener, either end of a connection. */
+export interface Endpoint {
+  address: string;
+  port: number;
 }
 
-export interface HostPort {
-  address: string;
+/**
+ * "198.18.0.1:80" or "[2001:2::1]:80": how operators read and write an endpoint, and the key it
+ * is found by in maps (addresses are canonical, so equal endpoints give equal text).
+ */
+export function hostPort(e: Endpoint): string {
+  return familyOf(e.address) === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+export interface HostPort extends Endpoint {
   family: IpFamily;
-  port: number;
 }
 
 /** Parses "198.18.0.1:9810" or "[2001:2::1]:9810" into canonical address and port (1-65535). */

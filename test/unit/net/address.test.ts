@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatIp, ipToBytes, isIpv6LinkLocal, isSubnetBroadcast, mappedIpv4, netmaskToPrefix, parseCidr, parseHostPort, parseIp,
   specialAddressKind,
-} from '../../../src/config/address.js';
+} from '../../../src/net/address.js';
 
 describe('parseIp', () => {
   it.each([
