@@ -14,6 +14,9 @@ export class MapContext {
   /** The same place as a position, for findings about a block as a whole (fold-nodes.ts). */
   readonly positions = new Map<object, SourcePos>();
 
+  /** The top-level SSL block's client certificate and key, for every SSL_GET (map-checks.ts). */
+  sslClient: Block = {};
+
   constructor(readonly findings: Findings) {}
 
   /** Records that `block` comes from `statement`, for the comment above it in the YAML. */

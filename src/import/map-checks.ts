@@ -1,5 +1,6 @@
 // keepalived's checkers (TCP_CHECK, HTTP_GET, SSL_GET, DNS_CHECK, MISC_CHECK, UDP_CHECK,
-// SMTP_CHECK) -> one lvsd check per real server. Timing follows keepalived.conf(5): each of
+// SMTP_CHECK, PING_CHECK) -> lvsd checks; a real server with several checkers gets the list (all
+// must pass, as in keepalived, where any failing checker takes the server out). Timing follows keepalived.conf(5): each of
 // delay_loop, connect_timeout, retry, delay_before_retry and warmup is inherited virtual_server
 // -> real_server -> checker. keepalived marks a server down after 1 + retry failed attempts and
 // up after one success; lvsd counts rise/fall per interval, so fall = retry + 1 and rise = 1.
@@ -74,9 +75,9 @@ function timingFields(ctx: MapContext, s: Statement, t: CheckTiming, defaultRetr
   return out;
 }
 
-/** keepalived status_code list: codes and ranges such as 200-299. */
-function statusCodes(ctx: MapContext, s: Statement): number[] | undefined {
-  const codes: number[] = [];
+/** keepalived status_code list: codes and ranges such as 200-299, written the same way. */
+function statusCodes(ctx: MapContext, s: Statement): (number | string)[] | undefined {
+  const codes: (number | string)[] = [];
   for (const t of s.args) {
     const m = /^(\d{3})(?:-(\d{3}))?$/.exec(t.text);
     const lo = Number(m?.[1]);
@@ -85,7 +86,7 @@ function statusCodes(ctx: MapContext, s: Statement): number[] | undefined {
       ctx.findings.drop(t, 'status_code', `"${t.text}" is not a status code or range within 100-599, it is left out`);
       continue;
     }
-    for (let c = lo; c <= hi; c++) if (!codes.includes(c)) codes.push(c);
+    codes.push(lo === hi ? lo : `${lo}-${hi}`);
   }
   return codes.length > 0 ? codes : undefined;
 }
@@ -111,14 +112,14 @@ const DNS_TYPES = new Set(['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA']);
 /** One checker block -> an lvsd check, or undefined (with a finding) when it has no equivalent. */
 export function mapChecker(ctx: MapContext, s: Statement, inherited: CheckTiming): Block | undefined {
   const kind = s.keyword.text;
-  if (kind === 'PING_CHECK' || kind === 'BFD_CHECK' || kind === 'FILE_CHECK') {
-    ctx.unsupported(s, { PING_CHECK: 'lvsd has no ICMP check, expected a tcp check of the service port', BFD_CHECK: 'lvsd has no BFD, expected a tcp or http check', FILE_CHECK: 'lvsd has no file check, expected an exec check such as [sh, -c, "test $(cat FILE) -eq 0"]' }[kind]);
+  if (kind === 'BFD_CHECK' || kind === 'FILE_CHECK') {
+    ctx.unsupported(s, { BFD_CHECK: 'lvsd has no BFD, expected a tcp or http check', FILE_CHECK: 'lvsd has no file check, expected an exec check such as [sh, -c, "test $(cat FILE) -eq 0"]' }[kind]);
     return undefined;
   }
   const t: CheckTiming = { ...inherited };
   const check: Block = {};
   let timeoutMs: number | undefined;
-  let urls = 0;
+  const urls: Block[] = [];
   let udpSend: string | undefined;
   const specific: Record<string, (x: Statement) => void> = {
     connect_port: (x) => { const p = ctx.int(x, 1, 65535); if (p !== undefined) check.port = p; },
@@ -128,16 +129,17 @@ export function mapChecker(ctx: MapContext, s: Statement, inherited: CheckTiming
     case 'HTTP_GET':
     case 'SSL_GET':
       check.type = kind === 'HTTP_GET' ? 'http' : 'https';
-      specific.url = (x) => {
-        if (++urls > 1) return ctx.unsupported(x, 'lvsd checks one path per real server, expected one url (this one is not checked)');
-        mapUrl(ctx, x, check);
-      };
+      specific.url = (x) => void urls.push(mapUrl(ctx, x, check));
       specific.http_protocol = (x) => ctx.findings.approximate(x.keyword, 'http_protocol', 'lvsd sends its own HTTP/1.1 request');
       specific.fast_recovery = () => undefined;
       specific.enable_sni = () => undefined;
       break;
     case 'TCP_CHECK':
       check.type = 'tcp';
+      break;
+    case 'PING_CHECK':
+      check.type = 'ping';
+      specific.connect_port = (x) => ctx.unsupported(x, 'an ICMP echo has no port');
       break;
     case 'SMTP_CHECK':
       check.type = 'tcp';
@@ -204,36 +206,49 @@ export function mapChecker(ctx: MapContext, s: Statement, inherited: CheckTiming
   }
   if (check.type === 'http' || check.type === 'https') {
     if (check.host === undefined && t.virtualhost !== undefined) check.host = t.virtualhost;
-    if (check.type === 'https') check.tls_verify = false;
-    if (check.expect_status === undefined) check.expect_status = range(200, 299);
+    if (check.type === 'https') Object.assign(check, { tls_verify: false }, ctx.sslClient);
+    // keepalived's default is any 2xx.
+    for (const url of urls) url.expect_status ??= ['200-299'];
+    if (urls.length === 1) Object.assign(check, urls[0]);
+    else if (urls.length > 1) check.urls = urls;
+    else check.expect_status = ['200-299'];
   }
   const defaultRetry = kind === 'DNS_CHECK' ? 3 : kind === 'MISC_CHECK' ? 0 : 1;
   return { type: check.type, ...timingFields(ctx, s, t, defaultRetry, timeoutMs), ...withoutType(check) };
 }
-
-const range = (lo: number, hi: number): number[] => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 
 function withoutType(check: Block): Block {
   const { type: _type, ...rest } = check;
   return rest;
 }
 
-function mapUrl(ctx: MapContext, s: Statement, check: Block): void {
+/** One url block: its path, statuses, digest and body pattern (the url's virtualhost goes on the check). */
+function mapUrl(ctx: MapContext, s: Statement, check: Block): Block {
+  const url: Block = {};
   dispatch(s.block, {
     path: (x) => {
       const p = ctx.arg(x, 'a path')?.text;
-      if (p !== undefined && /^\/[\x21-\x7e]*$/.test(p)) check.path = p;
+      if (p !== undefined && /^\/[\x21-\x7e]*$/.test(p)) url.path = p;
       else if (p !== undefined) ctx.unsupported(x, `"${p}" is not a path lvsd can send, expected / and printable ASCII (percent-encode the rest)`);
     },
-    status_code: (x) => { const codes = statusCodes(ctx, x); if (codes) check.expect_status = codes; },
-    digest: (x) => ctx.unsupported(x, 'keepalived compares an MD5 digest, lvsd a SHA-256 one; expected expect_digest set to the sha256sum of the page'),
-    virtualhost: (x) => { const v = ctx.arg(x, 'a host name'); if (v) check.host = v.text; },
+    status_code: (x) => { const codes = statusCodes(ctx, x); if (codes) url.expect_status = codes; },
+    digest: (x) => {
+      const v = ctx.arg(x, 'an MD5 digest')?.text;
+      if (v !== undefined && /^[0-9a-fA-F]{32}$/.test(v)) url.expect_digest = v.toLowerCase();
+      else if (v !== undefined) ctx.unsupported(x, `"${v}" is not an MD5 digest (32 hex digits, as genhash prints), expected one`);
+    },
+    virtualhost: (x) => {
+      const v = ctx.arg(x, 'a host name');
+      if (!v) return;
+      if (check.host !== undefined && check.host !== v.text) ctx.unsupported(x, `lvsd sends one Host per check (${String(check.host)}), expected the same virtualhost on every url`);
+      else check.host = v.text;
+    },
     regex: (x) => {
       const v = ctx.arg(x, 'a regular expression')?.text;
       if (v === undefined) return;
       try {
         new RegExp(v);
-        check.expect_body = v;
+        url.expect_body = v;
         ctx.findings.approximate(x.keyword, 'regex', 'lvsd matches a JavaScript regular expression, the same for common patterns as keepalived\'s PCRE2');
       } catch {
         ctx.unsupported(x, 'not a JavaScript regular expression, expected one lvsd can match');
@@ -242,4 +257,24 @@ function mapUrl(ctx: MapContext, s: Statement, check: Block): void {
     regex_no_match: (x) => ctx.unsupported(x, 'lvsd cannot invert the match, expected a pattern that must match'),
     regex_options: (x) => ctx.unsupported(x, 'lvsd has no regex options, expected them written into the pattern'),
   }, (x) => ctx.unsupported(x, 'not a url setting lvsd knows'));
+  return url;
+}
+
+/**
+ * The top-level SSL block: the client certificate and key every SSL_GET presents (mTLS). keepalived
+ * loads `ca` without verifying the server with it, and its SSL_GET checks stay tls_verify: false here.
+ */
+export function mapSsl(ctx: MapContext, s: Statement): void {
+  const absolute = (x: Statement, key: string): void => {
+    const v = ctx.arg(x, 'a file')?.text;
+    if (v === undefined) return;
+    if (v.startsWith('/')) ctx.sslClient[key] = v;
+    else ctx.unsupported(x, `"${v}" is relative; lvsd needs an absolute path, expected the full path of the file`);
+  };
+  dispatch(s.block, {
+    certificate: (x) => absolute(x, 'client_cert'),
+    key: (x) => absolute(x, 'client_key'),
+    ca: (x) => ctx.unsupported(x, 'keepalived loads the CA without checking the server against it; lvsd imports SSL_GET as tls_verify: false like that, expected ca with tls_verify: true on the check to verify the server'),
+    password: (x) => ctx.unsupported(x, 'lvsd reads unencrypted keys, expected the key decrypted (openssl pkey -in KEY -out KEY.plain)'),
+  }, (x) => ctx.unsupported(x, 'not an SSL setting lvsd knows'));
 }

@@ -56,7 +56,8 @@ interface ServiceBody {
   service: Block;
   flags: Token[];
   realServers: Block[];
-  checks: Array<Block | undefined>;
+  /** Each real server's check: one, a list that must all pass, or none. */
+  checks: Array<Block | Block[] | undefined>;
   tunnel?: Block;
   inhibit: boolean[];
 }
@@ -70,7 +71,7 @@ function mapRealServer(ctx: MapContext, s: Statement, vsTiming: CheckTiming, bod
     if (port !== undefined) rs.port = port;
   }
   const timing: CheckTiming = { ...vsTiming };
-  let check: Block | undefined;
+  let check: Block | Block[] | undefined;
   let inhibit = vsInhibit;
   const checkers: Statement[] = [];
   dispatch(s.block, {
@@ -85,13 +86,9 @@ function mapRealServer(ctx: MapContext, s: Statement, vsTiming: CheckTiming, bod
     if (CHECKERS.has(x.keyword.text)) return void checkers.push(x);
     ctx.unsupported(x, SERVICE_UNSUPPORTED[x.keyword.text] ?? 'not a real_server setting lvsd knows');
   });
-  for (const c of checkers) {
-    if (check !== undefined) {
-      ctx.unsupported(c, 'lvsd runs one check per real server, this one is not imported (the first one is)');
-      continue;
-    }
-    check = mapChecker(ctx, c, timing);
-  }
+  // Several checkers: a list that must all pass, as keepalived takes a server out when any fails.
+  const checks = checkers.map((c) => mapChecker(ctx, c, timing)).filter((c): c is Block => c !== undefined);
+  if (checks.length > 0) check = checks.length === 1 ? checks[0] : checks;
   if (rs.tunnel === undefined && body.tunnel !== undefined && rs.forwarding === undefined) rs.tunnel = body.tunnel;
   body.realServers.push(ctx.from(rs, s));
   body.checks.push(check);
@@ -176,10 +173,9 @@ function mapBody(ctx: MapContext, s: Statement): ServiceBody {
   }
   const flagNames = body.flags.map((f) => flagName(ctx, f, String(service.scheduler ?? 'wlc'))).filter((f): f is string => f !== undefined);
   if (flagNames.length > 0) service.scheduler_flags = [...new Set(flagNames)];
-  if (body.inhibit.some((i) => i)) {
-    service.on_failure = 'drain';
-    if (!body.inhibit.every((i) => i)) ctx.findings.approximate(s.keyword, 'inhibit_on_failure', 'lvsd drains or removes per service, not per real server; every real server of this service is drained on failure');
-  }
+  // All real servers inhibited: the service drains; only some: those drain (on_failure per real server).
+  if (body.inhibit.length > 0 && body.inhibit.every((i) => i)) service.on_failure = 'drain';
+  else body.inhibit.forEach((inhibit, i) => { if (inhibit && body.realServers[i]) body.realServers[i].on_failure = 'drain'; });
   return body;
 }
 

@@ -3,6 +3,7 @@
 // the instances sync groups refer to are read first, as keepalived resolves names after parsing.
 import { dispatch, lvsdName, type Block, MapContext } from './context.js';
 import type { Findings } from './findings.js';
+import { mapSsl } from './map-checks.js';
 import { mapGlobalDefs, type GlobalSettings } from './map-global.js';
 import { mapServerGroup, mapVirtualServer, type GroupEntry } from './map-lvs.js';
 import { mapSyncGroup, mapTrackFile, mapVrrpInstance, mapVrrpScript, newVrrpTables } from './map-vrrp.js';
@@ -25,7 +26,6 @@ const TOP_UNSUPPORTED: Record<string, string> = {
   vrrp_track_process: 'lvsd cannot track processes, expected a track script such as [pidof, NAME]',
   bfd_instance: 'lvsd has no BFD',
   garp_group: 'lvsd sends gratuitous ARPs per instance (garp), expected garp settings on the instances',
-  SSL: 'lvsd checks HTTPS with the system CA store (tls_verify) and no client certificate',
   net_namespace: 'lvsd runs in the namespace it is started in, expected the systemd unit to place it',
 };
 
@@ -46,6 +46,7 @@ export function mapStatements(statements: readonly Statement[], findings: Findin
     vrrp_instance: (s) => void instanceStatements.push(s),
     vrrp_sync_group: (s) => void syncGroupStatements.push(s),
     virtual_server: (s) => void serverStatements.push(s),
+    SSL: (s) => mapSsl(ctx, s),
   }, (s) => ctx.unsupported(s, TOP_UNSUPPORTED[s.keyword.text] ?? 'not a keepalived keyword lvsd has an equivalent for'));
 
   const instances = instanceStatements.map((s) => mapVrrpInstance(ctx, s, global.vrrp, tables)).filter((i): i is Block => i !== undefined);
