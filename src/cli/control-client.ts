@@ -1,5 +1,8 @@
 // Talks to a running daemon over its control socket, with errors an operator can act on.
+// callDaemon is typed from the method table (src/daemon/control-methods.ts): a method's params
+// and result are declared there once, for the daemon and for this client.
 import { createConnection } from 'node:net';
+import type { ControlMethod, ControlParams, ControlResult } from '../daemon/control-methods.js';
 import { LineSplitter, parseResponse } from '../daemon/control-protocol.js';
 
 export const DEFAULT_CONTROL_SOCKET = '/run/lvsd/lvsd.sock';
@@ -22,8 +25,13 @@ function explain(path: string, err: NodeJS.ErrnoException): string {
   }
 }
 
-/** Sends one request and resolves with its result; rejects with a ControlError. */
-export function callDaemon(path: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<unknown> {
+/** One control method: its params and result as the method table declares them; rejects with a ControlError. */
+export function callDaemon<M extends ControlMethod>(path: string, method: M, params?: ControlParams<M>, timeoutMs?: number): Promise<ControlResult<M>> {
+  return callControl(path, method, params ?? {}, timeoutMs) as Promise<ControlResult<M>>;
+}
+
+/** Sends one request of any method and resolves with its result, unchecked; rejects with a ControlError. */
+export function callControl(path: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     socket.setEncoding('utf8');

@@ -28,12 +28,14 @@ import { ConfigLoader, formatIssue, type ConfigIssue } from '../config/load.js';
 import type { NodeChoice } from '../config/nodes.js';
 import type { Config } from '../config/types.js';
 import { HealthMonitor } from '../health/index.js';
-import { serviceIdFromConfig } from '../ipvs/desired.js';
+import type { OperatorOverride } from '../health/index.js';
 import { describeOperation } from '../ipvs/apply.js';
 import { serviceKey, serviceName } from '../ipvs/names.js';
 import { hostPort } from '../net/address.js';
 import { formatPlan } from '../ipvs/plan.js';
 import type { KernelIpvs, ServiceId } from '../ipvs/types.js';
+import { controlHandlers } from './control-handlers.js';
+import { dispatchControl, type ControlHandlers, type ControlResult, type ReloadResult } from './control-methods.js';
 import { ControlServer } from './control-server.js';
 import { releaseOnCrash } from './crash-exit.js';
 import { openKernelIpvs, type IpvsKernel } from './ipvs-kernel.js';
@@ -51,7 +53,8 @@ import { caughtUp, effectiveConfig, fileHas, formatRuntimeServers, resolveServer
 import type { ChangeRecord } from '../peer/types.js';
 import { healthStateWriter, readHealthState } from './health-state.js';
 import { QuorumHooks } from './quorum-hooks.js';
-import { DaemonMetrics, IpvsStatsCache, serveMetrics, type HttpRoute, type IpvsStatsView, type LoopDelayView, type RealServerMetricsView } from './metrics.js';
+import { DaemonMetrics, IpvsStatsCache, serveMetrics, type HttpRoute, type IpvsStatsView, type LoopDelayView } from './metrics.js';
+import { ipvsStatsViews, realServerMetricsViews, vrrpMetricsViews } from './metrics-sources.js';
 import { decideReload, decideStart, diffServices, managedServices, type ServiceDiff } from './reload-decision.js';
 import { statusReport, type StatusReport } from './status.js';
 import { SyncFollower } from './sync-follower.js';
@@ -77,7 +80,7 @@ export class StartAborted extends Error {
   override readonly name = 'StartAborted';
 }
 
-export type ReloadResult = { ok: true; hash: string; changed: boolean } | { ok: false; errors: string[] };
+export type { ReloadResult } from './control-methods.js';
 
 interface LoadedConfig {
   config: Config;
@@ -172,23 +175,12 @@ export class Daemon {
       this.healthSave ??= setTimeout(() => void this.saveHealth(), HEALTH_SAVE_DELAY_MS).unref();
     });
     this.metrics = new DaemonMetrics({
-      vrrp: async () =>
-        (this.vrrp ? await this.vrrp.status() : []).map((s) => ({
-          instance: s.name,
-          state: s.state,
-          priority: s.configuredPriority,
-          effectivePriority: s.priority,
-          transitions: s.counters.transitions,
-          advertsSent: s.counters.advertsSent,
-          advertsReceived: s.counters.advertsReceived,
-          drops: s.counters.drops,
-          notifyHooks: s.notifyHooks,
-        })),
+      vrrp: async () => vrrpMetricsViews(this.vrrp ? await this.vrrp.status() : []),
       loopDelay: async (): Promise<LoopDelayView[]> => [
         { loop: 'main', delay: this.mainLoopDelay.read(true) },
         ...(this.vrrp ? [{ loop: 'vrrp' as const, delay: (await this.vrrp.snapshot(true)).loopDelay }] : []),
       ],
-      realServers: () => this.realServerViews(),
+      realServers: () => realServerMetricsViews(this.loaded.config, this.health.status(), (service, server) => this.ipvs?.programmedWeight(service, server)),
       ipvsStats: () => this.ipvsStats(),
       bgp: async () => this.bgp?.status(),
       draining: () => {
@@ -223,7 +215,8 @@ export class Daemon {
   private async startParts(): Promise<void> {
     const { config, hash } = this.loaded;
     const log = this.opts.log;
-    this.control = await ControlServer.listen(config.control.socket, (method, params) => this.handle(method, params));
+    const handlers = this.controlHandlers();
+    this.control = await ControlServer.listen(config.control.socket, (method, params) => dispatchControl(handlers, method, params));
     log.info({ socket: config.control.socket }, 'control socket ready');
     await this.startRuntime(config);
     const vrrp = (this.opts.startVrrp ?? VrrpThread.spawn)(log);
@@ -596,42 +589,10 @@ export class Daemon {
     });
   }
 
-  private realServerViews(): RealServerMetricsView[] {
-    const health = new Map(this.health.status().map((h) => [`${h.service}|${h.realServer}`, h.state.up]));
-    return this.loaded.config.services.flatMap((svc) =>
-      svc.real_servers.map((rs) => {
-        const server = hostPort(rs);
-        const up = health.get(`${svc.name}|${server}`) ?? (rs.check ?? svc.check ? false : true);
-        return { service: svc.name, server, up, weight: this.ipvs?.programmedWeight(svc.name, server) ?? 0, configuredWeight: rs.weight };
-      }),
-    );
-  }
-
   private async ipvsStats(): Promise<IpvsStatsView[]> {
     if (!this.ipvsClient) return [];
     const kernel = await this.ipvsSnapshot.get();
-    if (!kernel) return [];
-    const names = new Map(this.loaded.config.services.map((s) => [serviceName(serviceIdFromConfig(s)), s.name]));
-    const out: IpvsStatsView[] = [];
-    for (const row of kernel.services) {
-      const service = names.get(serviceName(row.service)) ?? serviceName(row.service);
-      const st = row.service.stats;
-      out.push({ service, connections: Number(st.conns), packetsIn: Number(st.inPackets), packetsOut: Number(st.outPackets), bytesIn: Number(st.inBytes), bytesOut: Number(st.outBytes) });
-      for (const d of row.destinations) {
-        out.push({
-          service,
-          server: hostPort(d),
-          connections: Number(d.stats.conns),
-          packetsIn: Number(d.stats.inPackets),
-          packetsOut: Number(d.stats.outPackets),
-          bytesIn: Number(d.stats.inBytes),
-          bytesOut: Number(d.stats.outBytes),
-          activeConnections: d.activeConns,
-          inactiveConnections: d.inactiveConns,
-        });
-      }
-    }
-    return out;
+    return kernel ? ipvsStatsViews(this.loaded.config, kernel) : [];
   }
 
   /** The "address:port" key of a real server named for an override (a bare address matches by address); undefined for the whole service. */
@@ -645,8 +606,7 @@ export class Daemon {
   }
 
   /** `lvsd add-server` / `lvsd remove-server`: recorded like an override, then applied as a config change would be. */
-  private async changeServer(method: 'add-server' | 'remove-server', service: string | undefined, text: string | undefined, weight: unknown): Promise<unknown> {
-    if (!service || !text) throw new Error(`${method}: name a service and a real server`);
+  private async changeServer(method: 'add-server' | 'remove-server', service: string, text: string, weight: number | undefined): Promise<ControlResult<'add-server'>> {
     if (!this.ipvs || !this.runtime) throw new Error('no services are configured');
     const target = resolveServer(this.loaded.config, service, text);
     const key = { kind: 'server' as const, service, realServer: target.key };
@@ -667,53 +627,42 @@ export class Daemon {
     return { service, realServer: target.key, change: 'removed (draining)' };
   }
 
-  /** The control socket's methods. */
-  private async handle(method: string, params: Record<string, unknown>): Promise<unknown> {
-    const str = (key: string): string | undefined => (typeof params[key] === 'string' ? (params[key] as string) : undefined);
-    switch (method) {
-      case 'status':
-        return this.status();
-      case 'reload': {
-        const node = str('node');
-        if (node !== undefined && node !== this.loaded.config.node.name) {
-          return { ok: false, errors: [`this daemon runs as node ${this.loaded.config.node.name}, not ${node}: a reload keeps the node (restart lvsd with --node ${node} to change it)`] };
-        }
-        return this.reload(params.force === true);
-      }
-      case 'failover': {
-        if (!this.vrrp) throw new Error('VRRP is not running');
-        const mode = params.take === true ? 'take-over' : 'step-down';
-        return this.vrrp.failover(str('instance'), mode);
-      }
-      case 'drain':
-      case 'enable':
-      case 'disable': {
-        const service = str('service');
-        if (!service) throw new Error(`${method}: name a service`);
-        if (!this.ipvs || !this.runtime) throw new Error('no services are configured');
-        const realServer = this.overrideTarget(service, str('realServer'));
-        const override = method === 'enable' ? (params.force === true ? 'enable' : 'clear') : method;
-        await this.runtime.set([{ kind: 'override', service, ...(realServer !== undefined ? { realServer } : {}), value: override }]);
-        return { service, realServer: realServer ?? null, override };
-      }
-      case 'drain-node': {
-        if (!this.bgp) throw new Error('drain-node: this node does not announce its VIPs (no bgp section); a VRRP node steps down with "lvsd failover"');
-        this.maintenance = params.undo !== true;
-        await this.announce();
-        const { maintenance, announced } = await this.bgp.status();
-        return { maintenance, announced };
-      }
-      case 'add-server':
-      case 'remove-server':
-        return this.changeServer(method, str('service'), str('realServer'), params.weight);
-      case 'plan': {
-        if (!this.ipvs) return { text: 'no services are configured: nothing to plan', operations: 0 };
-        const plan = await this.ipvs.plan();
-        const runtime = formatRuntimeServers(this.runtime?.active() ?? []);
-        return { text: [formatPlan(plan), ...runtime].join('\n'), operations: plan.operations.length, runtimeChanges: runtime.length };
-      }
-      default:
-        throw new Error(`unknown method "${method}" (status, reload, failover, drain, enable, disable, drain-node, add-server, remove-server, plan)`);
-    }
+  /** drain, disable, enable: recorded like every runtime change (saved, shared with the peer node). */
+  private async setOverride(service: string, realServer: string | undefined, override: OperatorOverride | 'clear'): Promise<string | undefined> {
+    if (!this.ipvs || !this.runtime) throw new Error('no services are configured');
+    const target = this.overrideTarget(service, realServer);
+    await this.runtime.set([{ kind: 'override', service, ...(target !== undefined ? { realServer: target } : {}), value: override }]);
+    return target;
+  }
+
+  /** `lvsd drain-node`: BGP mode withdraws every VIP (on) or announces them again (off). */
+  private async setMaintenance(on: boolean): Promise<{ maintenance: boolean; announced: string[] }> {
+    if (!this.bgp) throw new Error('drain-node: this node does not announce its VIPs (no bgp section); a VRRP node steps down with "lvsd failover"');
+    this.maintenance = on;
+    await this.announce();
+    const { maintenance, announced } = await this.bgp.status();
+    return { maintenance, announced };
+  }
+
+  /** `lvsd plan`: what a reconcile would change now, and the runtime changes the file does not have. */
+  private async plan(): Promise<ControlResult<'plan'>> {
+    if (!this.ipvs) return { text: 'no services are configured: nothing to plan', operations: 0, runtimeChanges: 0 };
+    const plan = await this.ipvs.plan();
+    const runtime = formatRuntimeServers(this.runtime?.active() ?? []);
+    return { text: [formatPlan(plan), ...runtime].join('\n'), operations: plan.operations.length, runtimeChanges: runtime.length };
+  }
+
+  /** The control socket's methods (control-handlers.ts) on this daemon. */
+  private controlHandlers(): ControlHandlers {
+    return controlHandlers({
+      config: () => this.loaded.config,
+      status: () => this.status(),
+      reload: (force) => this.reload(force),
+      vrrp: () => this.vrrp,
+      setOverride: (service, realServer, override) => this.setOverride(service, realServer, override),
+      changeServer: (method, service, realServer, weight) => this.changeServer(method, service, realServer, weight),
+      setMaintenance: (on) => this.setMaintenance(on),
+      plan: () => this.plan(),
+    });
   }
 }

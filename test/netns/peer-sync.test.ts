@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { callDaemon } from '../../src/cli/control-client.js';
+import { callControl } from '../../src/cli/control-client.js';
 import type { RealServerReport, StatusReport } from '../../src/daemon/status.js';
 import { describeWith } from '../support/needs.js';
 import { NetnsLab, veth, type Netns } from '../support/netns.js';
@@ -44,7 +44,7 @@ ${(['lb1', 'lb2'] as const)
   const start = async (n: 'lb1' | 'lb2'): Promise<void> => {
     nodes[n] = await VrrpNode.start(procs, ns[n], n, yaml(), { driver: DAEMON_NODE, env: { LVSD_NODE: n }, timeoutMs: 20_000 });
   };
-  const call = (n: 'lb1' | 'lb2', method: string, params: Record<string, unknown> = {}) => callDaemon(`${dir}/${n}.sock`, method, params, 5_000);
+  const call = (n: 'lb1' | 'lb2', method: string, params: Record<string, unknown> = {}) => callControl(`${dir}/${n}.sock`, method, params, 5_000);
   const status = async (n: 'lb1' | 'lb2'): Promise<StatusReport> => (await call(n, 'status')) as StatusReport;
   const server = async (n: 'lb1' | 'lb2', address: string): Promise<RealServerReport | undefined> =>
     (await status(n)).services[0]?.realServers.find((r) => r.server === `${address}:80`);

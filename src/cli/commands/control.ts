@@ -1,8 +1,8 @@
 // Commands that talk to the running daemon over its control socket.
 import type { Command } from 'commander';
 import { callDaemon, ControlError, DEFAULT_CONTROL_SOCKET } from '../control-client.js';
+import type { ControlMethod, ControlParams, ControlResult } from '../../daemon/control-methods.js';
 import { formatStatus } from '../format-status.js';
-import type { StatusReport } from '../../daemon/status.js';
 import { NODE_ENV } from '../node-option.js';
 
 export interface SocketOption {
@@ -12,7 +12,7 @@ export interface SocketOption {
 export const socketOption = (cmd: Command): Command => cmd.option('-s, --socket <path>', 'the daemon\'s control socket', DEFAULT_CONTROL_SOCKET);
 
 /** Runs one call, prints its result with `show`, and turns failures into exit code 1. */
-export async function call(opts: SocketOption, method: string, params: Record<string, unknown>, show: (result: unknown) => string): Promise<void> {
+export async function call<M extends ControlMethod>(opts: SocketOption, method: M, params: ControlParams<M>, show: (result: ControlResult<M>) => string): Promise<void> {
   try {
     process.stdout.write(`${show(await callDaemon(opts.socket, method, params))}\n`);
   } catch (err) {
@@ -30,7 +30,7 @@ export function registerControlCommands(program: Command): void {
       .summary('show VRRP state, services, real servers and their health')
       .description('Show each VRRP instance (state, priority, master) and each service with its real servers: health, weight, connections and rates, read fresh from the kernel.')
       .option('--json', 'print the full status as JSON'),
-  ).action((opts: SocketOption & { json?: boolean }) => call(opts, 'status', {}, (r) => (opts.json ? json(r) : formatStatus(r as StatusReport))));
+  ).action((opts: SocketOption & { json?: boolean }) => call(opts, 'status', {}, (r) => (opts.json ? json(r) : formatStatus(r))));
 
   socketOption(
     program
@@ -80,8 +80,7 @@ export function registerControlCommands(program: Command): void {
       )
       .option('--undo', 'end the maintenance: announce the VIPs whose services are up again'),
   ).action((opts: SocketOption & { undo?: boolean }) =>
-    call(opts, 'drain-node', { undo: opts.undo === true }, (r) => {
-      const res = r as { maintenance: boolean; announced: string[] };
+    call(opts, 'drain-node', { undo: opts.undo === true }, (res) => {
       return res.maintenance ? 'node drained: every VIP withdrawn; existing connections continue through the other directors' : `node back in service: announcing ${res.announced.join(', ') || 'nothing (no service is up)'}`;
     }),
   );
@@ -98,11 +97,10 @@ export function registerControlCommands(program: Command): void {
       .option('--node <name>', `refuse unless the daemon runs as this node (default: $${NODE_ENV}); a reload keeps the node the daemon started as`),
   ).action(async (opts: SocketOption & { force?: boolean; node?: string }) => {
     const node = opts.node ?? (process.env[NODE_ENV] || undefined);
-    await call(opts, 'reload', { force: opts.force === true, ...(node !== undefined ? { node } : {}) }, (r) => {
-      const res = r as { ok: boolean; errors?: string[]; hash?: string; changed?: boolean };
+    await call(opts, 'reload', { force: opts.force === true, ...(node !== undefined ? { node } : {}) }, (res) => {
       if (res.ok) return res.changed ? `reloaded: config ${res.hash} applied` : `reloaded: config ${res.hash} unchanged`;
       process.exitCode = 1;
-      return `reload rejected, the running configuration stays:\n${(res.errors ?? []).join('\n')}`;
+      return `reload rejected, the running configuration stays:\n${res.errors.join('\n')}`;
     });
   });
 }

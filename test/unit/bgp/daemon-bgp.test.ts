@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callDaemon } from '../../../src/cli/control-client.js';
+import { callControl } from '../../../src/cli/control-client.js';
 import type { BgpStatus } from '../../../src/bgp/types.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
@@ -53,7 +53,7 @@ async function start(withBgp: boolean, leftovers: string[] = [], sysctls: Record
   const { logger, lines } = logSink();
   const daemon = await Daemon.start({ configPath, log: logger, openIpvs: async () => new FakeIpvsKernel().open(), startVrrp: inProcessVrrp(), bgpKernel });
   cleanups.push(() => daemon.stop());
-  const call = (method: string, params: Record<string, unknown> = {}) => callDaemon(socket, method, params, 5_000);
+  const call = (method: string, params: Record<string, unknown> = {}) => callControl(socket, method, params, 5_000);
   const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const announced = (table = 100) => [...(tables.get(table)?.table ?? [])].sort();
   return { dir, daemon, call, scrape, write, tables, announced, proc, lines };

@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callDaemon, ControlError } from '../../../src/cli/control-client.js';
+import { callControl, callDaemon, ControlError } from '../../../src/cli/control-client.js';
 import { ControlServer } from '../../../src/daemon/control-server.js';
 import { LineSplitter, parseRequest } from '../../../src/daemon/control-protocol.js';
 
@@ -29,8 +29,8 @@ describe('control socket', () => {
     const path = join(dir, 'lvsd.sock');
     server = await ControlServer.listen(path, echo);
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    await expect(callDaemon(path, 'status', { json: true })).resolves.toEqual({ method: 'status', params: { json: true } });
-    await expect(callDaemon(path, 'fail')).rejects.toThrow('instance web: no such instance');
+    await expect(callControl(path, 'status', { json: true })).resolves.toEqual({ method: 'status', params: { json: true } });
+    await expect(callControl(path, 'fail')).rejects.toThrow('instance web: no such instance');
   });
 
   it('says clearly when the daemon is not running', async () => {

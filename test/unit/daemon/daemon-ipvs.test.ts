@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callDaemon } from '../../../src/cli/control-client.js';
+import { callControl } from '../../../src/cli/control-client.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
 import { inProcessVrrp, logSink, until, web as vrrpWeb } from './vrrp-fakes.js';
@@ -27,7 +27,7 @@ async function start(services: string, ipvs = '', vrrp = '') {
   const { logger } = logSink();
   const daemon = await Daemon.start({ configPath, log: logger, openIpvs: async () => kernel.open(), startVrrp: inProcessVrrp() });
   cleanups.push(() => daemon.stop());
-  const call = (method: string, params: Record<string, unknown> = {}) => callDaemon(socket, method, params, 5_000);
+  const call = (method: string, params: Record<string, unknown> = {}) => callControl(socket, method, params, 5_000);
   const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return { kernel, daemon, call, scrape, write };
 }

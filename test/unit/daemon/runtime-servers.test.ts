@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callDaemon } from '../../../src/cli/control-client.js';
+import { callControl } from '../../../src/cli/control-client.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
@@ -42,7 +42,7 @@ async function start(opts: { name?: string; dir?: string; peer?: string; kernel?
   const sink = logSink();
   const daemon = await Daemon.start({ configPath, log: sink.logger, openIpvs: async () => kernel.open(), startVrrp: inProcessVrrp() });
   cleanups.push(() => daemon.stop());
-  const call = (method: string, params: Record<string, unknown> = {}) => callDaemon(socket, method, params, 5_000);
+  const call = (method: string, params: Record<string, unknown> = {}) => callControl(socket, method, params, 5_000);
   const status = async () => (await call('status')) as StatusReport;
   return { dir, kernel, daemon, call, status, write, lines: sink.lines };
 }
