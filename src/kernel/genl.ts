@@ -19,8 +19,18 @@
 //  - dropped replies (the receive buffer was full; the socket has NETLINK_NO_ENOBUFS, see
 //    native/netlink_options.cc, so the kernel's drop count tells, read once a second while
 //    requests are in flight) or a socket error fail only the requests whose replies may be
-//    lost, i.e. those in flight; queued ones carry on. A dump that was running goes on in the
-//    kernel after ours is failed, so the next dump waits for its DONE (else EBUSY);
+//    lost, i.e. those in flight; queued ones carry on;
+//  - no dump is ever failed with EBUSY. The kernel runs one dump per socket (af_netlink.c
+//    __netlink_dump_start answers EBUSY while nlk->cb_running) and a dump runs until the kernel
+//    has queued its DONE, which for IPVS comes only on a receive after the last data part. So:
+//    a dump we give up on (socket error, timeout, malformed part) is an orphan the next dump
+//    waits for, until its DONE or a second; a dump answered with an ENOBUFS error is not over
+//    (the kernel's first netlink_dump found the receive buffer full and keeps cb_running set: it
+//    sends the whole reply on a later receive, under the same sequence number), so we keep
+//    collecting it; and a dump answered EBUSY (an orphan we lost track of) waits for that
+//    orphan's end and goes again, for as long as its timeout allows. Reading the EBUSY answer
+//    is itself a receive, which lets the kernel write the orphan's next part, so a stalled
+//    orphan moves on;
 //  - family resolution through the nlctrl family.
 import { RawNetlinkSocket } from 'netlink';
 import { align4, parseAttrs, read, str, type AttrMap } from './attrs.js';
@@ -36,6 +46,8 @@ const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
 const NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
 const ENOENT = 2;
+const EBUSY = 16;
+const ENOBUFS = 105;
 
 // nlctrl, the family that names the others (genetlink.h).
 const GENL_ID_CTRL = 0x10;
@@ -106,6 +118,8 @@ interface Request {
   parts: GenlMessage[] | undefined;
   /** Sweep count after which the request is failed as timed out; set when sent. */
   deadline: number;
+  /** Times the kernel refused this dump with EBUSY (another dump of this socket still ran). */
+  refusals: number;
 }
 
 /** First-in first-out by a moving index, not shift(): bulk applies queue tens of thousands. */
@@ -176,8 +190,14 @@ export class GenlSocket {
   /** Requests that asked for the ACK of their datagram -> the other requests of that datagram. */
   private readonly datagrams = new Map<number, number[]>();
   private dumpInFlight = false;
-  /** Sequence number of a dump we gave up on that the kernel is still running, until its DONE. */
-  private abandonedDump: { seq: number; timer: NodeJS.Timeout } | undefined;
+  /**
+   * A dump the kernel may still run on this socket that no caller waits for: one we gave up on
+   * (`seq` known), or one an EBUSY answer told of (`seq` unknown). No dump is sent until its
+   * DONE arrives or `timer` fires; if it still runs then, the next dump's EBUSY brings us back.
+   */
+  private orphan: { seq: number | undefined; timer: NodeJS.Timeout } | undefined;
+  /** The dump the kernel last refused with EBUSY: sent again, before the queued ones, once the orphan ends. */
+  private refused: Request | undefined;
   private readonly onSocketError: ((err: NetlinkSocketError) => void) | undefined;
   /** The kernel's count of messages dropped for this socket, when it is a real one. */
   private readonly drops: (() => number) | undefined;
@@ -255,9 +275,14 @@ export class GenlSocket {
     const err = new Error('generic netlink socket closed');
     this.closed = true;
     this.failInFlight(err);
-    for (const job of [...this.requests.drain(), ...this.dumps.drain()]) job.reject(err);
-    if (this.abandonedDump) clearTimeout(this.abandonedDump.timer);
-    this.abandonedDump = undefined;
+    const waiting = [...this.requests.drain(), ...this.dumps.drain()];
+    if (this.refused) waiting.push(this.refused);
+    this.refused = undefined;
+    for (const job of waiting) job.reject(err);
+    if (this.orphan) clearTimeout(this.orphan.timer);
+    this.orphan = undefined;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     this.sock.close();
   }
 
@@ -265,21 +290,23 @@ export class GenlSocket {
     if (this.closed) return Promise.reject(new Error('generic netlink socket is closed'));
     const dump = (flags & NLM_F_DUMP) === NLM_F_DUMP;
     return new Promise((resolve, reject) => {
-      (dump ? this.dumps : this.requests).push({ family, flags, cmd, version, attrs, dump, resolve, reject, parts: undefined, deadline: 0 });
+      (dump ? this.dumps : this.requests).push({ family, flags, cmd, version, attrs, dump, resolve, reject, parts: undefined, deadline: 0, refusals: 0 });
       this.pump();
     });
   }
 
   /**
    * Moves queued jobs into flight while the window allows: requests first, in call order, then
-   * the next dump when none is running. Requests queued before a dump are thus sent before it.
+   * the next dump (a refused one first) when none is running or orphaned. Requests queued before
+   * a dump are thus sent before it.
    */
   private pump(): void {
     const deadline = this.sweeps + this.timeoutSweeps;
     while (this.inFlight.size < this.window) {
       let job = this.requests.shift();
-      if (!job && !this.dumpInFlight && !this.abandonedDump) {
-        job = this.dumps.shift();
+      if (!job && !this.dumpInFlight && !this.orphan) {
+        job = this.refused ?? this.dumps.shift();
+        this.refused = undefined;
         if (job) this.dumpInFlight = true;
       }
       if (!job) break;
@@ -346,18 +373,24 @@ export class GenlSocket {
       const seq = buf.readUInt32LE(off + 8);
       const at = off + NLMSG_HDRLEN;
       off += align4(len);
+      const errno = (type === NLMSG_ERROR || type === NLMSG_DONE) && len >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(at) : 0;
       const req = this.inFlight.get(seq);
       if (!req) {
-        // Late reply to a request that timed out, a stray notification, or the rest of an
-        // abandoned dump: once that one ends, the kernel takes the next dump.
-        if (seq === this.abandonedDump?.seq && (type === NLMSG_DONE || type === NLMSG_ERROR)) this.dumpAbandonedEnded();
+        // Late reply to a request that timed out, a stray notification, or part of an orphaned
+        // dump. Any DONE ends the orphan: the kernel runs one dump per socket and we sent none
+        // since. An error reply ends it only if it answers its request and is not ENOBUFS.
+        if (this.orphan && (type === NLMSG_DONE || (type === NLMSG_ERROR && seq === this.orphan.seq && errno !== ENOBUFS))) this.orphanEnded();
         continue;
       }
       if (type === NLMSG_ERROR) {
-        const errno = len >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(at) : 0;
+        if (req.dump && errno === ENOBUFS) {
+          // Not over: the whole reply follows on a later receive (see the header).
+          req.deadline = this.sweeps + this.timeoutSweeps;
+          continue;
+        }
+        if (req.dump && errno === EBUSY && this.refuse(seq, req)) continue;
         this.settle(seq, errno === 0 ? undefined : new NetlinkErrnoError(errno));
       } else if (type === NLMSG_DONE) {
-        const errno = len >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(at) : 0;
         this.settle(seq, errno > 0 ? new NetlinkErrnoError(errno) : undefined);
       } else if (len >= NLMSG_HDRLEN + GENL_HDRLEN) {
         let attrs: AttrMap;
@@ -365,7 +398,7 @@ export class GenlSocket {
           attrs = parseAttrs(buf.subarray(at + GENL_HDRLEN, at + len - NLMSG_HDRLEN));
         } catch (err) {
           // A malformed reply fails its request; it must not throw out of the socket's callback.
-          if (req.dump) this.abandonDump(seq);
+          if (req.dump) this.orphanDump(seq);
           this.settle(seq, err instanceof Error ? err : new Error(String(err)));
           continue;
         }
@@ -383,6 +416,7 @@ export class GenlSocket {
   /**
    * Fails the requests past their deadline (at most `window` of them to look at), or all in
    * flight when the kernel dropped messages for us since the last look (a lost ACK or dump part).
+   * A dump that timed out may still run in the kernel: it becomes the orphan the next one waits for.
    */
   private sweep(): void {
     const dropped = this.drops?.() ?? 0;
@@ -393,7 +427,9 @@ export class GenlSocket {
     }
     const now = ++this.sweeps;
     for (const [seq, req] of this.inFlight) {
-      if (req.deadline <= now) this.settle(seq, new Error(`generic netlink request timed out after ${this.timeoutMs} ms`));
+      if (req.deadline > now) continue;
+      if (req.dump) this.orphanDump(seq);
+      this.settle(seq, new Error(`generic netlink request timed out after ${this.timeoutMs} ms`));
     }
   }
 
@@ -428,24 +464,39 @@ export class GenlSocket {
   private socketError(cause: Error): void {
     if (this.closed) return;
     const err = new NetlinkSocketError(cause, this.inFlight.size);
-    for (const [seq, req] of this.inFlight) if (req.dump) this.abandonDump(seq);
+    for (const [seq, req] of this.inFlight) if (req.dump) this.orphanDump(seq);
     this.failInFlight(err);
     this.onSocketError?.(err);
   }
 
-  /** Gives up on a running dump; the kernel goes on with it, so the next dump waits for its end. */
-  private abandonDump(seq: number): void {
-    if (this.abandonedDump) return;
-    // Give the kernel's dump the request timeout to finish; then assume it is gone.
-    const timer = setTimeout(() => this.dumpAbandonedEnded(), this.timeoutMs);
-    timer.unref();
-    this.abandonedDump = { seq, timer };
+  /**
+   * The kernel refused dump `seq` with EBUSY: an orphan still runs. Unless the dump has been
+   * refused for about its whole timeout already, its caller is not failed: the dump leaves
+   * flight and goes again once the orphan ends. Returns whether it will.
+   */
+  private refuse(seq: number, req: Request): boolean {
+    if (++req.refusals > this.timeoutSweeps) return false;
+    this.inFlight.delete(seq);
+    this.dumpInFlight = false;
+    this.refused = req;
+    this.orphanDump(undefined);
+    return true;
   }
 
-  private dumpAbandonedEnded(): void {
-    if (!this.abandonedDump) return;
-    clearTimeout(this.abandonedDump.timer);
-    this.abandonedDump = undefined;
+  /**
+   * Waits for an orphaned dump's end before the next dump: at most one sweep period, then the
+   * next dump tries (an EBUSY answer makes a new orphan). The timer keeps the process alive that
+   * long: a caller may be waiting behind it.
+   */
+  private orphanDump(seq: number | undefined): void {
+    if (this.orphan) return;
+    this.orphan = { seq, timer: setTimeout(() => this.orphanEnded(), this.sweepMs) };
+  }
+
+  private orphanEnded(): void {
+    if (!this.orphan) return;
+    clearTimeout(this.orphan.timer);
+    this.orphan = undefined;
     if (!this.closed) this.pump();
   }
 

@@ -172,6 +172,94 @@ describe('GenlSocket', () => {
     s.close();
   });
 
+  it('a dump answered with an ENOBUFS error is not over: its whole reply follows under its sequence number, and no other dump goes meanwhile', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k });
+    const first = s.dump(30, 4, 1);
+    const second = s.dump(30, 8, 1);
+    await tick();
+    const d1 = k.unanswered[0];
+    if (!d1) throw new Error('dump expected');
+    // __netlink_dump_start: the first netlink_dump found the receive buffer full; cb_running stays set.
+    k.emit('message', errorReply(d1, 105));
+    await tick();
+    expect(k.unanswered.filter((r) => r.cmd === 8)).toEqual([]); // EBUSY otherwise
+    k.reply(d1, [[u16(1, 1)], [u16(1, 2)]], 'done'); // the kernel resumes on our next receive
+    expect((await first).map((m) => read.u16(m.attrs.get(1), 'x'))).toEqual([1, 2]);
+    await tick();
+    const d2 = k.unanswered.find((r) => r.cmd === 8);
+    if (!d2) throw new Error('the second dump was not sent');
+    k.reply(d2, [], 'done');
+    await expect(second).resolves.toEqual([]);
+    s.close();
+  });
+
+  it('a dump answered EBUSY waits for the dump still running on the socket to end and goes again; its caller never sees EBUSY', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k });
+    const dump = s.dump(30, 4, 1);
+    const write = s.request(30, 6, 1, []);
+    await tick();
+    const d1 = k.unanswered.find((r) => r.cmd === 4);
+    const w = k.unanswered.find((r) => r.cmd === 6);
+    if (!d1 || !w) throw new Error('a dump and a write expected');
+    k.reply(d1, [], { errno: 16 }); // an earlier dump of this socket, one we lost track of, still runs
+    k.reply(w, [], { errno: 0 }); // requests are not held back meanwhile
+    await write;
+    await tick();
+    expect(k.unanswered).toEqual([]); // not sent again while the other dump runs
+    const orphanDone = Buffer.alloc(20);
+    orphanDone.writeUInt32LE(20, 0);
+    orphanDone.writeUInt16LE(3, 4); // NLMSG_DONE of a sequence number no caller waits for
+    orphanDone.writeUInt32LE(d1.seq - 7, 8);
+    k.emit('message', orphanDone);
+    await tick();
+    const again = k.unanswered.find((r) => r.cmd === 4);
+    if (!again) throw new Error('the refused dump was not sent again');
+    expect(again.seq).not.toBe(d1.seq);
+    k.reply(again, [[u16(1, 3)]], 'done');
+    expect((await dump).map((m) => read.u16(m.attrs.get(1), 'x'))).toEqual([3]);
+    s.close();
+  });
+
+  it('a dump that timed out is waited for: the next dump goes after its DONE, not into EBUSY', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k, timeoutMs: 20 });
+    const first = s.dump(30, 4, 1);
+    await tick();
+    const d1 = k.unanswered[0];
+    if (!d1) throw new Error('dump expected');
+    await expect(first).rejects.toThrow(/timed out/);
+    const next = s.dump(30, 8, 1);
+    await tick();
+    expect(k.unanswered.filter((r) => r.cmd === 8)).toEqual([]);
+    k.reply(d1, [[u16(1, 1)]], 'done'); // the timed-out dump ends in the kernel; its parts are ignored
+    await tick();
+    const d2 = k.unanswered.find((r) => r.cmd === 8);
+    if (!d2) throw new Error('the next dump was not sent');
+    k.reply(d2, [], 'done');
+    await expect(next).resolves.toEqual([]);
+    s.close();
+  });
+
+  it('a dump refused with EBUSY for its whole timeout fails with EBUSY', async () => {
+    const k = new FakeKernel();
+    const s = new GenlSocket({ socket: k, timeoutMs: 20 });
+    const dump = s.dump(30, 4, 1);
+    const refusing = setInterval(() => {
+      for (const r of k.unanswered.filter((q) => q.cmd === 4)) k.reply(r, [], { errno: 16 });
+    }, 2);
+    try {
+      const err: unknown = await dump.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NetlinkErrnoError);
+      expect((err as NetlinkErrnoError).errno).toBe(16);
+      expect(k.datagrams.flat().filter((r) => r.cmd === 4).length).toBeGreaterThan(1);
+    } finally {
+      clearInterval(refusing);
+      s.close();
+    }
+  });
+
   it('fails a request whose reply is malformed instead of throwing out of the socket callback', async () => {
     const k = new FakeKernel();
     const s = new GenlSocket({ socket: k });
@@ -193,3 +281,14 @@ describe('GenlSocket', () => {
     s.close();
   });
 });
+
+/** An error reply (NLMSG_ERROR) to `req` with this errno, carrying only the request's header (NETLINK_CAP_ACK). */
+function errorReply(req: { type: number; seq: number }, errno: number): Buffer {
+  const b = Buffer.alloc(36);
+  b.writeUInt32LE(36, 0);
+  b.writeUInt16LE(2, 4);
+  b.writeUInt32LE(req.seq, 8);
+  b.writeInt32LE(-errno, 16);
+  b.writeUInt16LE(req.type, 24);
+  return b;
+}
