@@ -14,7 +14,8 @@
 // recvmmsg that takes the data also takes the DONE its first receive queued.
 //
 // Errors: EINTR is retried; EBUSY (a dump still running on the socket; it cannot happen with one
-// request at a time, so it is retried a few times and then reported); ENOBUFS, a timeout
+// request at a time, so it is retried a few times and then reported); an ENOBUFS error reply to
+// a request is not its end (the kernel still runs the dump); ENOBUFS on the socket, a timeout
 // (SO_RCVTIMEO), a truncated or malformed reply fail the whole call, and the caller starts over
 // on a fresh socket. An error reply to one request (ESRCH for a service deleted meanwhile) is
 // that request's errno and the others carry on. The socket is opened on the calling (JS) thread,
@@ -178,6 +179,10 @@ class DumpWorker : public Napi::AsyncWorker {
           if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
             int code = 0;
             if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) std::memcpy(&code, NLMSG_DATA(nlh), sizeof(int));
+            // An ENOBUFS error reply to the request is not its end: the kernel set the dump up
+            // but found the receive buffer full (__netlink_dump_start: cb_running stays set) and
+            // sends the whole reply, then DONE, on a later receive.
+            if (nlh->nlmsg_type == NLMSG_ERROR && code == -ENOBUFS) continue;
             *result = code < 0 ? -code : 0;
             done = true;
             continue;
