@@ -32,6 +32,8 @@ export interface RealServerReport {
   health: 'up' | 'down' | 'pending' | 'unchecked';
   healthSince: string | null;
   reason: string | null;
+  /** With several checks: each one's health and reason, in config order ("http /ready": down, "status 503"). */
+  checks?: Array<{ label: string; health: 'up' | 'down' | 'pending'; reason: string }>;
   /** What the real server's agent says (agent checks only): "drain", "ready 50%", "unreachable (…)". */
   agent?: string;
   override: OperatorOverride | null;
@@ -119,6 +121,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
   const now = input.now ?? Date.now();
   const rows = new Map(kernel.services.map((r) => [serviceName(r.service), r]));
   const health = new Map(input.health.map((h) => [`${h.service}|${h.realServer}`, h.state]));
+  const checksOf = new Map(input.health.filter((h) => h.checks.length > 1).map((h) => [`${h.service}|${h.realServer}`, h.checks]));
   const drains = new Map(input.drains.map((d) => [drainKey(d.service, d.dest), d]));
   // Keyed once: at 10,000 services a scan of every override per real server is quadratic.
   const overrides = new Map(input.overrides.map((o) => [`${o.service}|${o.realServer ?? ''}`, o]));
@@ -156,6 +159,9 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
         health: !checked ? 'unchecked' : !h ? 'pending' : h.pending ? 'pending' : h.up ? 'up' : 'down',
         healthSince: h ? new Date(h.since).toISOString() : null,
         reason: h?.reason ?? null,
+        ...(checksOf.has(`${svc.name}|${server}`)
+          ? { checks: (checksOf.get(`${svc.name}|${server}`) ?? []).map((c) => ({ label: c.label, health: c.pending ? 'pending' : c.up ? 'up' : 'down', reason: c.reason })) }
+          : {}),
         ...(h?.agent ? { agent: h.agent.reason } : {}),
         override: o?.override ?? null,
         overrideSource: o?.source ?? null,

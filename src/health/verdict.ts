@@ -50,9 +50,9 @@ function merged(checks: readonly CheckHealth[], previous: HealthState): HealthSt
   const weights = checks.map((c) => c.state.weight).filter((w): w is number => w !== undefined);
   const state: HealthState = {
     up,
-    // Until every check has answered, the verdict is not complete: not worth a log line of its
-    // own (the server is down and was never in service) nor saving.
-    pending: checks.some((c) => c.state.pending),
+    // No verdict yet while nothing has failed and some check has not answered: a new server is
+    // reported (down) at its first failure or (up) once every check has passed, not before.
+    pending: failing?.state.pending !== false && checks.some((c) => c.state.pending),
     since: previous.since,
     reason: failing ? `${failing.label}: ${failing.state.reason}` : `all ${checks.length} checks passed`,
     // Up: the check nearest to failing decides; down: the failing one.

@@ -60,6 +60,7 @@ const reasonByCode: Record<string, string> = {
   EHOSTDOWN: 'host down',
   ENOENT: 'command not found',
   EACCES: 'permission denied',
+  EPERM: 'permission denied',
 };
 
 /** "refused", "reset", "tls: DEPTH_ZERO_SELF_SIGNED_CERT", or the error's own code/message. */

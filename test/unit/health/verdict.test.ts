@@ -65,7 +65,7 @@ describe('several checks on one real server', () => {
     s.feed(1, bad('no echo reply (timeout)'), 500);
     s.feed(0, bad('refused'), 600);
     s.feed(1, bad('no echo reply (timeout)'), 1500);
-    expect(s.transitions).toEqual(['600 down: tcp: refused']);
+    expect(s.transitions).toEqual(['500 down: ping: no echo reply (timeout)']);
     expect(s.state).toMatchObject({ up: false, reason: 'tcp: refused' });
   });
 
