@@ -156,7 +156,8 @@ export class StatusIndex {
   ) {
     this.search = report.services.map((s) => `${s.name}\n${s.match}\n${s.realServers.map((rs) => rs.server).join('\n')}`.toLowerCase());
     this.problem = report.services.map((s) => {
-      let problem = serviceFlags(s).length > 0;
+      // A service that follows mastership is out of the kernel on a backup by design, not a problem.
+      let problem = serviceFlags(s).length > (s.activeOn?.active === false ? 1 : 0);
       for (const rs of s.realServers) {
         const c = serverClass(rs);
         this.servers[c]++;

@@ -87,6 +87,14 @@ describe('status view', () => {
     expect(v.unmanaged).toEqual(['tcp 198.18.0.250:22']);
   });
 
+  it('flags a service that follows mastership as inactive on a backup without counting it as a problem', () => {
+    const inactive = { instance: 'web', state: 'backup', active: false };
+    const idx = new StatusIndex(report([service(1, [rs('198.18.1.1:80', { weight: null })], { inKernel: false, activeOn: inactive })]), Date.parse('2026-12-01T01:00:00.000Z'));
+    const v = idx.view(q(''));
+    expect(v.services[0]?.flags).toEqual(['inactive (backup)']);
+    expect(v.totals.problemServices).toBe(0);
+  });
+
   it('slices 10,000 services by filter, problems and offset, with the totals of all', () => {
     const services = Array.from({ length: 10_000 }, (_, i) =>
       service(i, [rs(`198.19.${i >> 8}.${i & 255}:80`, i % 1000 === 7 ? { health: 'down' } : {}), rs('198.18.9.9:80')], i === 42 ? { inKernel: false } : {}),
