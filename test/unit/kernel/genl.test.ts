@@ -1,8 +1,10 @@
+import { RawNetlinkSocket } from 'netlink';
 import { describe, expect, it } from 'vitest';
 import { parseAttrs, read, u16, u32 } from '../../../src/kernel/attrs.js';
 import { NetlinkErrnoError, NetlinkSocketError, toKernelError } from '../../../src/kernel/errors.js';
 import { GenlSocket } from '../../../src/kernel/genl.js';
 import { FakeKernel } from './fake-kernel.js';
+import { withStrayDump } from './genl-stray-dump.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -279,6 +281,21 @@ describe('GenlSocket', () => {
     const s = new GenlSocket({ socket: k, timeoutMs: 20 });
     await expect(s.request(30, 1, 1, [])).rejects.toThrow(/timed out/);
     s.close();
+  });
+});
+
+describe('GenlSocket on the host kernel', () => {
+  it('a dump the kernel refuses with EBUSY (another still runs on the socket) waits for that one to end and succeeds', async () => {
+    const sock = withStrayDump(new RawNetlinkSocket(16, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 }));
+    const s = new GenlSocket({ socket: sock, timeoutMs: 5000 });
+    try {
+      // nlctrl's family list: like IPVS, its DONE comes only on a receive after its last part.
+      const families = await s.dump(0x10, 3, 1);
+      expect(sock.strays).toBe(1);
+      expect(families.map((m) => read.str(m.attrs.get(2), 'name'))).toContain('nlctrl');
+    } finally {
+      s.close();
+    }
   });
 });
 
