@@ -21,7 +21,7 @@ const ports = { tcp: 8001, http: 8080, mtls: 8444, closed: 9 };
 type PlainHttp = Extract<HttpCheck, { type: 'http' }>;
 type Https = Extract<HttpCheck, { type: 'https' }>;
 
-describeWith(['root', 'netns', 'openssl', 'ping'], 'check lists, HTTP urls, mTLS and PING against real listeners', () => {
+describeWith(['root', 'netns', 'openssl', 'ping', 'dnsmasq'], 'check lists, HTTP urls, mTLS and PING against real listeners', () => {
   let lab: HealthLab;
   let pki: TestPki;
   let stateFile: string;

@@ -86,7 +86,7 @@ describeWith(['dpkg-deb', 'lintian'], 'Debian package', () => {
   it('the bash completion parses and offers the commands', () => {
     const script = join(tree, 'usr/share/bash-completion/completions/lvsd');
     const out = execFileSync('bash', ['-c', `source '${script}'; COMP_WORDS=(lvsd re); COMP_CWORD=1; _lvsd; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
-    expect(out.split('\n').filter(Boolean).sort()).toEqual(['realserver', 'reload']);
+    expect(out.split('\n').filter(Boolean).sort()).toEqual(['realserver', 'reload', 'remove-server']);
   });
 
   it('lintian reports no error and no warning (overrides are justified in packaging/debian/lintian-overrides)', () => {
