@@ -59,8 +59,8 @@ describe('GenlSocket', () => {
       await tick();
     }
     await all;
-    // Idle again: no timer of ours may keep the process alive.
-    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout')).toEqual(timersBefore);
+    // Idle again: no timer of ours may keep the process alive (one of the test runner's may have ended meanwhile).
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeLessThanOrEqual(timersBefore.length);
     const seqs = k.datagrams.flat().map((r) => parseAttrs(r.attrs).get(1)?.readUInt32LE(0));
     expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // sent in call order
     s.close();
