@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import type { OperatorOverride } from '../health/index.js';
 import type { StatusReport } from './status.js';
-import type { FailoverResult } from './vrrp-manager.js';
+import type { FailoverResult } from './vrrp-status.js';
 
 /** A required name, with the message an operator can act on. */
 const named = (what: string) => z.string({ error: `name ${what}` }).min(1, `name ${what}`);

@@ -8,7 +8,7 @@ import { serviceName } from '../ipvs/names.js';
 import type { KernelIpvs } from '../ipvs/types.js';
 import { hostPort } from '../net/address.js';
 import type { IpvsStatsView, RealServerMetricsView, VrrpMetricsView } from './metrics.js';
-import type { VrrpInstanceView } from './vrrp-manager.js';
+import type { VrrpInstanceView } from './vrrp-status.js';
 
 export function vrrpMetricsViews(status: readonly VrrpInstanceView[]): VrrpMetricsView[] {
   return status.map((s) => ({

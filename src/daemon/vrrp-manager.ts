@@ -1,6 +1,7 @@
-// The VRRP side of the daemon: one VrrpRunner per configured instance, wired to raw sockets
-// (shared per interface, family and source), VIPs, announcements, tracking, sync groups and
-// notify hooks, with reload, manual failover and status.
+// The VRRP side of the daemon: one VrrpRunner per configured instance, wired to its shared raw
+// socket (vrrp-socket-pool.ts), its VIP queue (vrrp-vip-queue.ts), tracking, sync groups and
+// notify hooks; start, reload (vrrp-reload-diff.ts decides what restarts), stop and manual
+// failover. What it reports is vrrp-status.ts; stale VIPs at start, vrrp-leftovers.ts.
 //
 // VIPs and exit paths. A stopping instance sends priority 0 (backups take over after Skew_Time)
 // and removes its VIPs; stop() resolves only when every removal is done. On an exit we do not
@@ -14,23 +15,25 @@
 // Either way, start() removes every configured VIP it finds before the instances start, so a
 // restarted daemon never holds a VIP it is not master for.
 import type { Logger } from 'pino';
-import type { Config, SyncGroupConfig, VrrpInstanceConfig } from '../config/types.js';
-import type { VrrpPacketHandler } from '../kernel/vrrp-socket.js';
-import type { ChecksumVariant } from '../vrrp/checksum.js';
+import type { Config, SyncGroupConfig } from '../config/types.js';
 import type { DropReason } from '../vrrp/drop-reasons.js';
-import { advertSource, instancePlan, notifySettings, vipSpecs, type InstancePlan } from '../vrrp/from-config.js';
-import type { FailoverMode, InstanceAction, PeerStatus, TransitionReason, VrrpState } from '../vrrp/instance.js';
+import { notifySettings, type InstanceSpec } from '../vrrp/from-config.js';
+import type { FailoverMode, InstanceAction, TransitionReason, VrrpState } from '../vrrp/instance.js';
 import { instanceNotifyEvent, notifyState, type NotifyEvent } from '../vrrp/notify.js';
-import { NotifyRunner, type NotifyRuns } from '../vrrp/notify-spawn.js';
+import { NotifyRunner } from '../vrrp/notify-spawn.js';
 import { VrrpReceiver } from '../vrrp/receiver.js';
-import { VrrpRunner, type RunnerStatus } from '../vrrp/runner.js';
-import type { NotifySettings, VipSpec } from '../vrrp/settings.js';
+import { VrrpRunner } from '../vrrp/runner.js';
+import type { NotifySettings } from '../vrrp/settings.js';
 import { SyncGroup } from '../vrrp/sync-group.js';
 import { InstanceTracker } from '../vrrp/tracker.js';
-import { NetlinkVrrpKernel, type VmacLink, type VrrpKernel, type VrrpSocketHandle } from './vrrp-kernel.js';
-import { configuredVmacLink, InstanceVmac, vmacLinkOf } from './vrrp-vmac.js';
-import { PeerWatch, type SplitBrain } from './vrrp-peer-watch.js';
-import type { IpFamily } from '../net/address.js';
+import { NetlinkVrrpKernel, type VrrpKernel } from './vrrp-kernel.js';
+import { removeLeftoverVips } from './vrrp-leftovers.js';
+import { PeerWatch } from './vrrp-peer-watch.js';
+import { diffInstances, wantedInstances, type WantedInstance } from './vrrp-reload-diff.js';
+import { VrrpSocketPool, type SharedSocket } from './vrrp-socket-pool.js';
+import { instanceView, type FailoverResult, type VrrpInstanceView, type VrrpSocketView, type VrrpSyncGroupView } from './vrrp-status.js';
+import { VipQueue } from './vrrp-vip-queue.js';
+import { InstanceVmac, vmacLinkOf } from './vrrp-vmac.js';
 
 export interface VrrpManagerDeps {
   log: Logger;
@@ -57,77 +60,13 @@ const NOTIFY_DRAIN_MS = 10_000;
 /** The peer watch never samples more often than this. */
 const MIN_PEER_WATCH_MS = 100;
 
-export interface VrrpPeerView extends PeerStatus {
-  /** How long ago its last accepted advert arrived, ms. */
-  lastSeenMsAgo: number;
-  /** Its checksum variant is not the one we send (see vrrp-peer-watch.ts). */
-  checksumDiffers: boolean;
-}
-
-/** The runner's status (`priority` is the advertised one) plus what the manager knows. */
-export interface VrrpInstanceView extends RunnerStatus {
-  /** Its notify hooks that ran (or failed to) so far. */
-  notifyHooks: NotifyRuns;
-  interface: string;
-  family: IpFamily;
-  vrid: number;
-  version: 2 | 3;
-  advertIntervalMs: number;
-  /** Our advert source (and tie-break address). */
-  source: string;
-  /** The current master: us when master, the followed peer when backup. */
-  currentMaster?: { address: string; priority: number };
-  lastTransition?: { at: string; from: VrrpState; to: VrrpState; reason: TransitionReason };
-  syncGroup?: string;
-  /** Tracked items that hold the instance in FAULT, as "kind name". */
-  faultItems: string[];
-  peers: VrrpPeerView[];
-  /** Peers that keep advertising while we are master (see vrrp-peer-watch.ts). */
-  splitBrain: SplitBrain[];
-  splitBrainsDetected: number;
-  /** Time left of a manual failover's hold, ms. */
-  holdMsLeft?: number;
-}
-
-export interface VrrpSocketView {
-  interface: string;
-  family: IpFamily;
-  source: string;
-  multicast: boolean;
-  packets: number;
-  /** Drops that named no instance on this socket (unknown VRID, bad checksum before dispatch...). */
-  drops: Partial<Record<DropReason, number>>;
-}
-
-export interface VrrpSyncGroupView {
-  name: string;
-  state: VrrpState;
-  members: string[];
-  faultyMembers: string[];
-}
-
-export interface FailoverResult {
-  instance: string;
-  ok: boolean;
-  /** Why it was refused. */
-  reason?: string;
-}
-
-interface SharedSocket {
-  key: string;
-  view: Omit<VrrpSocketView, 'packets' | 'drops'>;
-  receiver: VrrpReceiver;
-  handle: VrrpSocketHandle;
-  users: number;
-}
-
 interface ManagedGroup {
   group: SyncGroup;
   notify: NotifySettings;
 }
 
 interface ManagedInstance {
-  plan: InstancePlan;
+  spec: InstanceSpec;
   /** Everything that, when changed, restarts the instance. */
   fingerprint: string;
   runner: VrrpRunner;
@@ -137,27 +76,19 @@ interface ManagedInstance {
   watchTimer: NodeJS.Timeout | undefined;
   groupName?: string;
   lastTransition?: VrrpInstanceView['lastTransition'];
-  /** VIP changes run one after another, so a quick master-backup-master cannot reorder them. */
-  vipOps: Promise<void>;
-  /** Set while a stopping master keeps its VIPs until a new master speaks (see stopInstance). */
-  handOver?: Promise<void>;
+  /** VIP changes and announcements, in order (vrrp-vip-queue.ts). */
+  vips: VipQueue;
   /** Called on every advert for this VRID the socket delivers, even after the runner stopped. */
   onPeerAdvert?: () => void;
   /** use_vmac: the macvlan the VIPs and adverts go through (vrrp-vmac.ts). */
   vmac?: InstanceVmac;
 }
 
-interface PlannedInstance {
-  plan: InstancePlan;
-  fingerprint: string;
-  groupName?: string;
-}
-
 export class VrrpManager {
   private readonly kernel: VrrpKernel;
   private readonly log: Logger;
   private readonly instances = new Map<string, ManagedInstance>();
-  private readonly openSockets = new Map<string, SharedSocket>();
+  private readonly socketPool: VrrpSocketPool;
   private readonly groups = new Map<string, ManagedGroup>();
   private linkWatch: { close(): void } | undefined;
   /** reload() and stop() run one at a time. */
@@ -171,6 +102,7 @@ export class VrrpManager {
     this.kernel = deps.kernel ?? new NetlinkVrrpKernel();
     this.log = deps.log.child({ subsystem: 'vrrp' });
     this.notify = new NotifyRunner(this.log, NOTIFY);
+    this.socketPool = new VrrpSocketPool(this.kernel, this.log);
     if (deps.onStateChange) this.listeners.add(deps.onStateChange);
   }
 
@@ -242,7 +174,20 @@ export class VrrpManager {
   /** One entry per running instance, in config order. */
   status(): VrrpInstanceView[] {
     const now = performance.now();
-    return [...this.instances.values()].map((m) => this.instanceView(m, now));
+    return [...this.instances.values()].map((m) =>
+      instanceView(
+        {
+          status: m.runner.status(),
+          settings: m.spec.settings,
+          notifyHooks: this.notify.runsOf({ kind: 'instance', name: m.spec.settings.name }),
+          ...(m.lastTransition ? { lastTransition: m.lastTransition } : {}),
+          ...(m.groupName !== undefined ? { groupName: m.groupName } : {}),
+          faultItems: m.tracker.result.faultyItems,
+          watch: m.watch,
+        },
+        now,
+      ),
+    );
   }
 
   syncGroups(): VrrpSyncGroupView[] {
@@ -256,100 +201,55 @@ export class VrrpManager {
 
   /** The shared sockets with the packets they received and the drops no instance could take. */
   sockets(): VrrpSocketView[] {
-    return [...this.openSockets.values()].map((s) => ({
-      ...s.view,
-      packets: s.receiver.packets,
-      drops: Object.fromEntries(Object.entries(s.receiver.drops).filter(([, n]) => n > 0)),
-    }));
+    return this.socketPool.views();
   }
 
   // --- start, reload, stop ---
 
   private async startAll(config: VrrpConfig): Promise<void> {
-    const planned = await this.planAll(config);
+    const wanted = await wantedInstances(config, this.kernel);
     this.rebuildGroups(config.vrrp.sync_groups);
-    await this.startInstances(planned);
+    await this.startInstances(wanted);
   }
 
   private async reloadNow(config: VrrpConfig): Promise<void> {
     if (this.stopped) throw new Error('the VRRP manager is stopped');
-    const planned = await this.planAll(config);
-    const wanted = new Map(planned.map((p) => [p.plan.settings.name, p]));
-    const keep = new Set([...this.instances].filter(([name, m]) => wanted.get(name)?.fingerprint === m.fingerprint).map(([name]) => name));
-    const leaving = [...this.instances.keys()].filter((name) => !keep.has(name));
+    const wanted = await wantedInstances(config, this.kernel);
+    const { keep, leaving, starting, restarted, removed, added } = diffInstances(new Map([...this.instances].map(([name, m]) => [name, m.fingerprint])), wanted);
     await Promise.all(leaving.map((name) => this.stopInstance(name)));
     // Groups whose members all stayed keep their state; the others start from scratch.
     const keptGroups = new Map([...this.groups].filter(([, g]) => g.group.members.every((m) => keep.has(m))));
     this.rebuildGroups(config.vrrp.sync_groups, keptGroups);
-    const starting = planned.filter((p) => !keep.has(p.plan.settings.name));
     await this.startInstances(starting);
-    this.log.info(
-      {
-        kept: [...keep],
-        restarted: leaving.filter((n) => wanted.has(n)),
-        removed: leaving.filter((n) => !wanted.has(n)),
-        added: starting.map((p) => p.plan.settings.name).filter((n) => !leaving.includes(n)),
-      },
-      'VRRP configuration reloaded',
-    );
+    this.log.info({ kept: [...keep], restarted, removed, added }, 'VRRP configuration reloaded');
   }
 
   /**
    * Creates every runner first and starts them after, so sync-group orders from the first
    * member to start (fault above all) reach members that have not started yet.
    */
-  private async startInstances(planned: readonly PlannedInstance[]): Promise<void> {
-    if (planned.length === 0) return;
+  private async startInstances(wanted: readonly WantedInstance[]): Promise<void> {
+    if (wanted.length === 0) return;
     if (!this.linkWatch) {
       this.linkWatch = this.kernel.watchLinks((ifname, running) => {
         for (const m of this.instances.values()) m.tracker.setInterface(ifname, running);
       });
       process.on('exit', this.onExit);
     }
-    await removeLeftoverVips(this.kernel, planned.map((p) => ({ ...p.plan.settings, vmacLink: vmacLinkOf(p.plan.settings) })), this.log);
-    for (const p of planned) {
-      const link = vmacLinkOf(p.plan.settings);
+    await removeLeftoverVips(this.kernel, wanted.map((p) => ({ ...p.spec.settings, vmacLink: vmacLinkOf(p.spec.settings) })), this.log);
+    for (const p of wanted) {
+      const link = vmacLinkOf(p.spec.settings);
       if (!link) continue;
       const warnings = await this.kernel.createVmac(link);
-      for (const warning of warnings) this.log.warn({ instance: p.plan.settings.name, vmac: link.name }, warning);
-      this.log.info({ instance: p.plan.settings.name, vmac: link.name, mac: link.mac, parent: link.parent }, `VRRP ${p.plan.settings.name}: macvlan ${link.name} created`);
+      for (const warning of warnings) this.log.warn({ instance: p.spec.settings.name, vmac: link.name }, warning);
+      this.log.info({ instance: p.spec.settings.name, vmac: link.name, mac: link.mac, parent: link.parent }, `VRRP ${p.spec.settings.name}: macvlan ${link.name} created`);
     }
-    const created = planned.map((p) => this.createInstance(p));
+    const created = wanted.map((p) => this.createInstance(p));
     // Real link states before the first election, so a node whose link is down starts in FAULT.
     for (const m of created) {
-      for (const iface of m.plan.track.interfaces) m.tracker.setInterface(iface.name, (await this.kernel.linkRunning(iface.name)) === true);
+      for (const iface of m.spec.track.interfaces) m.tracker.setInterface(iface.name, (await this.kernel.linkRunning(iface.name)) === true);
     }
     for (const m of created) this.run(m);
-  }
-
-  /** Maps every instance, looking up its advert source; throws naming each that cannot run. */
-  private async planAll(config: VrrpConfig): Promise<PlannedInstance[]> {
-    const allVips = new Set(config.vrrp.instances.flatMap((i) => i.vips.map((v) => v.address)));
-    const groupOf = new Map<string, SyncGroupConfig>();
-    for (const g of config.vrrp.sync_groups) for (const member of g.instances) groupOf.set(member, g);
-    const problems: string[] = [];
-    const planned: PlannedInstance[] = [];
-    for (const inst of config.vrrp.instances) {
-      const result = instancePlan(inst, await this.sourceFor(inst, allVips));
-      if (!result.ok) {
-        problems.push(result.problem);
-        continue;
-      }
-      const group = groupOf.get(inst.name);
-      planned.push({
-        plan: result.plan,
-        fingerprint: JSON.stringify({ plan: result.plan, group: group ?? null }),
-        ...(group ? { groupName: group.name } : {}),
-      });
-    }
-    if (problems.length > 0) throw new Error(problems.join('\n'));
-    return planned;
-  }
-
-  private async sourceFor(inst: VrrpInstanceConfig, allVips: ReadonlySet<string>): Promise<string | undefined> {
-    const addresses = await this.kernel.addresses(inst.interface);
-    if (addresses === undefined) throw new Error(`vrrp instance ${inst.name}: no interface ${inst.interface}`);
-    return advertSource(inst, addresses, allVips);
   }
 
   private rebuildGroups(configs: readonly SyncGroupConfig[], keep: ReadonlyMap<string, ManagedGroup> = new Map()): void {
@@ -359,19 +259,19 @@ export class VrrpManager {
     }
   }
 
-  private createInstance(p: PlannedInstance): ManagedInstance {
-    const { settings, track } = p.plan;
-    const socket = this.acquireSocket(p.plan);
+  private createInstance(p: WantedInstance): ManagedInstance {
+    const { settings, track } = p.spec;
+    const socket = this.socketPool.acquire(settings);
     const name = settings.name;
-    const managedRef: { current?: ManagedInstance } = {};
-    const vmac = this.openVmac(p.plan);
-    const runner = new VrrpRunner(settings, {
+    const vmac = this.openVmac(p.spec);
+    const vipQueue: VipQueue = new VipQueue(name, this.kernel, this.log, vmac, (): boolean => runner.instance.currentState === 'master');
+    const runner: VrrpRunner = new VrrpRunner(settings, {
       transport: vmac?.transport ?? socket.handle,
       vips: {
-        add: (ifname, vips) => this.queueVips(managedRef.current, ifname, vips, 'add'),
-        remove: (ifname, vips) => this.queueVips(managedRef.current, ifname, vips, 'remove'),
+        add: (ifname, vips) => vipQueue.change(ifname, vips, 'add'),
+        remove: (ifname, vips) => vipQueue.change(ifname, vips, 'remove'),
       },
-      announcer: { announce: (ifname, address) => this.queueAnnounce(managedRef.current, ifname, address) },
+      announcer: { announce: (ifname, address) => vipQueue.announce(ifname, address) },
       onAction: (action) => this.onAction(name, action),
       onError: (err, what) => this.log.error({ err, instance: name }, `VRRP ${what} failed`),
       onDrops: (reason, count, src) => this.log.warn({ instance: name, reason, count, src }, `VRRP ${name}: dropped ${count} advert(s): ${reason}`),
@@ -384,7 +284,7 @@ export class VrrpManager {
       onScript: (script, up, run) => this.log.info({ instance: name, script, up, run }, `track script ${up ? 'succeeds' : 'fails'}`),
     });
     const managed: ManagedInstance = {
-      plan: p.plan,
+      spec: p.spec,
       fingerprint: p.fingerprint,
       runner,
       tracker,
@@ -392,10 +292,9 @@ export class VrrpManager {
       watch: new PeerWatch(settings.advertIntervalMs),
       watchTimer: undefined,
       ...(p.groupName !== undefined ? { groupName: p.groupName } : {}),
-      vipOps: Promise.resolve(),
+      vips: vipQueue,
       ...(vmac ? { vmac } : {}),
     };
-    managedRef.current = managed;
     this.instances.set(name, managed);
     const sink = {
       receive: (advert: Parameters<VrrpRunner['receive']>[0]) => {
@@ -409,7 +308,7 @@ export class VrrpManager {
   }
 
   private run(m: ManagedInstance): void {
-    const s = m.plan.settings;
+    const s = m.spec.settings;
     if (!s.accept) this.log.warn({ instance: s.name }, 'accept: false is not enforced: the kernel accepts traffic to the VIPs while this node is master');
     m.runner.start();
     m.tracker.start();
@@ -431,8 +330,8 @@ export class VrrpManager {
     m.tracker.stop();
     if (m.runner.instance.currentState === 'master') {
       const s = m.runner.status();
-      const waitMs = m.plan.settings.version === 2 ? 1000 : s.masterAdvertIntervalMs;
-      m.handOver = new Promise<void>((resolve) => {
+      const waitMs = m.spec.settings.version === 2 ? 1000 : s.masterAdvertIntervalMs;
+      m.vips.handOver = new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         m.onPeerAdvert = () => {
           clearTimeout(timer);
@@ -441,10 +340,10 @@ export class VrrpManager {
       });
     }
     m.runner.stop();
-    await m.vipOps;
-    m.socket.receiver.unregister(m.plan.settings.vrid);
+    await m.vips.settled();
+    m.socket.receiver.unregister(m.spec.settings.vrid);
     this.instances.delete(name);
-    this.releaseSocket(m.socket);
+    this.socketPool.release(m.socket);
     if (m.vmac) await this.closeVmac(name, m.vmac);
   }
 
@@ -452,10 +351,10 @@ export class VrrpManager {
    * use_vmac: a socket bound to the macvlan, which the instance sends through and, while the
    * macvlan is up, hears multicast adverts on (vrrp-vmac.ts says why).
    */
-  private openVmac(plan: InstancePlan): InstanceVmac | undefined {
-    const link = vmacLinkOf(plan.settings);
+  private openVmac(spec: InstanceSpec): InstanceVmac | undefined {
+    const link = vmacLinkOf(spec.settings);
     if (!link) return undefined;
-    const s = plan.settings;
+    const s = spec.settings;
     const multicast = s.unicastPeers.length === 0;
     const receiver = new VrrpReceiver(s.family);
     const socket = this.kernel.openSocket({ family: s.family, ifname: link.name, source: s.primaryAddress, multicast }, receiver.onPacket);
@@ -481,94 +380,13 @@ export class VrrpManager {
   private readonly onExit = (): void => {
     this.exiting = true;
     for (const m of this.instances.values()) m.runner.stop();
-    for (const s of this.openSockets.values()) s.handle.close();
+    this.socketPool.closeAll();
     for (const m of this.instances.values()) m.vmac?.close();
     this.linkWatch?.close();
     this.kernel.close();
   };
 
-  // --- sockets ---
-
-  private acquireSocket(plan: InstancePlan): SharedSocket {
-    const s = plan.settings;
-    const multicast = s.unicastPeers.length === 0;
-    const key = `${s.interface}/${s.family}/${s.primaryAddress}/${multicast ? 'multicast' : 'unicast'}`;
-    let shared = this.openSockets.get(key);
-    if (!shared) {
-      const receiver = new VrrpReceiver(s.family, (reason, count, src) =>
-        this.log.warn({ interface: s.interface, family: s.family, reason, count, src }, `VRRP: dropped ${count} packet(s) on ${s.interface}: ${reason}`),
-      );
-      const onPacket: VrrpPacketHandler = receiver.onPacket;
-      const handle = this.kernel.openSocket({ family: s.family, ifname: s.interface, source: s.primaryAddress, multicast }, onPacket);
-      shared = { key, view: { interface: s.interface, family: s.family, source: s.primaryAddress, multicast }, receiver, handle, users: 0 };
-      this.openSockets.set(key, shared);
-    }
-    shared.users++;
-    return shared;
-  }
-
-  private releaseSocket(shared: SharedSocket): void {
-    shared.users--;
-    if (shared.users > 0) return;
-    shared.handle.close();
-    this.openSockets.delete(shared.key);
-  }
-
   // --- what the runners do ---
-
-  private queueVips(m: ManagedInstance | undefined, ifname: string, vips: readonly VipSpec[], op: 'add' | 'remove'): Promise<void> {
-    if (!m) return Promise.resolve();
-    const name = m.plan.settings.name;
-    const run = async (): Promise<void> => {
-      if (op === 'add') await this.vmacLink(m, 'up');
-      for (const vip of vips) {
-        const dev = vip.dev ?? ifname;
-        try {
-          const changed = op === 'add' ? await this.kernel.addVip(dev, vip) : await this.kernel.removeVip(dev, vip);
-          this.log.debug({ instance: name, vip: vip.address, interface: dev, changed }, op === 'add' ? 'VIP added' : 'VIP removed');
-        } catch (err) {
-          this.log.error({ err, instance: name, vip: vip.address, interface: dev }, `cannot ${op} VIP`);
-        }
-      }
-      if (op === 'remove') await this.vmacLink(m, 'down');
-    };
-    const handOver = op === 'remove' ? m.handOver : undefined;
-    m.vipOps = m.vipOps.then(() => handOver).then(run);
-    return m.vipOps;
-  }
-
-  /** use_vmac: the macvlan goes up before the VIPs go on and down after they left (vrrp-vmac.ts). */
-  private async vmacLink(m: ManagedInstance, to: 'up' | 'down'): Promise<void> {
-    if (!m.vmac) return;
-    try {
-      await (to === 'up' ? m.vmac.bringUp() : m.vmac.bringDown());
-    } catch (err) {
-      this.log.error({ err, instance: m.plan.settings.name, vmac: m.vmac.link.name }, `cannot bring macvlan ${m.vmac.link.name} ${to}`);
-    }
-  }
-
-  /**
-   * A gratuitous ARP / unsolicited NA waits for the VIP changes queued before it: a neighbour
-   * that switches to us before the address is ours only sees drops. Each one goes out on its own
-   * turn of the event loop, because sending one costs milliseconds in the kernel and a burst must
-   * not hold up the VIP itself, adverts or other instances. Measured: announcing first delayed
-   * the VIP by 60-100 ms after a takeover.
-   */
-  private queueAnnounce(m: ManagedInstance | undefined, ifname: string, address: string): void {
-    if (!m) return;
-    const send = (): void => {
-      if (m.runner.instance.currentState !== 'master') return;
-      try {
-        this.kernel.announce(ifname, address);
-      } catch (err) {
-        this.log.warn({ err, instance: m.plan.settings.name, address, interface: ifname }, 'cannot announce VIP');
-      }
-    };
-    void m.vipOps.then(() => new Promise<void>((resolve) => setImmediate(() => {
-      send();
-      resolve();
-    })));
-  }
 
   private onAction(name: string, action: InstanceAction): void {
     const m = this.instances.get(name);
@@ -600,7 +418,7 @@ export class VrrpManager {
     m.lastTransition = { at: new Date().toISOString(), from, to, reason };
     const level = to === 'fault' || reason === 'higher-priority' ? 'warn' : 'info';
     this.log[level]({ instance: name, from, to, reason, priority }, `VRRP ${name}: ${from} -> ${to} (${reason})`);
-    this.runNotify(m.plan.notify, instanceNotifyEvent(m.plan.settings, action, priority));
+    this.runNotify(m.spec.notify, instanceNotifyEvent(m.spec.settings, action, priority));
     for (const listener of this.listeners) listener(name, to, reason);
   }
 
@@ -616,7 +434,7 @@ export class VrrpManager {
   }
 
   private watchPeers(m: ManagedInstance): void {
-    const name = m.plan.settings.name;
+    const name = m.spec.settings.name;
     const changes = m.watch.observe(m.runner.status(), performance.now());
     for (const d of changes.checksumDifferences) {
       this.log.warn(
@@ -631,71 +449,9 @@ export class VrrpManager {
     for (const peer of changes.splitBrainEnded) this.log.info({ instance: name, peer }, `VRRP ${name}: split brain with ${peer} ended`);
   }
 
-  private instanceView(m: ManagedInstance, now: number): VrrpInstanceView {
-    const s = m.runner.status();
-    const settings = m.plan.settings;
-    const currentMaster = s.state === 'master' ? { address: settings.primaryAddress, priority: s.priority } : s.master;
-    return {
-      ...s,
-      notifyHooks: this.notify.runsOf({ kind: 'instance', name: settings.name }),
-      interface: settings.interface,
-      family: settings.family,
-      vrid: settings.vrid,
-      version: settings.version,
-      advertIntervalMs: settings.advertIntervalMs,
-      source: settings.primaryAddress,
-      ...(currentMaster ? { currentMaster } : {}),
-      ...(m.lastTransition ? { lastTransition: m.lastTransition } : {}),
-      ...(m.groupName !== undefined ? { syncGroup: m.groupName } : {}),
-      faultItems: m.tracker.result.faultyItems,
-      peers: s.peers.map((p) => ({ ...p, lastSeenMsAgo: Math.round(now - p.lastSeenMs), checksumDiffers: p.checksum !== s.sendChecksum })),
-      splitBrain: m.watch.current,
-      splitBrainsDetected: m.watch.splitBrainCount,
-      ...(s.holdUntilMs !== undefined && s.holdUntilMs > now ? { holdMsLeft: Math.round(s.holdUntilMs - now) } : {}),
-    };
-  }
-
   private serialize<T>(op: () => Promise<T>): Promise<T> {
     const next = this.operations.then(op, op);
     this.operations = next.catch(() => undefined);
     return next;
   }
-}
-
-/**
- * Removes configured VIPs a previous run left on the interfaces: we are not master yet. Runs
- * before the instances start, and on its own at daemon start before IPVS adoption (which takes
- * seconds at 10,000 services), so a crashed node does not answer for the VIPs meanwhile.
- */
-export async function removeLeftoverVips(kernel: VrrpKernel, instances: readonly ConfiguredVips[], log: Logger): Promise<void> {
-  await Promise.all(
-    instances.map(async (inst) => {
-      // A macvlan left by a previous run may be up with the VIPs on it, answering for them with
-      // the virtual MAC: it goes first, with its addresses (the instance creates it afresh).
-      if (inst.vmacLink && (await kernel.removeVmac(inst.vmacLink))) {
-        log.warn({ instance: inst.name, vmac: inst.vmacLink.name }, 'removed a macvlan left behind by a previous run');
-      }
-      await Promise.all(
-        inst.vips.map(async (vip) => {
-          const ifname = vip.dev ?? inst.interface;
-          if (await kernel.removeVip(ifname, vip)) {
-            log.warn({ instance: inst.name, vip: vip.address, interface: ifname }, 'removed a VIP left behind by a previous run');
-          }
-        }),
-      );
-    }),
-  );
-}
-
-/** An instance with its VIPs and macvlan, as removeLeftoverVips takes them. */
-export interface ConfiguredVips {
-  name: string;
-  interface: string;
-  vips: readonly VipSpec[];
-  vmacLink?: VmacLink | undefined;
-}
-
-/** The instances of a config with their VIPs, as removeLeftoverVips takes them. */
-export function configuredVips(config: VrrpConfig): ConfiguredVips[] {
-  return config.vrrp.instances.map((inst) => ({ name: inst.name, interface: inst.interface, vips: vipSpecs(inst), vmacLink: configuredVmacLink(inst) }));
 }

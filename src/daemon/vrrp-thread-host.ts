@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import type { Logger } from './log.js';
 import { LoopDelayMonitor } from './loop-delay.js';
 import { NetlinkVrrpKernel, type VrrpKernel } from './vrrp-kernel.js';
-import { configuredVips, removeLeftoverVips, VrrpManager } from './vrrp-manager.js';
+import { configuredVips, removeLeftoverVips } from './vrrp-leftovers.js';
+import { VrrpManager } from './vrrp-manager.js';
 import type { MessageEndpoint, VrrpRequestMessage, VrrpSnapshot, VrrpThreadMessage } from './vrrp-thread-protocol.js';
 
 export interface VrrpThreadHostDeps {

@@ -4,7 +4,8 @@
 // VRRP thread also sends events nobody asked for: state changes, log lines, and its fatal end.
 import type { FailoverMode, TransitionReason, VrrpState } from '../vrrp/instance.js';
 import type { LoopDelay } from './loop-delay.js';
-import type { FailoverResult, VrrpConfig, VrrpInstanceView, VrrpSocketView, VrrpSyncGroupView } from './vrrp-manager.js';
+import type { VrrpConfig } from './vrrp-manager.js';
+import type { FailoverResult, VrrpInstanceView, VrrpSocketView, VrrpSyncGroupView } from './vrrp-status.js';
 
 /** What the VRRP thread reports in one piece: the manager's views and its own loop's delay. */
 export interface VrrpSnapshot {

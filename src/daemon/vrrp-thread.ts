@@ -16,7 +16,8 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/types.js';
 import type { FailoverMode, VrrpState } from '../vrrp/instance.js';
 import type { Logger } from './log.js';
-import type { FailoverResult, StateChangeListener, VrrpConfig, VrrpInstanceView, VrrpSocketView, VrrpSyncGroupView } from './vrrp-manager.js';
+import type { StateChangeListener, VrrpConfig } from './vrrp-manager.js';
+import type { FailoverResult, VrrpInstanceView, VrrpSocketView, VrrpSyncGroupView } from './vrrp-status.js';
 import type { MessageEndpoint, VrrpReplies, VrrpRequest, VrrpSnapshot, VrrpThreadMessage } from './vrrp-thread-protocol.js';
 import type { VrrpWorkerData } from './vrrp-worker.js';
 

@@ -16,13 +16,13 @@ export interface InterfaceAddress {
 }
 
 /** Everything one instance needs to run. */
-export interface InstancePlan {
+export interface InstanceSpec {
   settings: InstanceSettings;
   track: TrackSettings;
   notify: NotifySettings;
 }
 
-export type InstancePlanResult = { ok: true; plan: InstancePlan } | { ok: false; problem: string };
+export type InstanceSpecResult = { ok: true; spec: InstanceSpec } | { ok: false; problem: string };
 
 /**
  * The source of our adverts, which is also our side of the equal-priority tie-break:
@@ -93,7 +93,7 @@ export function notifySettings(notify: NotifyConfig | undefined): NotifySettings
 }
 
 /** Maps one configured instance; `source` is advertSource's answer for it. */
-export function instancePlan(inst: VrrpInstanceConfig, source: string | undefined): InstancePlanResult {
+export function instanceSpec(inst: VrrpInstanceConfig, source: string | undefined): InstanceSpecResult {
   const family = instanceFamily(inst);
   if (source === undefined) {
     const wanted = family === 4 ? 'IPv4 address' : 'IPv6 link-local address';
@@ -122,5 +122,5 @@ export function instancePlan(inst: VrrpInstanceConfig, source: string | undefine
   };
   const problems = settingsProblems(settings);
   if (problems.length > 0) return { ok: false, problem: problems.join('; ') };
-  return { ok: true, plan: { settings, track: trackSettings(inst), notify: notifySettings(inst.notify) } };
+  return { ok: true, spec: { settings, track: trackSettings(inst), notify: notifySettings(inst.notify) } };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { VrrpInstanceView } from '../../../src/daemon/vrrp-manager.js';
+import type { VrrpInstanceView } from '../../../src/daemon/vrrp-status.js';
 import type { VrrpState } from '../../../src/vrrp/instance.js';
 import { waitFor, type Netns } from '../../support/netns.js';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { VrrpInstanceConfig } from '../../../src/config/types.js';
-import { advertSource, instancePlan, type InterfaceAddress } from '../../../src/vrrp/from-config.js';
+import { advertSource, instanceSpec, type InterfaceAddress } from '../../../src/vrrp/from-config.js';
 
 function instance(yaml: string): VrrpInstanceConfig {
   const loaded = parseConfigText(`node: { name: t }\nvrrp:\n  instances:\n${yaml}`, 'test.yaml');
@@ -69,11 +69,11 @@ describe('advertSource', () => {
   });
 });
 
-describe('instancePlan', () => {
+describe('instanceSpec', () => {
   it('maps every field in lvsd units', () => {
-    const result = instancePlan(v4, '198.18.0.2');
+    const result = instanceSpec(v4, '198.18.0.2');
     if (!result.ok) throw new Error(result.problem);
-    expect(result.plan.settings).toEqual({
+    expect(result.spec.settings).toEqual({
       name: 'web',
       interface: 'eth0',
       family: 4,
@@ -94,13 +94,13 @@ describe('instancePlan', () => {
       ],
       garp: { repeat: 3, delayMs: 1000, refreshMs: 30000, refreshRepeat: 2 },
     });
-    expect(result.plan.notify).toEqual({ master: ['/bin/notify', 'master'] });
+    expect(result.spec.notify).toEqual({ master: ['/bin/notify', 'master'] });
   });
 
   it('tracks the instance interface at weight 0 (FAULT when down) besides the configured items', () => {
-    const result = instancePlan(v4, '198.18.0.2');
+    const result = instanceSpec(v4, '198.18.0.2');
     if (!result.ok) throw new Error(result.problem);
-    expect(result.plan.track).toEqual({
+    expect(result.spec.track).toEqual({
       interfaces: [{ name: 'eth0', weight: 0 }, { name: 'eth1', weight: -20 }],
       scripts: [{ name: 'up', command: ['/bin/true'], intervalMs: 1000, timeoutMs: 500, weight: 10, rise: 1, fall: 2 }],
       files: [{ path: '/run/w', weight: 3 }],
@@ -115,12 +115,12 @@ describe('instancePlan', () => {
       vips: [198.18.0.100/24]
       track: { interfaces: [{ name: eth0, weight: -50 }] }
 `);
-    const result = instancePlan(own, '198.18.0.2');
-    expect(result.ok && result.plan.track.interfaces).toEqual([{ name: 'eth0', weight: -50 }]);
+    const result = instanceSpec(own, '198.18.0.2');
+    expect(result.ok && result.spec.track.interfaces).toEqual([{ name: 'eth0', weight: -50 }]);
   });
 
   it('refuses an instance with no advert source, naming the fix', () => {
-    const result = instancePlan(v6, undefined);
+    const result = instanceSpec(v6, undefined);
     expect(result).toEqual({ ok: false, problem: 'vrrp instance web6: eth0 has no IPv6 link-local address to send adverts from (add one, or set unicast_source)' });
   });
 });

@@ -2,7 +2,8 @@
 // before the VIPs go on it and down after they left, adverts and announcements leave through it,
 // and it is removed on stop, on a reload that turns use_vmac off, and when a previous run left it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { configuredVips, removeLeftoverVips, VrrpManager } from '../../../src/daemon/vrrp-manager.js';
+import { configuredVips, removeLeftoverVips } from '../../../src/daemon/vrrp-leftovers.js';
+import { VrrpManager } from '../../../src/daemon/vrrp-manager.js';
 import { encodeAdvert } from '../../../src/vrrp/packet.js';
 import { config, FakeKernel, logSink, until, web } from './vrrp-fakes.js';
 

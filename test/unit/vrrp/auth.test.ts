@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import { advertAuth, authMatches, passwordAuthData } from '../../../src/vrrp/auth.js';
-import { instancePlan } from '../../../src/vrrp/from-config.js';
+import { instanceSpec } from '../../../src/vrrp/from-config.js';
 import { encodeAdvert, type VrrpAdvert } from '../../../src/vrrp/packet.js';
 import { golden } from './golden.js';
 import { Harness, sent } from './harness.js';
@@ -65,8 +65,8 @@ vrrp:
     const loaded = parseConfigText(yaml('{ type: pass, password: s3cret }'), 'a.yaml');
     expect(loaded.ok).toBe(true);
     if (!loaded.ok) return;
-    const plan = instancePlan(loaded.config.vrrp.instances[0] as never, '198.18.0.2');
-    expect(plan.ok && plan.plan.settings.authPassword).toBe('s3cret');
+    const spec = instanceSpec(loaded.config.vrrp.instances[0] as never, '198.18.0.2');
+    expect(spec.ok && spec.spec.settings.authPassword).toBe('s3cret');
   });
 
   it.each([

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { vmacName } from '../../../src/config/derived.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { VrrpInstanceConfig } from '../../../src/config/types.js';
-import { instancePlan, vipSpecs } from '../../../src/vrrp/from-config.js';
+import { instanceSpec, vipSpecs } from '../../../src/vrrp/from-config.js';
 import { virtualMac } from '../../../src/vrrp/vmac.js';
 
 function instance(extra: string, vip = '198.18.0.100/24'): VrrpInstanceConfig {
@@ -31,7 +31,7 @@ describe('virtual MAC', () => {
     expect(vmacName(instance(', use_vmac: { name: web-vmac }'))).toBe('web-vmac');
     const inst = instance(', use_vmac: true', '198.18.0.100/24, { address: 198.18.0.101, dev: eth1 }');
     expect(vipSpecs(inst).map((v) => v.dev)).toEqual(['vrrp.51', 'eth1']);
-    const plan = instancePlan(inst, '198.18.0.2');
-    expect(plan.ok && plan.plan.settings.vmac).toEqual({ name: 'vrrp.51', mac: '00:00:5e:00:01:33' });
+    const spec = instanceSpec(inst, '198.18.0.2');
+    expect(spec.ok && spec.spec.settings.vmac).toEqual({ name: 'vrrp.51', mac: '00:00:5e:00:01:33' });
   });
 });
