@@ -1,12 +1,12 @@
 // The setup planner and checker on hand-built hosts: fresh, already set up, partially set up,
 // and the kernel's max(all, iface) rule.
 import { describe, expect, it } from 'vitest';
-import { checkRealServer } from '../../../src/cli/realserver/check.js';
-import { observe } from '../../../src/cli/realserver/host.js';
-import type { HostState } from '../../../src/cli/realserver/host-state.js';
-import { planSetup } from '../../../src/cli/realserver/plan.js';
-import { parseSpec } from '../../../src/cli/realserver/spec.js';
-import { resolveUplinks, sysctlKeysToRead, wantedState } from '../../../src/cli/realserver/wanted.js';
+import { checkRealServer } from '../../../../src/cli/realserver/check.js';
+import { observe } from '../../../../src/cli/realserver/host.js';
+import type { HostState } from '../../../../src/cli/realserver/host-state.js';
+import { planSetup } from '../../../../src/cli/realserver/plan.js';
+import { parseSpec } from '../../../../src/cli/realserver/spec.js';
+import { resolveUplinks, sysctlKeysToRead, wantedState } from '../../../../src/cli/realserver/wanted.js';
 import { drHost, FakeHost } from './fake-host.js';
 
 async function snapshot(host: FakeHost, spec: ReturnType<typeof parseSpec>): Promise<HostState> {

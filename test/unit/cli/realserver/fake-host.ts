@@ -1,8 +1,8 @@
 // An in-memory RealServerHost that behaves like the kernel where the planner cares: every link
 // has conf/<ifname>/ sysctls, loading ipip creates tunl0 (down, with its own conf keys), and
 // adding an address that exists fails with EEXIST.
-import type { AddressState, DefaultRoute, LinkState } from '../../../src/cli/realserver/host-state.js';
-import type { AddressSpec, RealServerHost } from '../../../src/cli/realserver/host.js';
+import type { AddressState, DefaultRoute, LinkState } from '../../../../src/cli/realserver/host-state.js';
+import type { AddressSpec, RealServerHost } from '../../../../src/cli/realserver/host.js';
 
 const CONF_DEFAULTS = { arp_ignore: '0', arp_announce: '0', rp_filter: '1' };
 const MODULE_DEVICES: Record<string, string> = { ipip: 'tunl0', ip6_tunnel: 'ip6tnl0' };

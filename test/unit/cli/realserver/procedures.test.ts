@@ -1,10 +1,10 @@
 // setup/teardown end to end on the in-memory host: idempotence, the record, restoring previous
 // values, leaving alone what changed since, and teardown without a record.
 import { describe, expect, it } from 'vitest';
-import { checkSetup, setupRealServer, teardownRealServer } from '../../../src/cli/realserver/procedures.js';
-import { emptyRecord, parseRecord, recordStep, type RealServerRecord } from '../../../src/cli/realserver/record.js';
-import { parseSpec } from '../../../src/cli/realserver/spec.js';
-import { persistSnippets } from '../../../src/cli/realserver/persist.js';
+import { checkSetup, setupRealServer, teardownRealServer } from '../../../../src/cli/realserver/procedures.js';
+import { emptyRecord, parseRecord, recordStep, type RealServerRecord } from '../../../../src/cli/realserver/record.js';
+import { parseSpec } from '../../../../src/cli/realserver/spec.js';
+import { persistSnippets } from '../../../../src/cli/realserver/persist.js';
 import { drHost } from './fake-host.js';
 
 const STATE = '/run/lvsd/realserver.json';
