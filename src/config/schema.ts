@@ -12,6 +12,7 @@ import {
 import { bgpSchema } from './schema-bgp.js';
 import { agentSchema, checksSchema } from './schema-checks.js';
 import { peerSchema } from './schema-peer.js';
+import { addressOrHostName, discoverHostName, resolverSchema } from './schema-resolve.js';
 
 export { CHECK_TYPES, DNS_QUERY_TYPES, DNS_RCODES, agentSchema, checkSchema, checksSchema } from './schema-checks.js';
 
@@ -318,7 +319,8 @@ const tunnelSchema = mapping(
 
 const realServerSchema = mapping(
   {
-    address: ipAddress('real server address'),
+    address: addressOrHostName('real server address, or a DNS name followed as it changes (resolver section)').optional(),
+    discover: discoverHostName('instead of address: a DNS name whose every A/AAAA record is a real server with these settings (a pool that scales)').optional(),
     port: port().optional().describe('default the service port; must equal it for dr and tun'),
     weight: intIn(0, 65535, 'an integer').default(1).describe('relative share of new connections; 0 = no new connections'),
     forwarding: forwardingSchema.optional().describe('override the service forwarding method'),
@@ -383,7 +385,17 @@ type ServiceMatch =
   | { vip: string; port: number; protocol: (typeof PROTOCOLS)[number]; fwmark?: undefined }
   | { fwmark: number; vip?: undefined; port?: undefined; protocol?: undefined };
 
-type NormalizedRealServer = Omit<RealServerInput, 'port' | 'forwarding'> & { port: number; forwarding: Forwarding };
+/**
+ * A real server given by name keeps the name in `host` (and in `address` until src/resolve puts
+ * a resolved address there); `discover` marks a name that stands for all of its addresses.
+ */
+type NormalizedRealServer = Omit<RealServerInput, 'port' | 'forwarding' | 'address' | 'discover'> & {
+  address: string;
+  port: number;
+  forwarding: Forwarding;
+  host?: string;
+  discover?: true;
+};
 
 type NormalizedService = Omit<ServiceInput, 'vip' | 'port' | 'protocol' | 'fwmark' | 'family' | 'persistence_netmask' | 'real_servers' | 'sorry_server'> &
   ServiceMatch & {
@@ -435,10 +447,23 @@ const serviceSchema = serviceInputSchema.transform((s, ctx): NormalizedService =
   out.family = family;
   // The real servers zod just built are this parse's own: completed in place, an omitted port
   // or forwarding added last as a copy would have it.
-  for (const rs of s.real_servers as { port?: number; forwarding?: Forwarding }[]) {
+  let bad = false;
+  for (const [r, rs] of (s.real_servers as { address?: string; discover?: string | true; host?: string; port?: number; forwarding?: Forwarding }[]).entries()) {
+    if ((rs.address === undefined) === (rs.discover === undefined)) {
+      ctx.issues.push({ code: 'custom', message: rs.address === undefined ? 'key "address" is missing, expected an address or a DNS name (or discover: NAME)' : 'discover cannot be combined with address, expected one of them', input: rs, path: ['real_servers', r, ...(rs.address === undefined ? [] : ['discover'])] });
+      bad = true;
+      continue;
+    }
+    if (typeof rs.discover === 'string') {
+      rs.address = rs.host = rs.discover;
+      rs.discover = true;
+    } else if (parseIp(rs.address as string) === undefined) {
+      rs.host = rs.address;
+    }
     rs.port ??= servicePort;
     rs.forwarding ??= s.forwarding;
   }
+  if (bad) return z.NEVER as never;
   out.real_servers = s.real_servers;
   if (netmask !== undefined) out.persistence_netmask = netmask;
   const sorry = s.sorry_server;
@@ -481,6 +506,7 @@ export const configSchema = mapping(
     services: list(serviceSchema, 'virtual services').default([]),
     bgp: bgpSchema.optional(),
     peer: peerSchema.optional(),
+    resolver: resolverSchema.prefault({}),
   },
   'lvsd configuration',
 );

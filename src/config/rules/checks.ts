@@ -4,17 +4,17 @@
 // that fails on every probe with "tls: ..." later.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { familyName, type IpFamily, familyOf } from '../../net/address.js';
+import { familyFromName, familyName, type IpFamily, familyOf } from '../../net/address.js';
 import { formatDuration } from '../duration.js';
 import type { ConfigPath } from '../issues.js';
 import { listChecks } from '../schema-checks.js';
-import type { CheckConfig, ChecksConfig } from '../types.js';
+import type { CheckConfig, ChecksConfig, RealServerConfig, ServiceConfig } from '../types.js';
 import type { Rule, RuleContext } from './context.js';
 
 export const checks: Rule = (ctx) => {
   ctx.config.services.forEach((svc, i) => {
     const serviceCheckPath = (): ConfigPath => ['services', i, 'check'];
-    eachCheck(ctx, svc.check, serviceCheckPath, () => new Set(svc.real_servers.map((rs) => familyOf(rs.address))));
+    eachCheck(ctx, svc.check, serviceCheckPath, () => new Set(svc.real_servers.flatMap((rs) => serverFamilies(svc, rs))));
     const portless = svc.fwmark !== undefined ? 'a firewall mark' : 'all ports';
     // fwmark and port-0 services leave real server ports at 0: there is nothing to connect to.
     if (svc.real_servers.some((rs) => rs.check === undefined && needsPort(svc.check, rs.port))) {
@@ -23,11 +23,18 @@ export const checks: Rule = (ctx) => {
     svc.real_servers.forEach((rs, r) => {
       if (!rs.check) return;
       const path = (): ConfigPath => ['services', i, 'real_servers', r, 'check'];
-      eachCheck(ctx, rs.check, path, () => new Set([familyOf(rs.address)]));
+      eachCheck(ctx, rs.check, path, () => new Set(serverFamilies(svc, rs)));
       if (needsPort(rs.check, rs.port)) ctx.error(path(), `${rs.address} has no port to check (the service matches ${portless}), expected check port: N`);
     });
   });
 };
+
+/** The families a real server's addresses can have: a name's are the service's, unless a tunnel lets either in. */
+function serverFamilies(svc: ServiceConfig, rs: RealServerConfig): IpFamily[] {
+  if (rs.host === undefined) return [familyOf(rs.address)];
+  if (rs.forwarding === 'tun') return [];
+  return [familyFromName(svc.family)];
+}
 
 /** Exec and ping checks connect to no port; the others need one when the real server has none. */
 function needsPort(check: ChecksConfig | undefined, port: number): boolean {

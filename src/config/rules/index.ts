@@ -7,9 +7,10 @@ import { daemonRules } from './daemon.js';
 import { ipvsRules } from './ipvs.js';
 import { mastershipRules } from './mastership.js';
 import { peerRules } from './peer.js';
+import { resolveRules } from './resolve.js';
 import { serviceRules } from './services.js';
 import { vrrpRules } from './vrrp.js';
 
 export function checkConfigRules(config: Config, has: (path: ConfigPath) => boolean): RuleFindings {
-  return runRules([...daemonRules, ...ipvsRules, ...vrrpRules, ...serviceRules, ...mastershipRules, ...bgpRules, ...peerRules], config, has);
+  return runRules([...daemonRules, ...ipvsRules, ...resolveRules, ...vrrpRules, ...serviceRules, ...mastershipRules, ...bgpRules, ...peerRules], config, has);
 }

@@ -42,7 +42,8 @@ const syncDaemonOneFamily: Rule = (ctx) => {
   ctx.config.services.forEach((svc, i) => {
     const family = familyFromName(svc.family);
     svc.real_servers.forEach((rs, r) => {
-      if (familyOf(rs.address) === family) return;
+      // A name's addresses of the other family are left out when it resolves (src/resolve).
+      if (rs.host !== undefined || familyOf(rs.address) === family) return;
       ctx.error(
         ['services', i, 'real_servers', r, 'address'],
         `${rs.address} is ${familyName(familyOf(rs.address))} behind an ${svc.family} service, which the kernel refuses while ipvs.sync_daemon is enabled (its sync messages carry one family), expected an ${svc.family} real server or the sync daemon disabled`,

@@ -3,7 +3,7 @@ import { familyFromName, familyName, familyOf, hostPort, type IpFamily } from '.
 import { formatDuration } from '../duration.js';
 import { formatPath, type ConfigPath } from '../issues.js';
 import { describeServiceMatch } from '../derived.js';
-import type { AgentConfig, CheckConfig, ServiceConfig } from '../types.js';
+import type { AgentConfig, CheckConfig, RealServerConfig, ServiceConfig } from '../types.js';
 import { realServerProblem, virtualAddressProblem } from './addresses.js';
 import { checks } from './checks.js';
 import { requireUnique, type Rule, type RuleContext } from './context.js';
@@ -84,14 +84,17 @@ const realServers: Rule = (ctx) => {
     // real server and key was most of the time these rules took.
     svc.real_servers.forEach((rs, r) => {
       const at = (key: string): ConfigPath => [...rsPath(r), key];
-      const rsFamily = familyOf(rs.address);
-      // The kernel only lets a destination of the other family through a tunnel.
-      if (rsFamily !== family && rs.forwarding !== 'tun') {
-        ctx.error(at('address'), `${rs.address} is ${familyName(rsFamily)} but the service is ${svc.family}, expected the same family (only forwarding tun can cross families)`);
+      // A name's addresses are judged when they resolve (src/resolve keeps those of the wrong family out).
+      if (rs.host === undefined) {
+        const rsFamily = familyOf(rs.address);
+        // The kernel only lets a destination of the other family through a tunnel.
+        if (rsFamily !== family && rs.forwarding !== 'tun') {
+          ctx.error(at('address'), `${rs.address} is ${familyName(rsFamily)} but the service is ${svc.family}, expected the same family (only forwarding tun can cross families)`);
+        }
+        if (rs.address === svc.vip) ctx.error(at('address'), 'a real server cannot be the VIP itself, expected the address of a backend');
+        const problem = realServerProblem(rs.address);
+        if (problem !== undefined) ctx.error(at('address'), problem);
       }
-      if (rs.address === svc.vip) ctx.error(at('address'), 'a real server cannot be the VIP itself, expected the address of a backend');
-      const problem = realServerProblem(rs.address);
-      if (problem !== undefined) ctx.error(at('address'), problem);
       // Whether the port was written is asked only when it would be wrong (a port the transform
       // filled in from the service always matches it).
       if (rs.forwarding !== 'nat' && (svc.fwmark !== undefined || rs.port !== svc.port) && ctx.has(at('port'))) {
