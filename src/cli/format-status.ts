@@ -84,7 +84,7 @@ export function formatStatus(r: StatusReport): string {
         [
           ['-> REAL SERVER', 'FORWARD', 'WEIGHT', 'ACTIVE', 'INACTIVE', 'CPS', 'IN B/s', 'OUT B/s', 'HEALTH'],
           ...s.realServers.map((rs) => [
-            `-> ${rs.server}${rs.sorry ? ' (sorry)' : ''}`,
+            `-> ${rs.server}${rs.name ? ` (${rs.name})` : ''}${rs.sorry ? ' (sorry)' : ''}`,
             rs.forwarding,
             rs.weight === null ? `-/${rs.configuredWeight}` : rs.inConfig ? `${rs.weight}/${rs.configuredWeight}` : `${rs.weight}/-`,
             String(rs.activeConnections),
@@ -105,7 +105,22 @@ export function formatStatus(r: StatusReport): string {
   if (r.unmanaged.length > 0) out.push('', `unmanaged kernel services (left alone): ${r.unmanaged.join(', ')}`);
   if (r.bgp) out.push('', ...formatBgp(r.bgp));
   if (r.peer) out.push('', ...formatPeer(r.peer));
+  if (r.names) out.push('', ...formatNames(r.names));
   return out.join('\n');
+}
+
+/** Real servers given by DNS name: what each name gives, and how its last lookup went. */
+function formatNames(names: NonNullable<StatusReport['names']>): string[] {
+  const lookup = (n: (typeof names)[number]): string => {
+    if (!n.lastLookup) return 'not asked yet';
+    const last = `${n.lastLookup.outcome}${n.lastLookup.detail ? ` (${n.lastLookup.detail})` : ''} ${ago(n.lastLookup.at)} ago`;
+    if (n.expired) return `${last}; FAILING since ${ago(n.failingSince)} ago, hold passed: addresses dropped`;
+    if (n.failingSince) return `${last}; FAILING since ${ago(n.failingSince)} ago, addresses held until ${n.holdUntil ?? '?'}`;
+    return last;
+  };
+  const uses = (n: (typeof names)[number]): string =>
+    n.uses.map((u) => `${u.service}${u.discover ? ' (discover)' : ''}${u.leaving.length ? ` keeping ${u.leaving.join(', ')} until the new one is up` : ''}`).join(', ');
+  return ['NAMES', ...table([['NAME', 'ADDRESSES', 'USED BY', 'LAST LOOKUP'], ...names.map((n) => [n.name, n.addresses.join(', ') || '-', uses(n), lookup(n)])], '  ')];
 }
 
 function formatBgp(b: NonNullable<StatusReport['bgp']>): string[] {

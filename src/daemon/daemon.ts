@@ -58,6 +58,8 @@ import { ipvsStatsViews, realServerMetricsViews, vrrpMetricsViews } from './metr
 import { decideReload, decideStart, diffServices, managedServices, type ServiceDiff } from './reload-decision.js';
 import { statusReport, type StatusReport } from './status.js';
 import { SyncFollower } from './sync-follower.js';
+import { NameFollower } from '../resolve/follower.js';
+import { namesStateWriter, readNamesState } from './resolve-state.js';
 import { VrrpThread } from './vrrp-thread.js';
 
 /** How long health changes settle before health.json is written. */
@@ -155,6 +157,11 @@ export class Daemon {
   private readonly quorumHooks: QuorumHooks;
   /** A health.json write waiting for changes to settle. */
   private healthSave: NodeJS.Timeout | undefined;
+  /** Real servers given by DNS name: `loaded.config` has them at their addresses (src/resolve). */
+  private readonly names: NameFollower;
+  private readonly namesWriter = namesStateWriter(() => this.loaded.config.ipvs.state_dir);
+  /** A resolution change is queued behind the reloads: one is enough, however many names moved. */
+  private namesQueued = false;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -163,6 +170,12 @@ export class Daemon {
     this.loaded = loaded;
     this.fileConfig = loaded.config;
     this.health = new HealthMonitor({ logger: opts.log });
+    this.names = new NameFollower({
+      log: opts.log,
+      isUp: (service, address, port) => this.passesCheck(service, address, port),
+      onChange: () => this.followNames(),
+      onLookup: (name, outcome) => this.metrics.recordLookup(name, outcome),
+    });
     this.quorumHooks = new QuorumHooks(opts.log);
     this.ipvsSnapshot = new IpvsStatsCache(
       () => (this.ipvsClient as IpvsKernel).read(),
@@ -173,6 +186,7 @@ export class Daemon {
     // One write per second at most, however many servers flap at once.
     this.health.onChange(() => {
       this.healthSave ??= setTimeout(() => void this.saveHealth(), HEALTH_SAVE_DELAY_MS).unref();
+      this.names.healthChanged();
     });
     this.metrics = new DaemonMetrics({
       vrrp: async () => vrrpMetricsViews(this.vrrp ? await this.vrrp.status() : []),
@@ -183,6 +197,7 @@ export class Daemon {
       realServers: () => realServerMetricsViews(this.loaded.config, this.health.status(), (service, server) => this.ipvs?.programmedWeight(service, server)),
       ipvsStats: () => this.ipvsStats(),
       bgp: async () => this.bgp?.status(),
+      names: () => this.names.status(),
       draining: () => {
         const drains = this.ipvs?.drainsList() ?? [];
         const realServers = drains.filter((d) => d.dest).length;
@@ -224,7 +239,10 @@ export class Daemon {
     this.forgetVrrpOnCrash = releaseOnCrash(() => vrrp.stop());
     await vrrp.clearLeftovers(config);
     this.startStep();
-    if (this.needsIpvs(config)) await this.startIpvs(this.loaded.config);
+    if (this.needsIpvs(config)) {
+      await this.startNames(config);
+      await this.startIpvs(this.loaded.config);
+    }
     this.startStep();
     // Before VRRP: a node back from a crash learns the peer's changes before it can become master.
     await this.configurePeer(config);
@@ -306,6 +324,61 @@ export class Daemon {
   /** Between start steps: a stop asked for during start ends it here (Daemon.start then stops). */
   private startStep(): void {
     if (this.opts.signal?.aborted) throw new StartAborted('stopped during start');
+  }
+
+  /**
+   * Real servers given by DNS name: what the last run knew is taken back (so a restart starts at
+   * the last known addresses), names without a known address are looked up once (bounded by the
+   * resolver's timeout and tries), and the daemon runs on the config with the addresses in.
+   */
+  private async startNames(written: Config): Promise<void> {
+    this.names.configure(written);
+    try {
+      this.names.restore(await readNamesState(written.ipvs.state_dir));
+    } catch (err) {
+      this.opts.log.error({ err, dir: written.ipvs.state_dir }, 'cannot read the saved name resolutions; resolving from scratch');
+    }
+    await this.names.firstLookups();
+    // The runtime changes are in already (startRuntime); the names go in last.
+    this.loaded = { config: this.names.materialize(this.loaded.config).config, hash: this.loaded.hash };
+  }
+
+  /** Whether a real server passes its check now; one the monitor does not know yet passes only when it has no check. */
+  private passesCheck(service: string, address: string, port: number): boolean {
+    const state = this.health.statesFor(service).get(hostPort({ address, port }));
+    if (state) return state.up && !state.pending;
+    const svc = this.fileConfig.services.find((s) => s.name === service);
+    return svc !== undefined && svc.check === undefined && !svc.real_servers.some((rs) => rs.host !== undefined && rs.port === port && rs.check !== undefined);
+  }
+
+  /**
+   * A name moved (or failed past its hold, or a new address passed its check): a small reload,
+   * queued behind config reloads like one. Only the services whose real servers changed are
+   * reconciled; VRRP is not involved, so a resolution never moves a VIP.
+   */
+  private followNames(): void {
+    if (this.namesQueued) return;
+    this.namesQueued = true;
+    this.reloading = this.reloading
+      .then(async () => {
+        this.namesQueued = false;
+        if (this.stopping || !this.ipvs) return;
+        const next = this.names.materialize(effectiveConfig(this.fileConfig, this.runtime?.active() ?? [])).config;
+        const diff = diffServices(this.loaded.config, next);
+        if (diff.changed.length > 0 || diff.retired.length > 0) {
+          await this.ipvs.reload(next, diff);
+          this.loaded = { config: next, hash: this.loaded.hash };
+        }
+        await this.saveNames();
+      })
+      .catch((err: unknown) => this.opts.log.error({ err }, 'applying a name resolution change failed; the next change or reload tries again'));
+  }
+
+  private async saveNames(): Promise<void> {
+    if (!this.fileConfig.services.some((s) => s.real_servers.some((rs) => rs.host !== undefined))) return;
+    await this.namesWriter.save(this.names.snapshot()).catch((err: unknown) => {
+      this.opts.log.error({ err, dir: this.loaded.config.ipvs.state_dir }, 'cannot save the name resolutions');
+    });
   }
 
   /** A node with no services and no sync daemon never needs IPVS (a VRRP-only router). */
@@ -476,9 +549,15 @@ export class Daemon {
     // The runtime real-server changes stay differences from the file until the file agrees.
     const file = loaded.config;
     const caught = new Set(caughtUp(file, this.runtime?.active() ?? []));
-    loaded = { config: effectiveConfig(file, (this.runtime?.active() ?? []).filter((r) => !caught.has(r))), hash: loaded.hash };
+    // Names the new file adds are looked up first; the change is judged on their addresses.
+    this.names.configure(file);
+    await this.names.firstLookups();
+    loaded = { config: this.names.materialize(effectiveConfig(file, (this.runtime?.active() ?? []).filter((r) => !caught.has(r)))).config, hash: loaded.hash };
     const decision = decideReload({ current: this.loaded, next: loaded, recorded: this.leftovers, force });
-    if (decision.kind === 'refused') return fail([decision.message]);
+    if (decision.kind === 'refused') {
+      this.names.configure(this.fileConfig);
+      return fail([decision.message]);
+    }
     if (decision.kind === 'unchanged') {
       this.metrics.recordReload(true);
       log.info({ configHash: loaded.hash }, 'reload: configuration unchanged');
@@ -491,11 +570,13 @@ export class Daemon {
     try {
       await this.applyConfig(loaded.config, decision.diff);
     } catch (err) {
+      this.names.configure(this.fileConfig);
       await this.revertTo(old.config, loaded.config);
       return fail([err instanceof Error ? err.message : String(err)]);
     }
     this.loaded = loaded;
     this.fileConfig = file;
+    await this.saveNames();
     this.leftovers = [];
     await this.configurePeer(file);
     // Not awaited: the record's own apply runs after this reload (and changes nothing more).
@@ -552,6 +633,8 @@ export class Daemon {
     await this.vrrp?.stop().catch((err: unknown) => log.error({ err }, 'stopping VRRP'));
     this.forgetVrrpOnCrash?.();
     this.mainLoopDelay.stop();
+    this.names.stop();
+    await this.saveNames();
     await this.ipvs?.stop().catch((err: unknown) => log.error({ err }, 'stopping IPVS management'));
     if (!this.ipvs) this.health.stop();
     if (this.ipvs) await this.saveHealth();
@@ -581,6 +664,7 @@ export class Daemon {
       health: this.health.status(),
       overrides: this.ipvs?.overridesList() ?? [],
       drains: this.ipvs?.drainsList() ?? [],
+      names: this.names.status(),
       quorum: (name) => this.ipvs?.quorumState(name),
       kernel,
       ...(this.bgp ? { bgp: () => (this.bgp as BgpMode).status() } : {}),

@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseHostPort } from '../net/address.js';
 import type { BgpStatus } from '../bgp/types.js';
 import type { PeerLinkStatus } from '../peer/link.js';
+import type { NameStatus } from '../resolve/follower.js';
 import type { VrrpState } from '../vrrp/state.js';
 import type { LoopDelay } from './loop-delay.js';
 
@@ -75,6 +76,8 @@ export interface MetricsSource {
   peer?(): PeerLinkStatus | undefined;
   /** Runtime changes in force, by kind and the node that made them. */
   runtimeChanges?(): Array<{ kind: string; node: string }>;
+  /** Real servers given by DNS name: each name, its addresses and its last resolution. */
+  names?(): NameStatus[];
 }
 
 type Labels = Record<string, string>;
@@ -155,6 +158,7 @@ export class DaemonMetrics {
   private readonly reconcileSeconds: Histogram;
   private readonly reloads: Counter<'result'>;
   private readonly configInfo: Gauge<'hash'>;
+  private readonly lookups: Counter<'name' | 'outcome'>;
 
   constructor(source: MetricsSource) {
     const r = this.registry;
@@ -252,6 +256,20 @@ export class DaemonMetrics {
         return [{ kind, node }, n];
       });
     });
+    const names = (): NameStatus[] => source.names?.() ?? [];
+    mirroredGauge(r, 'lvsd_resolve_address', 'Real servers given by DNS name: 1 for each address the name gives a service now (also an old one kept while the new one is checked)', ['service', 'name', 'address'], () =>
+      names().flatMap((n) => n.entries.flatMap((e) => e.placed.map((address): [Labels, number] => [{ service: e.service, name: n.name, address }, 1]))),
+    );
+    mirroredGauge(r, 'lvsd_resolve_last_lookup_timestamp_seconds', 'When each name was last looked up (epoch seconds)', ['name'], () =>
+      names().flatMap((n): Array<[Labels, number]> => (n.last ? [[{ name: n.name }, n.last.at / 1000]] : [])),
+    );
+    mirroredGauge(r, 'lvsd_resolve_last_success_timestamp_seconds', 'When each name last resolved to an address (epoch seconds)', ['name'], () =>
+      names().flatMap((n): Array<[Labels, number]> => (n.resolvedAt !== undefined ? [[{ name: n.name }, n.resolvedAt / 1000]] : [])),
+    );
+    mirroredGauge(r, 'lvsd_resolve_failing', 'Names that stopped resolving: 1 while their last addresses are held, 2 once the hold passed and they were dropped, 0 resolving', ['name'], () =>
+      names().map((n): [Labels, number] => [{ name: n.name }, n.expired ? 2 : n.failingSince !== undefined ? 1 : 0]),
+    );
+    this.lookups = new Counter({ name: 'lvsd_resolve_lookups_total', help: 'DNS lookups of real-server names, by outcome (ok, nodata, nxdomain, servfail, refused, timeout, error)', labelNames: ['name', 'outcome'], registers: [r] });
     this.reconciles = new Counter({ name: 'lvsd_reconcile_total', help: 'IPVS reconciles, by result', labelNames: ['result'], registers: [r] });
     this.reconcileSeconds = new Histogram({
       name: 'lvsd_reconcile_duration_seconds',
@@ -266,6 +284,10 @@ export class DaemonMetrics {
   recordReconcile(ok: boolean, seconds: number): void {
     this.reconciles.inc({ result: ok ? 'success' : 'failure' });
     if (ok) this.reconcileSeconds.observe(seconds);
+  }
+
+  recordLookup(name: string, outcome: string): void {
+    this.lookups.inc({ name, outcome });
   }
 
   recordReload(ok: boolean): void {

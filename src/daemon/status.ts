@@ -11,6 +11,7 @@ import { drainKey, type Drain } from '../ipvs/drain.js';
 import { serviceKey, serviceName } from '../ipvs/names.js';
 import { hostPort } from '../net/address.js';
 import type { DestinationEntry, KernelIpvs, ServiceId } from '../ipvs/types.js';
+import type { NameStatus } from '../resolve/follower.js';
 import type { RunnerStatus } from '../vrrp/runner.js';
 import type { ChangeRecord } from '../peer/types.js';
 import type { OverrideSource, StoredOverride } from './override-state.js';
@@ -52,6 +53,22 @@ export interface RealServerReport {
   bytesInPerSecond: number;
   bytesOutPerSecond: number;
   sorry: boolean;
+  /** The DNS name this real server's address comes from (address: NAME or discover: NAME). */
+  name?: string;
+}
+
+/** A real-server name and its last resolution. */
+export interface NameReport {
+  name: string;
+  addresses: string[];
+  resolvedAt: string | null;
+  lastLookup: { at: string; outcome: string; detail?: string } | null;
+  /** Failing since then; its last addresses are held until holdUntil, dropped after. */
+  failingSince: string | null;
+  holdUntil: string | null;
+  expired: boolean;
+  /** Where it is used, and the addresses each use has now (old ones kept while a new one is checked are in `leaving` too). */
+  uses: Array<{ service: string; port: number; discover: boolean; placed: string[]; leaving: string[] }>;
 }
 
 export interface ServiceReport {
@@ -96,6 +113,8 @@ export interface StatusReport {
   bgp?: BgpStatus;
   /** The peer protocol (peer section): connections, acks, dropped frames; absent without it. */
   peer?: PeerSyncReport;
+  /** Real servers given by DNS name; absent when the config has none. */
+  names?: NameReport[];
 }
 
 export interface StatusInputs {
@@ -112,6 +131,7 @@ export interface StatusInputs {
   /** Runtime changes in force (the real-server ones are reported per service). */
   runtime?: readonly ChangeRecord[];
   peer?: PeerSyncReport;
+  names?: readonly NameStatus[];
   /** Epoch ms; default Date.now. */
   now?: number;
 }
@@ -178,7 +198,10 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
         sorry,
       };
     };
-    const realServers = svc.real_servers.map((rs) => entry(hostPort(rs), rs.forwarding, rs.weight, (rs.check ?? svc.check) !== undefined, false));
+    const realServers = svc.real_servers.map((rs) => {
+      const report = entry(hostPort(rs), rs.forwarding, rs.weight, (rs.check ?? svc.check) !== undefined, false);
+      return rs.host !== undefined ? { ...report, name: rs.host } : report;
+    });
     if (svc.sorry_server) realServers.push(entry(hostPort(svc.sorry_server), svc.sorry_server.forwarding, sorryDestination(svc.sorry_server).weight, false, true));
     const listed = new Set(realServers.map((r) => r.server));
     for (const d of row?.destinations ?? []) if (!listed.has(hostPort(d)) && drains.has(drainKey(id, d))) realServers.push(removed(d, drainOf(id, d)));
@@ -206,6 +229,22 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     unmanaged: [...rows.keys()].filter((k) => !managed.has(k)),
     ...(input.bgp ? { bgp: await input.bgp() } : {}),
     ...(input.peer ? { peer: input.peer } : {}),
+    ...(input.names && input.names.length > 0 ? { names: input.names.map(nameReport) } : {}),
+  };
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+function nameReport(n: NameStatus): NameReport {
+  return {
+    name: n.name,
+    addresses: n.addresses,
+    resolvedAt: iso(n.resolvedAt),
+    lastLookup: n.last ? { at: new Date(n.last.at).toISOString(), outcome: n.last.outcome, ...(n.last.detail !== undefined ? { detail: n.last.detail } : {}) } : null,
+    failingSince: iso(n.failingSince),
+    holdUntil: iso(n.holdUntil),
+    expired: n.expired,
+    uses: n.entries,
   };
 }
 

@@ -1,7 +1,8 @@
 // `lvsd plan` and `lvsd apply`: the IPVS part of a config against the kernel, without the daemon.
 // Every real server counts as healthy at its configured weight (no checks run here). Real servers
 // added or removed at runtime (lvsd add-server / remove-server, saved in the state dir) count as
-// the daemon counts them, and are listed as differences from the file.
+// the daemon counts them, and are listed as differences from the file. One given by DNS name is
+// at the address one lookup gives now.
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../../config/paths.js';
 import type { Config } from '../../config/types.js';
@@ -38,10 +39,24 @@ async function withRuntimeServers(file: Config): Promise<{ config: Config; lines
   }
 }
 
+/** Real servers given by DNS name, at the addresses one lookup gives now (none when it fails). */
+async function resolveNames(config: Config): Promise<Config> {
+  if (!config.services.some((s) => s.real_servers.some((rs) => rs.host !== undefined))) return config;
+  const { NameFollower } = await import('../../resolve/follower.js');
+  const warn = (_: object, msg: string): void => void process.stderr.write(`${msg}\n`);
+  const names = new NameFollower({ log: { info: () => undefined, warn, error: warn }, isUp: () => true, onChange: () => undefined });
+  names.configure(config);
+  await names.firstLookups();
+  names.stop();
+  return names.materialize(config).config;
+}
+
 async function withPlan(opts: PlanOptions, act: (client: IpvsClient, plan: Plan) => Promise<void>): Promise<void> {
   const file = await loadOrExit(opts);
   if (!file) return;
-  const { config, lines } = await withRuntimeServers(file);
+  const runtime = await withRuntimeServers(file);
+  const config = await resolveNames(runtime.config);
+  const lines = runtime.lines;
   for (const line of lines) process.stdout.write(`${line}\n`);
   const [{ IpvsClient }, { configuredIpvs }, { planChanges }] = await Promise.all([
     import('../../ipvs/client.js'),
