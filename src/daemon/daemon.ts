@@ -332,12 +332,14 @@ export class Daemon {
    * resolver's timeout and tries), and the daemon runs on the config with the addresses in.
    */
   private async startNames(written: Config): Promise<void> {
-    this.names.configure(written);
+    let saved: Awaited<ReturnType<typeof readNamesState>> = { names: [], placements: [] };
     try {
-      this.names.restore(await readNamesState(written.ipvs.state_dir));
+      saved = await readNamesState(written.ipvs.state_dir);
     } catch (err) {
       this.opts.log.error({ err, dir: written.ipvs.state_dir }, 'cannot read the saved name resolutions; resolving from scratch');
     }
+    this.names.configure(written);
+    this.names.restore(saved);
     await this.names.firstLookups();
     // The runtime changes are in already (startRuntime); the names go in last.
     this.loaded = { config: this.names.materialize(this.loaded.config).config, hash: this.loaded.hash };

@@ -225,8 +225,11 @@ export class NameFollower {
     const resolver = this.resolver;
     if (!state || !resolver || !this.settings) return;
     const answers = await Promise.all(state.families.map((f: IpFamily) => resolver.lookup(name, f)));
-    // Forgotten or re-asked (a reload changed its families) while the answer was on its way.
-    if (this.stopped || this.names.get(name) !== state) return;
+    // Forgotten, re-asked (a reload changed its families) or restored while the answer was on its way.
+    if (this.stopped || this.names.get(name) !== state) {
+      if (!this.stopped && this.names.has(name) && !this.timers.has(name)) this.schedule(name, 0);
+      return;
+    }
     const step = recordLookup(state, answers, this.now(), this.settings);
     this.names.set(name, step.state);
     this.deps.onLookup?.(name, step.state.last?.outcome ?? 'error');
