@@ -106,7 +106,7 @@ function reply(q: Buffer, questionEnd: number, rcode: number, truncated: boolean
   return Buffer.concat([header, q.subarray(12, questionEnd), ...answers]);
 }
 
-describeWith(['root', 'netns', 'dnsmasq'], 'real servers by DNS name against real nameservers', () => {
+describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'real servers by DNS name against real nameservers', () => {
   let lab: HealthLab;
   let dnsmasq: NetnsProcess;
   let odd: OddNameserver;
