@@ -331,14 +331,14 @@ export class Daemon {
    * the last known addresses), names without a known address are looked up once (bounded by the
    * resolver's timeout and tries), and the daemon runs on the config with the addresses in.
    */
-  private async startNames(written: Config): Promise<void> {
+  private async startNames(file: Config): Promise<void> {
     let saved: Awaited<ReturnType<typeof readNamesState>> = { names: [], placements: [] };
     try {
-      saved = await readNamesState(written.ipvs.state_dir);
+      saved = await readNamesState(file.ipvs.state_dir);
     } catch (err) {
-      this.opts.log.error({ err, dir: written.ipvs.state_dir }, 'cannot read the saved name resolutions; resolving from scratch');
+      this.opts.log.error({ err, dir: file.ipvs.state_dir }, 'cannot read the saved name resolutions; resolving from scratch');
     }
-    this.names.configure(written);
+    this.names.configure(file);
     this.names.restore(saved);
     await this.names.firstLookups();
     // The runtime changes are in already (startRuntime); the names go in last.
