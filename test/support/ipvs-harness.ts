@@ -7,8 +7,8 @@ import { IpvsManager, type ReconcileReport, type RestoredState } from '../../src
 import { HealthMonitor, type ProbeResult } from '../../src/health/index.js';
 import type { Retirement } from '../../src/ipvs/plan.js';
 import { FakeIpvsKernel } from './fake-ipvs-kernel.js';
-import { FakeClock } from '../unit/health/fake-clock.js';
-import { logSink } from '../unit/daemon/vrrp-fakes.js';
+import { FakeClock } from './fake-clock.js';
+import { logSink } from './log-sink.js';
 
 /** A loaded config from the YAML of its `services:` list (and optional `ipvs:` block). */
 export function servicesConfig(services: string, ipvs = ''): Config {

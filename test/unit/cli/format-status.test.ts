@@ -1,44 +1,12 @@
 // `lvsd status` as a table: removals still draining and where an override came from.
 import { describe, expect, it } from 'vitest';
 import { formatStatus } from '../../../src/cli/format-status.js';
-import type { RealServerReport, ServiceReport, StatusReport } from '../../../src/daemon/status.js';
+import type { StatusReport } from '../../../src/daemon/status.js';
+import { realServerReport, serviceReport } from '../../support/status-reports.js';
 
-const server = (over: Partial<RealServerReport>): RealServerReport => ({
-  server: '198.18.1.11:80',
-  forwarding: 'dr',
-  configuredWeight: 100,
-  weight: 100,
-  health: 'unchecked',
-  healthSince: null,
-  reason: null,
-  override: null,
-  overrideSource: null,
-  inConfig: true,
-  draining: null,
-  activeConnections: 0,
-  inactiveConnections: 0,
-  connectionsPerSecond: 0,
-  packetsInPerSecond: 0,
-  packetsOutPerSecond: 0,
-  bytesInPerSecond: 0,
-  bytesOutPerSecond: 0,
-  sorry: false,
-  ...over,
-});
+const server = realServerReport;
 const draining = (secondsLeft: number) => ({ since: '2026-12-01T02:00:00.000Z', deadline: '2026-12-01T02:05:00.000Z', secondsLeft });
-const service = (over: Partial<ServiceReport>): ServiceReport => ({
-  name: 'web',
-  match: 'tcp 198.18.0.100:80',
-  scheduler: 'wrr',
-  inKernel: true,
-  activeOn: null,
-  quorumMet: null,
-  disabled: false,
-  inConfig: true,
-  draining: null,
-  realServers: [],
-  ...over,
-});
+const service = serviceReport;
 
 describe('formatStatus', () => {
   it('shows removed real servers and services that are draining, with connections and time left, and override sources', () => {

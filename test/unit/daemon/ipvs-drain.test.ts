@@ -13,7 +13,7 @@ import { HealthMonitor, type ProbeResult } from '../../../src/health/index.js';
 import type { Drain } from '../../../src/ipvs/drain.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
 import { servicesConfig } from '../../support/ipvs-harness.js';
-import { FakeClock } from '../health/fake-clock.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { logSink } from './vrrp-fakes.js';
 
 const T0 = Date.UTC(2026, 11, 1, 2, 0, 0);

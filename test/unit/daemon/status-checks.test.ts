@@ -6,7 +6,7 @@ import { statusReport } from '../../../src/daemon/status.js';
 import { HealthMonitor } from '../../../src/health/monitor.js';
 import { checkTargets } from '../../../src/health/targets.js';
 import type { CheckSpec, ProbeResult } from '../../../src/health/types.js';
-import { FakeClock } from '../health/fake-clock.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 describe('status of a real server with several checks', () => {
   it('names the failing check in the reason and lists every check', async () => {

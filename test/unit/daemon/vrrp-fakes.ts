@@ -2,11 +2,9 @@
 // in memory that decodes every advert it is asked to send, configs with 10 ms adverts, a log
 // sink, a bounded wait, and the VRRP thread served in the test's own thread (the worker runs
 // from dist/, which unit tests do not use).
-import { Writable } from 'node:stream';
 import { MessageChannel } from 'node:worker_threads';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
-import { createLogger } from '../../../src/daemon/log.js';
 import type { Logger } from '../../../src/daemon/log.js';
 import type { VmacLink, VrrpKernel, VrrpSocketHandle } from '../../../src/daemon/vrrp-kernel.js';
 import { relayedLogger, VrrpThreadHost } from '../../../src/daemon/vrrp-thread-host.js';
@@ -118,16 +116,7 @@ export const api = `
       track: { interfaces: [{ name: eth1, weight: 0 }] }
 `;
 
-export function logSink(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', pretty: false, destination }), lines };
-}
+export { logSink } from '../../support/log-sink.js';
 
 export const until = async (what: string, probe: () => boolean, timeoutMs = 2_000): Promise<void> => {
   const end = Date.now() + timeoutMs;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type HealthChange, HealthMonitor, type MonitoredRealServer } from '../../../src/health/monitor.js';
 import type { CheckSpec, ProbeResult, ProbeTarget, TcpCheck } from '../../../src/health/types.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 const tcp: TcpCheck = { type: 'tcp', interval: 1000, timeout: 200, rise: 2, fall: 3, warmup: 0 };
 const rs = (address: string, extra: Partial<MonitoredRealServer> = {}): MonitoredRealServer => ({ service: 'web', address, port: 80, check: tcp, ...extra });

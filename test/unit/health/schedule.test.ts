@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProbeTimeout, Scheduler, type ScheduledJob } from '../../../src/health/schedule.js';
 import type { ProbeResult } from '../../../src/health/types.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 const pass: ProbeResult = { ok: true, reason: 'connected', durationMs: 0 };
 

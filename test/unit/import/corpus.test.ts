@@ -1,16 +1,16 @@
 // The keepalived import corpus (test/fixtures/keepalived): every good file converts completely,
 // every bad file reports what it left out; the YAML and the report equal the expected files
 // next to each .conf, and lvsd check accepts every YAML. UPDATE_GOLDEN=1 rewrites them.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectGoldenFile } from '../../support/golden-file.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { importKeepalived } from '../../../src/import/convert.js';
 import { fileSystem } from '../../../src/import/files.js';
 import { formatFinding } from '../../../src/import/findings.js';
 
 const ROOT = resolve('test/fixtures/keepalived');
-const update = process.env.UPDATE_GOLDEN === '1';
 
 /** The config id a corpus file asks for on a `! config-id: NAME` line (default lb1). */
 function configIdOf(path: string): string {
@@ -19,11 +19,6 @@ function configIdOf(path: string): string {
 
 function importFixture(path: string) {
   return importKeepalived(path, fileSystem, { configId: configIdOf(path), display: (p) => relative(ROOT, p) });
-}
-
-function golden(path: string, actual: string): void {
-  if (update || !existsSync(path)) writeFileSync(path, actual);
-  expect(actual).toBe(readFileSync(path, 'utf8'));
 }
 
 for (const kind of ['good', 'bad'] as const) {
@@ -36,8 +31,8 @@ for (const kind of ['good', 'bad'] as const) {
       const base = path.replace(/\.conf$/, '');
       it(`${file}: YAML and report as expected, accepted by lvsd check`, () => {
         const result = importFixture(path);
-        golden(`${base}.yaml`, result.yaml);
-        golden(`${base}.report`, result.findings.map(formatFinding).join('\n') + '\n');
+        expectGoldenFile(`${base}.yaml`, result.yaml);
+        expectGoldenFile(`${base}.report`, result.findings.map(formatFinding).join('\n') + '\n');
         expect(result.checkErrors).toEqual([]);
         const loaded = parseConfigText(result.yaml, `${file}.yaml`);
         expect(loaded.ok).toBe(true);

@@ -1,9 +1,9 @@
 // `lvsd import keepalived` for a pair: the two keepalived.conf of the nodes (or one file read with
 // each node's config id) become one lvsd file with nodes:. Each node's view of that file is the
 // import of that node alone, and what one file cannot say per node is reported.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectGoldenFile } from '../../support/golden-file.js';
 import { formatIssue, parseConfigText, parseConfigViews } from '../../../src/config/load.js';
 import { importKeepalived, importKeepalivedNodes, type ImportResult, type NodeSource } from '../../../src/import/convert.js';
 import { fileSystem } from '../../../src/import/files.js';
@@ -13,12 +13,6 @@ import { runImport } from '../../../src/import/run.js';
 const ROOT = resolve('test/fixtures/keepalived');
 const PAIRS = join(ROOT, 'pairs');
 const display = (p: string): string => relative(ROOT, p);
-const update = process.env.UPDATE_GOLDEN === '1';
-
-function golden(path: string, actual: string): void {
-  if (update || !existsSync(path)) writeFileSync(path, actual);
-  expect(actual).toBe(readFileSync(path, 'utf8'));
-}
 
 /** Each node's config from the folded file, beside the import of that node alone. */
 function expectViewsEqualSingleImports(result: ImportResult, sources: NodeSource[], names: string[]): void {
@@ -36,8 +30,8 @@ describe('lvsd import keepalived of a pair', () => {
   it('two files: one file with nodes:, each node\'s view equal to its own import; renames, priorities and sources per node, no peer lists', () => {
     const sources = ['lb1', 'lb2'].map((n) => ({ path: join(PAIRS, `${n}.conf`), configId: n }));
     const result = importKeepalivedNodes(sources, fileSystem, display);
-    golden(join(PAIRS, 'pair.yaml'), result.yaml);
-    golden(join(PAIRS, 'pair.report'), `${result.findings.map(formatFinding).join('\n')}\n`);
+    expectGoldenFile(join(PAIRS, 'pair.yaml'), result.yaml);
+    expectGoldenFile(join(PAIRS, 'pair.report'), `${result.findings.map(formatFinding).join('\n')}\n`);
     expect(result.checkErrors).toEqual([]);
     expect(result.complete).toBe(true);
     expectViewsEqualSingleImports(result, sources, ['lb1', 'lb2']);
@@ -57,8 +51,8 @@ describe('lvsd import keepalived of a pair', () => {
   it('what one file cannot say per node is reported, the first node\'s kept: another vrid, an instance on one node, other services', () => {
     const sources = ['lb1', 'lb2'].map((n) => ({ path: join(PAIRS, `mismatch-${n}.conf`), configId: n }));
     const result = importKeepalivedNodes(sources, fileSystem, display);
-    golden(join(PAIRS, 'mismatch.yaml'), result.yaml);
-    golden(join(PAIRS, 'mismatch.report'), `${result.findings.map(formatFinding).join('\n')}\n`);
+    expectGoldenFile(join(PAIRS, 'mismatch.yaml'), result.yaml);
+    expectGoldenFile(join(PAIRS, 'mismatch.report'), `${result.findings.map(formatFinding).join('\n')}\n`);
     expect(result.checkErrors).toEqual([]);
     expect(result.complete).toBe(false);
     expect(result.findings.map((f) => [f.pos.file, f.pos.line, f.keyword, f.kind])).toEqual([

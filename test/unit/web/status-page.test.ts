@@ -7,43 +7,13 @@ import type { RunnerStatus } from '../../../src/vrrp/runner.js';
 import { PAGE_CSP, PAGE_HTML } from '../../../src/web/page.js';
 import { statusPageRoutes } from '../../../src/web/routes.js';
 import { StatusIndex, parseQuery } from '../../../src/web/status-view.js';
+import { realServerReport, serviceReport } from '../../support/status-reports.js';
 
-const rs = (server: string, over: Partial<RealServerReport> = {}): RealServerReport => ({
-  server,
-  forwarding: 'dr',
-  configuredWeight: 100,
-  weight: 100,
-  health: 'up',
-  healthSince: '2026-12-01T00:00:00.000Z',
-  reason: 'connected',
-  override: null,
-  overrideSource: null,
-  inConfig: true,
-  draining: null,
-  activeConnections: 3,
-  inactiveConnections: 1,
-  connectionsPerSecond: 10,
-  packetsInPerSecond: 20,
-  packetsOutPerSecond: 0,
-  bytesInPerSecond: 3000,
-  bytesOutPerSecond: 0,
-  sorry: false,
-  ...over,
-});
+const rs = (server: string, over: Partial<RealServerReport> = {}): RealServerReport =>
+  realServerReport({ server, health: 'up', healthSince: '2026-12-01T00:00:00.000Z', reason: 'connected', activeConnections: 3, inactiveConnections: 1, connectionsPerSecond: 10, packetsInPerSecond: 20, bytesInPerSecond: 3000, ...over });
 
-const service = (i: number, servers: RealServerReport[], over: Partial<ServiceReport> = {}): ServiceReport => ({
-  name: `svc-${i}`,
-  match: `tcp 198.18.0.${i % 250}:${8000 + i}`,
-  scheduler: 'wrr',
-  inKernel: true,
-  activeOn: null,
-  quorumMet: null,
-  disabled: false,
-  inConfig: true,
-  draining: null,
-  realServers: servers,
-  ...over,
-});
+const service = (i: number, servers: RealServerReport[], over: Partial<ServiceReport> = {}): ServiceReport =>
+  serviceReport({ name: `svc-${i}`, match: `tcp 198.18.0.${i % 250}:${8000 + i}`, realServers: servers, ...over });
 
 const vrrp = (over: Partial<RunnerStatus>): RunnerStatus =>
   ({ name: 'web', state: 'master', configuredPriority: 150, priority: 150, fault: { tracking: false, syncGroup: false }, inStateMs: 65_000, ...over }) as RunnerStatus;

@@ -1,6 +1,6 @@
 // A hand-driven SchedulerClock: advance() fires due timers in time order and lets promise
 // callbacks run between them, so scheduler and monitor tests control time exactly.
-import type { SchedulerClock } from '../../../src/health/schedule.js';
+import type { SchedulerClock } from '../../src/health/schedule.js';
 
 export class FakeClock implements SchedulerClock {
   private t = 0;
