@@ -5,7 +5,7 @@
 // record already names just the declared ones, so this file is also what tells a restarted lvsd
 // that the draining service is its own.
 import { drainKey, type Drain } from '../ipvs/drain.js';
-import { parseDestinationId, parseServiceId, plainServiceId, readStateFile, StateFileWriter, type StoredServiceId } from './state-file.js';
+import { parseDestinationId, parseServiceId, parseStateList, plainServiceId, readStateFile, StateFileWriter, type StoredServiceId } from './state-file.js';
 
 export const DRAIN_FILE = 'draining.json';
 
@@ -16,13 +16,11 @@ interface DrainFile {
 
 /** The drains of the file's text; throws with the reason when it is not one. */
 export function parseDrainState(text: string): Drain[] {
-  const doc = JSON.parse(text) as Partial<DrainFile>;
-  if (doc.version !== 1 || !Array.isArray(doc.drains)) throw new Error('not an lvsd drain file (version 1)');
-  return doc.drains.map((v: unknown, i) => {
+  return parseStateList(text, 'drain', 'drains', 'a drain', (v): Drain | undefined => {
     const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
     const service = parseServiceId(o.service);
     const dest = o.dest === undefined ? undefined : parseDestinationId(o.dest);
-    if (!service || (o.dest !== undefined && !dest) || typeof o.since !== 'number' || typeof o.deadline !== 'number') throw new Error(`drains[${i}] is not a drain`);
+    if (!service || (o.dest !== undefined && !dest) || typeof o.since !== 'number' || typeof o.deadline !== 'number') return undefined;
     return { service, ...(dest ? { dest } : {}), since: o.since, deadline: o.deadline };
   });
 }

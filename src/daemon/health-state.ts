@@ -5,7 +5,7 @@
 // longer has are simply not used. A corrupt or foreign file is reported and ignored, never fatal
 // (the checks find the truth within rise × interval).
 import type { SavedHealth } from '../health/state.js';
-import { readStateFile, StateFileWriter } from './state-file.js';
+import { parseStateList, readStateFile, StateFileWriter } from './state-file.js';
 
 export const HEALTH_FILE = 'health.json';
 
@@ -32,9 +32,7 @@ function parseAgent(v: unknown): SavedHealth['agent'] | undefined {
 
 /** The saved verdicts of the file's text; throws with the reason when it is not one. */
 export function parseHealthState(text: string): StoredHealth[] {
-  const doc = JSON.parse(text) as Partial<HealthFile>;
-  if (doc.version !== 1 || !Array.isArray(doc.servers)) throw new Error('not an lvsd health file (version 1)');
-  return doc.servers.map((v: unknown, i) => {
+  return parseStateList(text, 'health', 'servers', 'a saved health state', (v): StoredHealth | undefined => {
     const e = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
     const h = (typeof e.health === 'object' && e.health !== null ? e.health : {}) as Record<string, unknown>;
     const agent = h.agent === undefined ? undefined : parseAgent(h.agent);
@@ -42,7 +40,7 @@ export function parseHealthState(text: string): StoredHealth[] {
       typeof e.service === 'string' && typeof e.realServer === 'string' && typeof h.up === 'boolean' && typeof h.since === 'number' &&
       typeof h.reason === 'string' && isCount(h.consecutiveOk) && isCount(h.consecutiveFail) &&
       (h.weight === undefined || isCount(h.weight)) && (h.agent === undefined || agent !== undefined);
-    if (!ok) throw new Error(`servers[${i}] is not a saved health state`);
+    if (!ok) return undefined;
     const health: SavedHealth = {
       up: h.up as boolean, since: h.since as number, reason: h.reason as string,
       consecutiveOk: h.consecutiveOk as number, consecutiveFail: h.consecutiveFail as number,

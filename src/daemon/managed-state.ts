@@ -9,7 +9,7 @@
 // declared services and leave every other one alone.
 import { serviceKey } from '../ipvs/names.js';
 import type { ServiceId } from '../ipvs/types.js';
-import { parseServiceId, plainServiceId, readStateFile, writeStateFile, type StoredServiceId } from './state-file.js';
+import { parseServiceId, parseStateList, plainServiceId, readStateFile, writeStateFile, type StoredServiceId } from './state-file.js';
 
 export const STATE_FILE = 'managed-services.json';
 
@@ -20,13 +20,7 @@ interface StateFile {
 
 /** The services of a state file's text; throws with the reason when it is not one. */
 export function parseManagedState(text: string): ServiceId[] {
-  const doc = JSON.parse(text) as Partial<StateFile>;
-  if (doc.version !== 1 || !Array.isArray(doc.services)) throw new Error('not an lvsd state file (version 1)');
-  return doc.services.map((s, i) => {
-    const id = parseServiceId(s);
-    if (!id) throw new Error(`services[${i}] is not a service id`);
-    return id;
-  });
+  return parseStateList(text, 'state', 'services', 'a service id', parseServiceId);
 }
 
 export function formatManagedState(services: readonly ServiceId[]): string {

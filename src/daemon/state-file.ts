@@ -72,6 +72,22 @@ export class StateFileWriter<T> {
   }
 }
 
+/**
+ * The entries of a version-1 state file whose list is `field`, each read by `entry` (undefined:
+ * not one). Throws naming the file's kind, or the first entry that is not `noun`: a broken file
+ * is reported and taken as empty by the caller, never half read.
+ */
+export function parseStateList<T>(text: string, kind: string, field: string, noun: string, entry: (v: unknown) => T | undefined): T[] {
+  const doc = JSON.parse(text) as Record<string, unknown> | null;
+  const list = doc?.[field];
+  if (doc?.version !== 1 || !Array.isArray(list)) throw new Error(`not an lvsd ${kind} file (version 1)`);
+  return list.map((v: unknown, i) => {
+    const e = entry(v);
+    if (e === undefined) throw new Error(`${field}[${i}] is not ${noun}`);
+    return e;
+  });
+}
+
 const PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
 
 /** A service id as written by plainServiceId, or undefined for anything else. */
