@@ -56,16 +56,11 @@ export interface RealServerStatus {
   checks: CheckStatus[];
 }
 
-export interface CheckStatus {
+/** One check's own verdict. */
+export interface CheckStatus extends Pick<HealthState, 'up' | 'pending' | 'since' | 'reason' | 'consecutiveOk' | 'consecutiveFail'> {
   /** "tcp", "http /healthz", "ping"; the prefix of the server's reason when this check failed. */
   label: string;
   type: CheckSpec['type'];
-  up: boolean;
-  pending: boolean;
-  since: number;
-  reason: string;
-  consecutiveOk: number;
-  consecutiveFail: number;
 }
 
 /** The subset of a pino logger the monitor uses. */
