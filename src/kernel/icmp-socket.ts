@@ -19,17 +19,15 @@ export interface IcmpSocketCounters {
   received: number;
   /** IPv4 datagrams whose header was not well formed. */
   malformed: number;
-  sendErrors: number;
 }
 
 /** Receives the ICMP message (IPv4 header removed) and the address it came from. */
 export type IcmpMessageHandler = (message: Buffer, src: string) => void;
 
 export class IcmpEchoSocket {
-  readonly counters: IcmpSocketCounters = { received: 0, malformed: 0, sendErrors: 0 };
+  readonly counters: IcmpSocketCounters = { received: 0, malformed: 0 };
   private readonly handle: NativeVrrpSocket;
   private readonly context: string;
-  private closed = false;
 
   /**
    * @param source the source address of every request; "" lets the kernel choose by route.
@@ -53,15 +51,12 @@ export class IcmpEchoSocket {
     try {
       this.handle.send(message, dst);
     } catch (err) {
-      this.counters.sendErrors++;
       throw fromSyscallError(err, this.context);
     }
   }
 
-  /** Idempotent, and safe from inside the message handler. */
+  /** Idempotent (so is the addon's), and safe from inside the message handler. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
     this.handle.close();
   }
 
