@@ -8,6 +8,10 @@
 //   {"id":3,"op":"stream-stop"} -> {"id":3,"records":[{"t":<epoch ms>,"ok":true,"by":"rs1"},...]}
 //   {"id":4,"op":"conn-open","host":...,"port":80} -> {"id":4,"by":"rs2","localPort":40000}
 //   {"id":5,"op":"conn-request"} -> {"id":5,"by":"rs2"} or {"id":5,"error":"..."}   same connection
+//   {"id":6,"op":"pool-open","host":...,"port":80,"n":200} -> {"id":6,"conns":[{"localPort":40001,"by":"rs1"},...]}
+//   {"id":7,"op":"pool-start","intervalMs":2000,"timeoutMs":5000}   each pooled connection asks every intervalMs
+//   {"id":8,"op":"pool-stop"} -> {"id":8,"conns":[{"localPort":..,"by":"rs1","servers":["rs1"],"served":12,"error":null,"errorAt":null}]}
+//   {"id":9,"op":"pool-close"}
 import { get } from 'node:http';
 import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -125,7 +129,125 @@ function connRequest({ timeoutMs = 3_000 } = {}) {
   });
 }
 
-const ops = { burst, 'stream-start': streamStart, 'stream-stop': streamStop, 'conn-open': connOpen, 'conn-request': connRequest };
+/**
+ * A pool of long-lived keep-alive connections, for the Maglev property: after directors change,
+ * does each connection still reach its real server? Each connection carries one request at a
+ * time; the first failure (no answer within timeoutMs, a reset, a close) marks it broken for good.
+ */
+let pool = [];
+let poolRun;
+
+function pooledRequest(c, timeoutMs) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish({ error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    const finish = (r) => {
+      clearTimeout(timer);
+      c.waiter = undefined;
+      resolve(r);
+    };
+    c.buffer = '';
+    c.waiter = () => {
+      const m = /\r\n\r\n(\S+) [^\n]*\n/.exec(c.buffer);
+      if (m) finish({ by: m[1] });
+      else if (c.closed) finish({ error: c.closed });
+    };
+    c.socket.write('GET / HTTP/1.1\r\nhost: lab\r\n\r\n');
+    c.waiter();
+  });
+}
+
+function openPooled(host, port, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host, port });
+    const c = { socket, buffer: '', waiter: undefined, closed: undefined, localPort: 0, by: null, servers: new Set(), served: 0, error: null, errorAt: null };
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => {
+      c.buffer += d;
+      c.waiter?.();
+    });
+    const end = (why) => {
+      c.closed ??= why;
+      c.waiter?.();
+    };
+    socket.on('error', (err) => end(err.message));
+    socket.on('close', () => end('connection closed'));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('connect timed out'));
+    }, timeoutMs);
+    socket.once('connect', async () => {
+      clearTimeout(timer);
+      c.localPort = socket.localPort;
+      const r = await pooledRequest(c, timeoutMs);
+      if (r.error) return reject(new Error(r.error));
+      c.by = r.by;
+      c.servers.add(r.by);
+      c.served = 1;
+      resolve(c);
+    });
+  });
+}
+
+async function poolOpen({ host, port, n, concurrency = 8, timeoutMs = 5_000 }) {
+  if (pool.length) throw new Error('a pool is already open');
+  let next = 0;
+  const opened = [];
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      opened.push(await openPooled(host, port, timeoutMs));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  } catch (err) {
+    for (const c of opened) c.socket.destroy();
+    throw err;
+  }
+  pool = opened;
+  return { conns: pool.map((c) => ({ localPort: c.localPort, by: c.by })) };
+}
+
+function poolStart({ intervalMs = 2_000, timeoutMs = 5_000 }) {
+  if (poolRun) throw new Error('the pool is already running');
+  const run = { stopped: false, loops: [] };
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  run.loops = pool.map(async (c) => {
+    // Spread over the interval, so the requests do not come in waves.
+    await sleep(Math.random() * intervalMs);
+    while (!run.stopped && c.error === null) {
+      const r = await pooledRequest(c, timeoutMs);
+      if (r.error) {
+        c.error = r.error;
+        c.errorAt = Date.now();
+        break;
+      }
+      c.served++;
+      c.servers.add(r.by);
+      await sleep(intervalMs);
+    }
+  });
+  poolRun = run;
+  return { ok: true };
+}
+
+async function poolStop() {
+  if (poolRun) {
+    poolRun.stopped = true;
+    await Promise.all(poolRun.loops);
+    poolRun = undefined;
+  }
+  return { conns: pool.map((c) => ({ localPort: c.localPort, by: c.by, servers: [...c.servers], served: c.served, error: c.error, errorAt: c.errorAt })) };
+}
+
+async function poolClose() {
+  await poolStop();
+  for (const c of pool) c.socket.destroy();
+  pool = [];
+  return { ok: true };
+}
+
+const ops = { 'pool-open': poolOpen, 'pool-start': poolStart, 'pool-stop': poolStop, 'pool-close': poolClose, burst, 'stream-start': streamStart, 'stream-stop': streamStop, 'conn-open': connOpen, 'conn-request': connRequest };
 
 createInterface({ input: process.stdin }).on('line', async (line) => {
   const cmd = JSON.parse(line);

@@ -4,6 +4,9 @@
 // under a steady request stream and measures the gap, checks that an established connection
 // survived (IPVS connection sync), brings lb1 back (preempt) and cleans up.
 //
+// `npm run demo -- bgp` tours BGP mode instead (demo-bgp.mjs: three directors behind a router's
+// ECMP, one joining, one drained, one killed).
+//
 // The host kernel needs IPVS; without it the demo re-runs itself inside the lab VM
 // (test/lab/vm.mjs, Debian's kernel under QEMU) with --inside.
 import { existsSync, readFileSync } from 'node:fs';
@@ -34,6 +37,9 @@ const STREAM_TIMEOUT_MS = 1_000;
 
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
 
+/** `npm run demo -- bgp`: the BGP lab instead of the VRRP pair. */
+const tour = process.argv.includes('bgp') ? 'bgp' : 'vrrp';
+
 function hasIpvs() {
   if (existsSync('/proc/net/ip_vs')) return true;
   try {
@@ -50,15 +56,35 @@ async function outside() {
     return 1;
   }
   if (hasIpvs()) return inside('this host (its kernel has IPVS)');
+  if (tour === 'bgp' && !onPath('bird')) {
+    say('lvsd demo: the BGP tour needs BIRD 2 (apt-get install bird2).');
+    return 1;
+  }
   say('lvsd demo: this kernel has no IPVS, so the demo runs inside the lab VM');
   say('           (Debian\'s kernel under QEMU, test/lab/vm.mjs); booting it now.\n');
   const { runInVm } = await import('./vm.mjs');
-  const rc = await runInVm([process.execPath, fileURLToPath(import.meta.url), '--inside'], { timeoutS: 600, env: { NO_COLOR: '1' } });
+  const rc = await runInVm([process.execPath, fileURLToPath(import.meta.url), '--inside', ...(tour === 'bgp' ? ['bgp'] : [])], { timeoutS: 600, env: { NO_COLOR: '1' } });
   say(`\nlvsd demo: finished with status ${rc} after ${((Date.now() - started) / 1000).toFixed(1)} s wall time (VM boot included).`);
   return rc;
 }
 
+function onPath(cmd) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function inside(where = 'the lab VM') {
+  if (tour === 'bgp') {
+    const { bgpTour } = await import('./demo-bgp.mjs');
+    say(`Running in ${where}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}.`);
+    await bgpTour({ say, step, heading, table });
+    say(`\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s inside ${where}.`);
+    return 0;
+  }
   const { Lab } = await import('./topology.mjs');
   const { ANNOUNCEMENTS_FILTER, analyseStream, announcements, countBySender, shares, startCapture } = await import('./traffic.mjs');
   const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();

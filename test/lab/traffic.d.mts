@@ -37,12 +37,27 @@ export interface CapturedFrame {
   dstMac: string;
   summary: string;
 }
+export interface PooledConnection {
+  localPort: number;
+  /** The real server that answered the first request. */
+  by: string;
+  /** Every real server that answered (one, while the connection kept its server). */
+  servers: string[];
+  served: number;
+  /** The first failure, which ends the connection's requests; null while it works. */
+  error: string | null;
+  errorAt: number | null;
+}
 export class ClientDriver {
   burst(service: LabService, n: number, opts?: { concurrency?: number; timeoutMs?: number }): Promise<BurstResult>;
   streamStart(service: LabService, opts?: { intervalMs?: number; timeoutMs?: number }): Promise<unknown>;
   streamStop(): Promise<StreamRecord[]>;
   connOpen(service: LabService): Promise<{ by: string; localPort: number }>;
   connRequest(): Promise<{ by?: string; error?: string }>;
+  poolOpen(service: LabService, n: number, opts?: { timeoutMs?: number }): Promise<Array<{ localPort: number; by: string }>>;
+  poolStart(opts?: { intervalMs?: number; timeoutMs?: number }): Promise<unknown>;
+  poolStop(): Promise<PooledConnection[]>;
+  poolClose(): Promise<unknown>;
   close(): Promise<void>;
 }
 export function analyseStream(records: StreamRecord[]): StreamAnalysis;

@@ -61,6 +61,25 @@ export class ClientDriver {
     return this.call('conn-request', { timeoutMs: 3_000 }, 10_000);
   }
 
+  /** `n` keep-alive connections to a service, each with one request answered: [{ localPort, by }]. */
+  async poolOpen(service, n, { timeoutMs = 5_000 } = {}) {
+    return (await this.call('pool-open', { host: service.vip, port: service.port, n, timeoutMs }, 60_000 + n * 1_000)).conns;
+  }
+
+  /** Every pooled connection asks once per `intervalMs`; its first failure (after `timeoutMs`) breaks it for good. */
+  poolStart({ intervalMs = 2_000, timeoutMs = 5_000 } = {}) {
+    return this.call('pool-start', { intervalMs, timeoutMs });
+  }
+
+  /** Stops asking and returns each connection: [{ localPort, by, servers, served, error, errorAt }]. */
+  async poolStop() {
+    return (await this.call('pool-stop', {}, 60_000)).conns;
+  }
+
+  poolClose() {
+    return this.call('pool-close', {}, 60_000);
+  }
+
   async close() {
     this.proc.child.stdin.end();
     await this.proc.stop('SIGTERM', 2_000);

@@ -1,0 +1,27 @@
+// Types for bgp-scenarios.mjs.
+import type { BgpLab } from './bgp-topology.mjs';
+import type { BurstResult } from './traffic.mjs';
+
+export const FLOW_PORTS: number[];
+export const POOL_TIMING: { intervalMs: number; timeoutMs: number };
+export const STREAM_TIMING: { intervalMs: number; timeoutMs: number };
+export interface PoolOutcome {
+  total: number;
+  working: number;
+  serverChanged: number;
+  errors: string[];
+}
+export function spread(lab: BgpLab, directors: string[], n?: number): Promise<{ burst: BurstResult; perDirector: Array<{ director: string; conns: number; inPackets: number; flowShare: number }> }>;
+export function join(lab: BgpLab, name: string, running: string[], opts?: { settleMs?: number }): Promise<{ moved: number; toNew: number; pool: PoolOutcome; poolMoved: PoolOutcome }>;
+export function drain(
+  lab: BgpLab,
+  name: string,
+  remaining: string[],
+  opts?: { settleMs?: number },
+): Promise<{ reply: { maintenance: boolean; announced: string[] }; withdrawMs: number | undefined; stream: { total: number; failed: number }; pool: PoolOutcome; poolViaDrained: PoolOutcome }>;
+export function crash(
+  lab: BgpLab,
+  victim: string,
+  survivors: string[],
+  opts?: { settleMs?: number },
+): Promise<{ withdrawMs: number | undefined; gapMs: number; stream: { total: number; failed: number }; all: PoolOutcome; viaSurvivors: PoolOutcome; viaDead: PoolOutcome }>;
