@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, one after the other, each under a header, with a summary of
 // how each ended. Not part of `npm test`: together they take about a quarter of an hour.
-//   node test/bench/run.mjs [name ...]      names: ipvs, ipvs-daemon, vrrp, vrrp-reload, vrrp-soak, bgp, health-tcp, health-scheduler, config, status-page
+//   node test/bench/run.mjs [name ...]      names: ipvs, ipvs-daemon, vrrp, vrrp-reload, vrrp-soak, bgp, bgp-lab, health-tcp, health-scheduler, config, status-page
 // ipvs runs inside the lab VM (Debian's kernel has IPVS, this host's may not); vrrp and health-tcp
 // use network namespaces on the host. A benchmark whose prerequisites are missing is skipped with
 // the reason printed, and the summary says so: a skip is never reported as a result.
@@ -62,6 +62,13 @@ const benches = [
     command: ['node', 'test/bench/bgp-withdraw.mjs', '5'],
     needs: ['root', 'bird'],
     timeoutS: 600,
+  },
+  {
+    name: 'bgp-lab',
+    title: 'Director crash, join and drain-node: three BGP directors (ECMP, BFD, mh, no sync) beside the VRRP pair (sync on), 200 long-lived connections (lab VM, 3 rounds)',
+    command: ['node', 'test/lab/vm.mjs', '--timeout', '3000', '--', 'node', 'test/bench/bgp-lab.mjs', '3'],
+    needs: ['root', 'qemu-system-x86_64', 'bird'],
+    timeoutS: 3100,
   },
   {
     name: 'health-tcp',

@@ -9,7 +9,7 @@
 //   const lab = await BgpLab.build({ log: console.log });
 //   try { await lab.waitAnnounced(['d1', 'd2', 'd3']); ... } finally { await lab.cleanup(); }
 //
-// Needs root, iproute2, bird2, ipvsadm and a kernel with IPVS (the lab VM's).
+// Needs root, iproute2, bird2, ipvsadm, python3 (the real servers) and a kernel with IPVS (the lab VM's).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import { CLI } from './topology.mjs';
 import { ClientDriver } from './traffic.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
-const LISTENER = join(here, 'http-listener.mjs');
+const LISTENER = join(here, 'http-listener.py');
 const CLIENT_DRIVER = join(here, 'client-driver.mjs');
 const NODE_COMMAND_TIMEOUT_MS = 240_000;
 
@@ -116,7 +116,7 @@ export class BgpLab {
       for (const d of DIRECTORS) lab.startLvsd(d.name);
       for (const name of FIRST_DIRECTORS) lab.startBird(name);
       log(`BIRD on the router and on ${FIRST_DIRECTORS.join(', ')}; lvsd run on ${DIRECTORS.map((d) => d.name).join(', ')} (BFD ${BFD.intervalMs} ms x ${BFD.multiplier})`);
-      const listeners = REAL_SERVERS.map((rs) => lab.ns[rs.name].spawn(process.execPath, [LISTENER, rs.name, String(SERVICE.rsPort)]));
+      const listeners = REAL_SERVERS.map((rs) => lab.ns[rs.name].spawn('python3', ['-u', LISTENER, rs.name, String(SERVICE.rsPort)]));
       const clientProcess = lab.ns.client.spawn(process.execPath, [CLIENT_DRIVER], { stdin: 'pipe' });
       lab.client = new ClientDriver(clientProcess);
       await Promise.all([...listeners.map((l) => l.waitForOutput(/^listening/m, NODE_COMMAND_TIMEOUT_MS)), clientProcess.waitForOutput(/^client ready/m, NODE_COMMAND_TIMEOUT_MS)]);
@@ -230,7 +230,7 @@ export class BgpLab {
     return waitFor(`${name} to have every real server up`, async () => {
       const s = await this.status(name);
       return s?.services.every((svc) => svc.inKernel && svc.realServers.every((r) => r.health === 'up' && r.weight !== null)) && s;
-    }, { timeoutMs, intervalMs: 200 });
+    }, { timeoutMs, intervalMs: 1_000 });
   }
 
   drainNode(name, undo = false) {
