@@ -5,6 +5,7 @@ import type { BurstResult } from './traffic.mjs';
 export const FLOW_PORTS: number[];
 export const POOL_TIMING: { intervalMs: number; timeoutMs: number };
 export const STREAM_TIMING: { intervalMs: number; timeoutMs: number };
+export const CRASH_STREAM_TIMING: { intervalMs: number; timeoutMs: number };
 export interface PoolOutcome {
   total: number;
   working: number;
