@@ -1,7 +1,7 @@
-// The runner on real timers. The master is a worker thread posting adverts every 100 ms: its
-// messages reach the main thread through the event loop's poll phase like socket data, so a
-// busy main thread finds them queued when it wakes, exactly as adverts wait in a raw socket.
-import { Worker } from 'node:worker_threads';
+// The runner on real timers. The master posts adverts every 100 ms through a MessagePort: its
+// messages reach the runner through the event loop's poll phase like socket data, so a busy
+// loop finds them queued when it wakes, exactly as adverts wait in a raw socket.
+import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeAdvert, decodeAdvert } from '../../../src/vrrp/packet.js';
 import { VrrpReceiver } from '../../../src/vrrp/receiver.js';
@@ -36,38 +36,45 @@ function fixture(overrides: Parameters<typeof settings>[0] = {}): Fixture {
   return { runner, receiver, sent, vipOps, actions };
 }
 
-/** A worker that posts a priority-200, 100 ms VRRPv3 advert every 100 ms until told to stop. */
-function startMaster(onAdvert: (payload: Buffer) => void): { stop: () => Promise<void> } {
+/**
+ * The master: a priority-200, 100 ms VRRPv3 advert every 100 ms, posted through a MessagePort so
+ * it reaches the runner in the event loop's poll phase, as socket data does. `busy(ms)` blocks
+ * the loop while the master keeps sending: adverts posted meanwhile wait in the port's queue as
+ * they would in a raw socket. It shares the runner's thread, so a loaded machine delays both
+ * alike; a master on a worker thread, starved of CPU for 400 ms, looked dead and flapped the test.
+ */
+function startMaster(onAdvert: (payload: Buffer) => void): { stop: () => void; busy: (ms: number) => number } {
   const advert = encodeAdvert({ version: 3, vrid: 10, priority: 200, maxAdvertIntervalCs: 10, addresses: ['198.18.0.100'] }, 'pseudo-header', {
     family: 4,
     src: MASTER,
     dst: GROUP,
   });
-  const worker = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-     const timer = setInterval(() => parentPort.postMessage(workerData), 100);
-     parentPort.postMessage(workerData);
-     parentPort.on('message', () => { clearInterval(timer); parentPort.close(); });`,
-    { eval: true, workerData: new Uint8Array(advert) },
-  );
-  worker.on('message', (m: Uint8Array) => onAdvert(Buffer.from(m)));
+  const { port1, port2 } = new MessageChannel();
+  port2.on('message', (m: Uint8Array) => onAdvert(Buffer.from(m)));
+  let due = performance.now() + 100;
+  const send = (): void => {
+    port1.postMessage(advert);
+    due = performance.now() + 100;
+  };
+  send();
+  const timer = setInterval(send, 100);
   return {
-    stop: async () => {
-      worker.postMessage('stop');
-      await worker.terminate();
+    stop: () => {
+      clearInterval(timer);
+      port1.close();
+    },
+    busy: (ms) => {
+      const t0 = performance.now();
+      while (performance.now() - t0 < ms) {
+        // Deliberately blocking: this is the stalled event loop under test.
+        if (performance.now() >= due) send();
+      }
+      return performance.now() - t0;
     },
   };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const busy = (ms: number): number => {
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    // Deliberately blocking: this is the stalled event loop under test.
-  }
-  return performance.now() - t0;
-};
-
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -124,7 +131,7 @@ describe('a late event loop does not cause a false takeover', () => {
     await sleep(300);
     expect(f.runner.status().state).toBe('backup');
     for (let i = 0; i < 30; i++) {
-      busy(50);
+      master.busy(50);
       await sleep(20);
     }
     const s = f.runner.status();
@@ -142,7 +149,7 @@ describe('a late event loop does not cause a false takeover', () => {
     await sleep(300);
     const before = f.runner.status().counters.advertsReceived;
     // Master_Down_Interval here is 3 x 100 ms + 156/256 x 100 ms = 361 ms.
-    const stalled = busy(800);
+    const stalled = master.busy(800);
     await sleep(50);
     const s = f.runner.status();
     expect(stalled).toBeGreaterThanOrEqual(800);
@@ -167,7 +174,7 @@ describe('a late event loop does not cause a false takeover', () => {
         }
       }, 1);
     });
-    await master.stop();
+    master.stop();
     lastAdvertAt = f.runner.status().peers[0]?.lastSeenMs ?? 0;
     const at = await became;
     const takeover = at - lastAdvertAt;
