@@ -57,9 +57,15 @@ export async function startHeldClient(ns: Netns, vip: string, port: number, time
 
 export const echoCount = (p: NetnsProcess): number => (p.output.match(/echo ping \d+/g) ?? []).length;
 
-export async function startDaemon(ns: Netns, configPath: string): Promise<NetnsProcess> {
-  const p = ns.spawn('node', [cli, 'run', '-c', configPath]);
-  await p.waitForOutput(/lvsd running/, 60_000);
+/** `lvsd run` in `ns`; `args` e.g. --node NAME for a file with nodes:. */
+export async function startDaemon(ns: Netns, configPath: string, args: readonly string[] = []): Promise<NetnsProcess> {
+  const p = ns.spawn('node', [cli, 'run', '-c', configPath, ...args]);
+  try {
+    await p.waitForOutput(/lvsd running/, 60_000);
+  } catch (err) {
+    p.killNow();
+    throw new Error(`${(err as Error).message}; its output: ${p.output.slice(-3000)}`);
+  }
   return p;
 }
 

@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callControl } from '../../../src/cli/control-client.js';
 import { parseConfigText } from '../../../src/config/load.js';
@@ -10,6 +11,7 @@ import type { Config } from '../../../src/config/types.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { caughtUp, effectiveConfig, resolveServer } from '../../../src/daemon/runtime-servers.js';
 import type { StatusReport } from '../../../src/daemon/status.js';
+import { newNonce, signFrame } from '../../../src/peer/auth.js';
 import type { ChangeRecord } from '../../../src/peer/types.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
 import { inProcessVrrp, logSink, until } from './vrrp-fakes.js';
@@ -30,10 +32,11 @@ async function start(opts: { name?: string; dir?: string; peer?: string; kernel?
   const socket = join(dir, `${name}.sock`);
   const configPath = join(dir, `${name}.yaml`);
   const check = `{ type: exec, interval: 100ms, timeout: 90ms, rise: 2, fall: 1, command: [/bin/sh, -c, 'test -e ${dir}/up-$LVSD_ADDRESS'] }`;
+  const metricsPort = 20_000 + Math.floor(Math.random() * 40_000);
   const write = (servers: string[]): void =>
     writeFileSync(
       configPath,
-      `node: { name: ${name} }\ncontrol: { socket: ${socket} }\nmetrics: { listen: 127.0.0.1:${20_000 + Math.floor(Math.random() * 40_000)}, ipvs_stats_interval: 1s }\nipvs: { state_dir: ${dir}/${name}-state }\n${opts.peer ?? ''}` +
+      `node: { name: ${name} }\ncontrol: { socket: ${socket} }\nmetrics: { listen: 127.0.0.1:${metricsPort}, ipvs_stats_interval: 1s }\nipvs: { state_dir: ${dir}/${name}-state }\n${opts.peer ?? ''}` +
         `services:\n  - { name: web, vip: 198.18.0.100, port: 80, drain_timeout: 1m, check: ${check}, real_servers: [${servers.map((a) => `{ address: ${a}, weight: 10 }`).join(', ')}] }\n`,
     );
   write(['198.18.1.11']);
@@ -44,7 +47,8 @@ async function start(opts: { name?: string; dir?: string; peer?: string; kernel?
   cleanups.push(() => daemon.stop());
   const call = (method: string, params: Record<string, unknown> = {}) => callControl(socket, method, params, 5_000);
   const status = async () => (await call('status')) as StatusReport;
-  return { dir, kernel, daemon, call, status, write, lines: sink.lines };
+  const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  return { dir, kernel, daemon, call, status, write, scrape, lines: sink.lines };
 }
 
 describe('lvsd add-server / remove-server', () => {
@@ -155,5 +159,28 @@ describe('overrides learned from the peer', () => {
     expect(peerStatus?.recordsApplied).toBe(1);
     expect(existsSync(join(dir, 'lb2-state', 'overrides.json'))).toBe(true);
     expect(readFileSync(join(dir, 'lb2-state', 'overrides.json'), 'utf8')).toContain('"node": "lb1"');
+    const metrics = await b.scrape();
+    expect(metrics).toContain(`lvsd_peer_connected{peer="127.0.0.2:${port}",direction="in"} 1`);
+    expect(metrics).toContain('lvsd_peer_records_total{direction="applied"} 1');
+    expect(metrics).toContain('lvsd_runtime_changes{kind="override",node="lb1"} 1');
+
+    // A frame under another secret, then one replayed: counted, never obeyed.
+    const record: ChangeRecord = { kind: 'override', service: 'web', realServer: '198.18.1.11:80', value: 'clear', at: Date.now() + 60_000, node: 'lb1' };
+    const message = { v: 1 as const, from: 'lb1', to: `127.0.0.3:${port}`, ts: Date.now(), nonce: newNonce(), seq: 1, type: 'change' as const, records: [record] };
+    const send = (line: string): Promise<void> =>
+      new Promise((resolve) => {
+        const s = connect({ host: '127.0.0.3', port, localAddress: '127.0.0.2' }, () => s.end(`${line}\n`));
+        s.on('close', () => resolve());
+        s.on('error', () => resolve());
+      });
+    await send(signFrame('not the secret of this pair!', message));
+    const genuine = signFrame('a secret for this unit test', { ...message, records: [{ ...record, value: 'disable' }] });
+    await send(genuine);
+    await until('the genuine frame applied', () => bKernel.weight(WEB, rs('198.18.1.11')) === undefined, 5_000);
+    await send(genuine);
+    const after = (await b.status()).peer;
+    expect(after?.dropped).toMatchObject({ forged: 1, replayed: 1 });
+    expect(await b.scrape()).toContain('lvsd_peer_frames_dropped_total{reason="forged"} 1');
+    expect((await b.status()).services[0]?.realServers[0]).toMatchObject({ override: 'disable', overrideSource: 'peer' });
   });
 });
