@@ -57,11 +57,11 @@ export async function startHeldClient(ns: Netns, vip: string, port: number, time
 
 export const echoCount = (p: NetnsProcess): number => (p.output.match(/echo ping \d+/g) ?? []).length;
 
-/** `lvsd run` in `ns`; `args` e.g. --node NAME for a file with nodes:. */
-export async function startDaemon(ns: Netns, configPath: string, args: readonly string[] = []): Promise<NetnsProcess> {
+/** `lvsd run` in `ns`; `args` e.g. --node NAME for a file with nodes:. Two starting at once under TCG take about a minute. */
+export async function startDaemon(ns: Netns, configPath: string, args: readonly string[] = [], timeoutMs = 60_000): Promise<NetnsProcess> {
   const p = ns.spawn('node', [cli, 'run', '-c', configPath, ...args]);
   try {
-    await p.waitForOutput(/lvsd running/, 60_000);
+    await p.waitForOutput(/lvsd running/, timeoutMs);
   } catch (err) {
     p.killNow();
     throw new Error(`${(err as Error).message}; its output: ${p.output.slice(-3000)}`);
