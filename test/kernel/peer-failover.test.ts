@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { callDaemon } from '../../src/cli/control-client.js';
+import { callControl } from '../../src/cli/control-client.js';
 import type { StatusReport } from '../../src/daemon/status.js';
 import { describeWith } from '../support/needs.js';
 import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
@@ -53,7 +53,7 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns', 'busybox'], 'runtime changes f
   let dir: string;
   let configPath: string;
 
-  const call = (n: Lb, method: string, params: Record<string, unknown> = {}) => callDaemon(join(dir, `${n}.sock`), method, params, 30_000);
+  const call = (n: Lb, method: string, params: Record<string, unknown> = {}) => callControl(join(dir, `${n}.sock`), method, params, 30_000);
   const status = async (n: Lb): Promise<StatusReport> => (await call(n, 'status')) as StatusReport;
   const rule = (n: Lb, address: string): string | undefined => ipvsRules(lbs[n]).find((l) => l.includes(`-r ${address}:80 `));
   const start = async (n: Lb): Promise<void> => {

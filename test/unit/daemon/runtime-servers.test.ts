@@ -170,6 +170,8 @@ describe('overrides learned from the peer', () => {
     const send = (line: string): Promise<void> =>
       new Promise((resolve) => {
         const s = connect({ host: '127.0.0.3', port, localAddress: '127.0.0.2' }, () => s.end(`${line}\n`));
+        // Read (and drop) the ack, or the socket never sees the end of the stream.
+        s.resume();
         s.on('close', () => resolve());
         s.on('error', () => resolve());
       });
