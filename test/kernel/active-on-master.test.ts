@@ -35,7 +35,7 @@ services:
 }
 
 describeWith(['root', 'ipvs', 'ipvsadm', 'netns'], 'active_on: master on a real IPVS kernel', () => {
-  const lab = new NetnsLab('active-on');
+  const lab = new NetnsLab('activeon');
   const procs: NetnsProcess[] = [];
   const daemons = new Map<string, NetnsProcess>();
   let dir: string;
@@ -87,7 +87,7 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns'], 'active_on: master on a real 
   it('is in the kernel of the master only; the other service is on both; the backup shows it inactive', async () => {
     await waitFor('lb1 master, lb2 backup', async () => (await stateOf('lb1')) === 'master' && (await stateOf('lb2')) === 'backup', { timeoutMs: 30_000, intervalMs: 200 });
     await waitFor('the services in place', () => kernel(lb1).length === 2 && kernel(lb2).length === 1, { timeoutMs: 10_000, intervalMs: 100 });
-    expect(kernel(lb1)).toEqual([`${FOLLOWS} 2`, `${ALWAYS} 1`]);
+    expect(kernel(lb1)).toEqual([`${ALWAYS} 1`, `${FOLLOWS} 2`]);
     expect(kernel(lb2)).toEqual([`${ALWAYS} 1`]);
     const onBackup = (await status('lb2')).services.find((s) => s.name === 'gw');
     expect(onBackup).toMatchObject({ inKernel: false, activeOn: { instance: 'gw', state: 'backup', active: false } });
@@ -98,7 +98,7 @@ describeWith(['root', 'ipvs', 'ipvsadm', 'netns'], 'active_on: master on a real 
     await callDaemon(join(dir, 'lb1.sock'), 'failover', {}, 10_000);
     await waitFor('the service to move from lb1 to lb2', () => kernel(lb2).includes(`${FOLLOWS} 2`) && !kernel(lb1).some((s) => s.startsWith(FOLLOWS)), { timeoutMs: 15_000, intervalMs: 100 });
     expect(kernel(lb1)).toEqual([`${ALWAYS} 1`]);
-    expect(kernel(lb2)).toEqual([`${FOLLOWS} 2`, `${ALWAYS} 1`]);
+    expect(kernel(lb2)).toEqual([`${ALWAYS} 1`, `${FOLLOWS} 2`]);
     expect(await stateOf('lb2')).toBe('master');
     expect((await status('lb1')).services.find((s) => s.name === 'gw')?.activeOn).toMatchObject({ state: 'backup', active: false });
     // Reported, not asserted (tests never assert speed): each daemon's log, its own clock.
