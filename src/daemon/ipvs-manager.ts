@@ -196,10 +196,11 @@ export class IpvsManager {
 
   /**
    * This node became VRRP master of `instance`, or stopped being it: the services that follow it
-   * (active_on: master) are added or deleted now, with no batching delay.
+   * (active_on: master) are added or deleted now, with no batching delay. Resolves when that
+   * reached the kernel (at once when no service follows the instance); never rejects.
    */
-  vrrpState(instance: string, master: boolean): void {
-    if (master === this.masters.has(instance)) return;
+  vrrpState(instance: string, master: boolean): Promise<void> {
+    if (master === this.masters.has(instance)) return Promise.resolve();
     if (master) this.masters.add(instance);
     else this.masters.delete(instance);
     let followers = 0;
@@ -208,10 +209,10 @@ export class IpvsManager {
       this.dirty.add(service);
       followers++;
     }
-    if (followers === 0 || this.stopped) return;
+    if (followers === 0 || this.stopped) return Promise.resolve();
     clearTimeout(this.timer);
     this.timer = undefined;
-    void this.flush();
+    return this.flush();
   }
 
   /** False for a service with active_on: master while this node is not master of its instance. */

@@ -175,14 +175,18 @@ describe('active_on: master in lvsd status', () => {
 });
 
 describe('active_on: master in the daemon', () => {
-  it('follows the VRRP thread: in the kernel once this node is master, gone after a step-down, shown as inactive (backup) in lvsd status', async () => {
+  it('follows the VRRP thread: in the kernel once this node is master (before the sync daemon switches to master), gone after a step-down, shown as inactive (backup) in lvsd status', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lvsd-mastership-'));
     const follow = `  - { name: nat, vip: 198.18.0.100, port: 80, active_on: master, real_servers: [{ address: 198.18.1.11, weight: 100 }] }\n`;
-    const { kernel, daemon } = await daemonIn(dir, follow, `vrrp:\n  instances:\n${vrrpWeb(150)}`);
+    const { kernel, daemon } = await daemonIn(dir, follow, `vrrp:\n  instances:\n${vrrpWeb(150)}`, ', sync_daemon: { enabled: true, interface: eth1 }');
     try {
       // No peer: master after Master_Down_Interval (about 40 ms at 10 ms adverts).
       await until('the service on the master', () => kernel.summary().length === 1, 10_000);
       expect(kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w100']);
+      // The service went in before the sync daemon's switch to master, which waits for it.
+      await until('the sync daemon as master', () => [...kernel.syncDaemons.keys()].includes('master'), 10_000);
+      const order = kernel.calls.filter((c) => c.method === 'addService' || (c.method === 'startSyncDaemon' && c.target.startsWith('master'))).map((c) => c.method);
+      expect(order).toEqual(['addService', 'startSyncDaemon']);
       await callDaemon(join(dir, 'lvsd.sock'), 'failover', { instance: 'web' }, 5_000);
       await until('the service gone on the backup', () => kernel.summary().length === 0, 10_000);
       const status = await daemon.status();
