@@ -121,6 +121,12 @@ describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'real servers by DNS name 
     return performance.now();
   };
 
+  /** Waits until dnsmasq answers `name` with `address` (it re-reads the hosts file a moment after the SIGHUP). */
+  const answers = (name: string, address: string): Promise<unknown> => {
+    const dns = caresLookup({ nameservers: [lab.rsAddr], timeout: 500, retries: 1 });
+    return waitFor(`dnsmasq to answer ${address}`, async () => (await dns.lookup(name, 4)).records.some((r) => r.address === address), { timeoutMs: 5_000, intervalMs: 50 });
+  };
+
   const config = (resolver: object): Config => {
     const r = parseConfigText(
       JSON.stringify({ node: { name: 'lb1' }, resolver, services: [{ name: 'web', vip: '198.18.0.100', port: 80, real_servers: [{ address: 'app1.lab.test' }] }] }),
@@ -176,6 +182,7 @@ describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'real servers by DNS name 
 
   it('follows a hosts-file change within the TTL (dnsmasq, TTL 1 s)', async () => {
     hosts([`${lab.rsAddr} app1.lab.test`]);
+    await answers('app1.lab.test', lab.rsAddr);
     const { f, c, lines, changes } = follow({ nameservers: [lab.rsAddr], ttl_floor: '100ms' });
     try {
       await f.firstLookups();
@@ -186,6 +193,17 @@ describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'real servers by DNS name 
       expect(f.materialize(c).config.services[0]?.real_servers.map((rs) => rs.address)).toEqual([rs2]);
       expect(lines).toContain(`web/app1.lab.test changed its address from ${lab.rsAddr} to ${rs2}`);
       expect(f.status()[0]).toMatchObject({ name: 'app1.lab.test', addresses: [rs2], last: { outcome: 'ok' } });
+      // More moves, for the time from the DNS change to the follower noticing it (bounded by the TTL).
+      const took = [seen - sent];
+      for (const to of [lab.rsAddr, rs2, lab.rsAddr, rs2]) {
+        // At a random point of the TTL, not in step with the lookups.
+        await new Promise((r) => setTimeout(r, Math.random() * 1_000));
+        const at = hosts([`${to} app1.lab.test`]);
+        took.push((await waitFor(`the move to ${to}`, () => changes.find((t) => t > at), { timeoutMs: 5_000 })) - at);
+        f.materialize(c);
+      }
+      took.sort((a, b) => a - b);
+      console.log(`dns: SIGHUP to change noticed over ${took.length} moves (TTL 1 s): median ${took[2]?.toFixed(0)} ms, min ${took[0]?.toFixed(0)}, max ${took[4]?.toFixed(0)}`);
     } finally {
       f.stop();
     }
@@ -193,6 +211,7 @@ describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'real servers by DNS name 
 
   it('NXDOMAIN: the last address is held and reported, then dropped after the hold', async () => {
     hosts([`${lab.rsAddr} app1.lab.test`]);
+    await answers('app1.lab.test', lab.rsAddr);
     const { f, c, lines, changes } = follow({ nameservers: [lab.rsAddr], ttl_floor: '100ms', hold: '1500ms' });
     try {
       await f.firstLookups();
@@ -242,6 +261,7 @@ describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'real servers by DNS name 
 
   it('a daemon follows a move: new address checked, then in, old one drained and gone; status, metrics, restart', async () => {
     hosts([`${lab.rsAddr} app1.lab.test`]);
+    await answers('app1.lab.test', lab.rsAddr);
     const dir = join(lab.tmp, 'daemon');
     const metricsPort = 20_000 + Math.floor(Math.random() * 40_000);
     const configPath = join(lab.tmp, 'lvsd.yaml');
@@ -279,7 +299,8 @@ describeWith(['root', 'netns', 'dnsmasq', 'openssl'], 'real servers by DNS name 
       await waitFor('the move logged', () => lines.some((l) => l.includes(`web/app1.lab.test changed its address from ${lab.rsAddr} to ${rs2}`)), { timeoutMs: 5_000 });
       // Until the new address passes its check, the old one keeps serving at its weight.
       expect(kernel.weight(web, { address: lab.rsAddr, port: RS_PORT })).toBe(1);
-      await waitFor('the new address in', () => kernel.weight(web, { address: rs2, port: RS_PORT }) === 1, { timeoutMs: 5_000 });
+      await waitFor('the new address in', () => kernel.weight(web, { address: rs2, port: RS_PORT }) === 1, { timeoutMs: 5_000, intervalMs: 10 });
+      console.log(`dns: SIGHUP to the new address in the (in-memory) kernel: ${(performance.now() - sent).toFixed(0)} ms (TTL 1 s, check interval 200 ms, rise 2)`);
       // Left as a config removal leaves: weight 0 while its connection lasts, gone at drain_timeout (1 s).
       await waitFor('the old address drained', () => kernel.weight(web, { address: lab.rsAddr, port: RS_PORT }) === 0, { timeoutMs: 5_000 });
       await waitFor('the old address gone', () => kernel.weight(web, { address: lab.rsAddr, port: RS_PORT }) === undefined, { timeoutMs: 5_000 });
