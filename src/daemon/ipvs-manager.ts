@@ -14,8 +14,9 @@
 // service that leaves the config, keep weight 0 until their active connections end or their
 // drain_timeout passes. While drains are under way, the draining services alone are read back
 // every `metrics.ipvs_stats_interval` (and at the next deadline), never the whole table. Drains
-// and operator overrides are saved in the state dir (drain-state.ts, override-state.ts), so
-// they survive reloads, restarts and kill -9.
+// are saved in the state dir (drain-state.ts), so they survive reloads, restarts and kill -9.
+// Operator overrides are the daemon's record (runtime-changes.ts, saved and shared with the peer);
+// this class puts the ones in force into the kernel (replaceOverrides).
 //
 // Services with `active_on: master` are in the kernel only while this node is VRRP master of the
 // instance they follow (vrrpState). Their checks run on the backup too, so a new master adds
@@ -36,7 +37,7 @@ import { planChanges, type Operation, type Plan, type Retirement } from '../ipvs
 import type { DesiredIpvs, Destination, KernelIpvs, ServiceId, ServiceWithDestinations } from '../ipvs/types.js';
 import type { Logger } from './log.js';
 import type { StoredHealth } from './health-state.js';
-import type { OverrideSource, StoredOverride } from './override-state.js';
+import type { StoredOverride } from './override-state.js';
 import type { ServiceDiff } from './reload-decision.js';
 
 /** How long changes are gathered before one reconcile applies them together. */
@@ -61,11 +62,9 @@ export interface IpvsManagerDeps {
   onReconciled?: (report: ReconcileReport, seconds: number) => void;
   /** A service gained or lost quorum (not called for its first verdict): the quorum hooks run from here. */
   onQuorumChange?: (service: ServiceConfig, met: boolean, healthyWeight: number) => void;
-  /** Where drains and overrides are saved; absent: kept in memory only. A failed save is logged. */
+  /** Where drains are saved; absent: kept in memory only. A failed save is logged. */
   persist?: {
     drains(drains: readonly Drain[]): Promise<void>;
-    /** Absent: the caller keeps the overrides' record (the daemon does, with the peer's). */
-    overrides?(overrides: readonly StoredOverride[]): Promise<void>;
   };
   /** Wall clock (epoch ms) for drain deadlines and override times; default Date.now. */
   now?: () => number;
@@ -181,17 +180,11 @@ export class IpvsManager {
     });
   }
 
-  /** Forgets operator overrides of services the (committed) config no longer has. */
+  /** Forgets operator overrides of services the (committed) config no longer has (their record is the daemon's). */
   prune(): void {
     const names = new Set(this.config.services.map((s) => s.name));
     for (const name of this.quorumMet.keys()) if (!names.has(name)) this.quorumMet.delete(name);
-    let pruned = false;
-    for (const [key, o] of this.overrides) {
-      if (names.has(o.service)) continue;
-      this.overrides.delete(key);
-      pruned = true;
-    }
-    if (pruned) void this.saveOverrides();
+    for (const [key, o] of this.overrides) if (!names.has(o.service)) this.overrides.delete(key);
   }
 
   /**
@@ -228,31 +221,6 @@ export class IpvsManager {
       retire: [...this.retiredDrains([]), ...this.inactive(config.services)],
       drain: this.drainContext(config.services),
     });
-  }
-
-  /**
-   * Sets or clears an override (an unknown name throws at once) and saves the set; the promise
-   * settles when it is on disk, so an override the CLI saw acknowledged survives a crash.
-   * `drain` or `disable` of a whole service drains every real server of it; `enable` clears that.
-   */
-  setOverride(serviceName: string, realServer: string | undefined, override: OperatorOverride | 'clear', source: OverrideSource = 'cli'): Promise<void> {
-    const svc = this.serviceByName(serviceName);
-    let key: string;
-    let stored: StoredOverride | undefined;
-    if (realServer === undefined) {
-      key = overrideKey(svc.name);
-      if (override === 'drain' || override === 'disable') stored = { service: svc.name, override, source, at: this.now() };
-    } else {
-      const rs = svc.real_servers.find((r) => hostPort(r) === realServer || r.address === realServer);
-      if (!rs) throw new Error(`service ${svc.name} has no real server ${realServer}`);
-      const server = hostPort(rs);
-      key = overrideKey(svc.name, server);
-      if (override !== 'clear') stored = { service: svc.name, realServer: server, override, source, at: this.now() };
-    }
-    if (stored) this.overrides.set(key, stored);
-    else this.overrides.delete(key);
-    this.markDirty(svc.name);
-    return this.saveOverrides();
   }
 
   /**
@@ -319,12 +287,6 @@ export class IpvsManager {
     const ops = ids.map((id) => this.deps.client.deleteService(id).catch(() => undefined));
     await Promise.all(ops);
     this.deps.log.info({ services: ops.length }, 'removed the managed IPVS services (ipvs.remove_on_exit)');
-  }
-
-  private serviceByName(name: string): ServiceConfig {
-    const svc = this.config.services.find((s) => s.name === name);
-    if (!svc) throw new Error(`no service named "${name}" (services: ${this.config.services.map((s) => s.name).join(', ') || 'none'})`);
-    return svc;
   }
 
   /** What to check; `restored` (at start only) gives each real server its verdict from the previous run. */
@@ -605,11 +567,4 @@ export class IpvsManager {
     this.drainTimer.unref();
   }
 
-  private async saveOverrides(): Promise<void> {
-    try {
-      await this.deps.persist?.overrides?.(this.overridesList());
-    } catch (err) {
-      this.deps.log.error({ err }, 'cannot save the operator overrides; they hold until lvsd restarts');
-    }
-  }
 }

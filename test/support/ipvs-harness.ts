@@ -4,7 +4,7 @@
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { IpvsManager, type ReconcileReport, type RestoredState } from '../../src/daemon/ipvs-manager.js';
-import { HealthMonitor, type ProbeResult } from '../../src/health/index.js';
+import { HealthMonitor, type OperatorOverride, type ProbeResult } from '../../src/health/index.js';
 import type { Retirement } from '../../src/ipvs/plan.js';
 import { FakeIpvsKernel } from './fake-ipvs-kernel.js';
 import { FakeClock } from './fake-clock.js';
@@ -65,4 +65,13 @@ export async function startManager(config: Config, opts: { kernel?: FakeIpvsKern
       return lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => level === undefined || l.level === level).map((l) => l.msg);
     },
   };
+}
+
+/**
+ * Sets (or with 'clear' lifts) one override of `manager`, as the daemon does after a runtime
+ * change: the whole set in force goes to replaceOverrides. `realServer` is "address:port".
+ */
+export function setOverride(manager: IpvsManager, service: string, realServer: string | undefined, override: OperatorOverride | 'clear'): void {
+  const rest = manager.overridesList().filter((o) => o.service !== service || o.realServer !== realServer);
+  manager.replaceOverrides(override === 'clear' ? rest : [...rest, { service, ...(realServer !== undefined ? { realServer } : {}), override, source: 'cli', at: 0 }]);
 }

@@ -12,7 +12,7 @@ import { statusReport } from '../../../src/daemon/status.js';
 import { HealthMonitor, type ProbeResult } from '../../../src/health/index.js';
 import type { Drain } from '../../../src/ipvs/drain.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
-import { servicesConfig } from '../../support/ipvs-harness.js';
+import { servicesConfig, setOverride } from '../../support/ipvs-harness.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { logSink } from './vrrp-fakes.js';
 
@@ -33,7 +33,7 @@ const config = (services: string): Config => {
 
 interface Node {
   manager: IpvsManager;
-  saved: { drains: Drain[]; overrides: StoredOverride[] };
+  saved: { drains: Drain[] };
   messages: () => string[];
   /** The health checks' clock, and which real servers ("198.18.1.12:80") fail their check. */
   checks: FakeClock;
@@ -53,7 +53,7 @@ afterEach(async () => {
 
 async function start(kernel: FakeIpvsKernel, c: Config, restored?: RestoredState): Promise<Node> {
   const { logger, lines } = logSink();
-  const saved: Node['saved'] = { drains: [], overrides: [] };
+  const saved: Node['saved'] = { drains: [] };
   const checks = new FakeClock();
   const failing = new Set<string>();
   const checker = async (t: { address: string; port: number }): Promise<ProbeResult> => {
@@ -69,7 +69,6 @@ async function start(kernel: FakeIpvsKernel, c: Config, restored?: RestoredState
       now: () => now,
       persist: {
         drains: async (d) => void (saved.drains = [...d]),
-        overrides: async (o) => void (saved.overrides = [...o]),
       },
     },
     [],
@@ -197,8 +196,8 @@ describe('IpvsManager graceful removal', () => {
     const n = await start(kernel, c);
     kernel.setDestinationStats(WEB, rs(12), { activeConns: 3 });
     kernel.setDestinationStats(API, rs(21, 443), { activeConns: 3 });
-    await n.manager.setOverride('web', '198.18.1.12:80', 'disable');
-    await n.manager.setOverride('api', '198.18.1.21:443', 'disable');
+    setOverride(n.manager, 'web', '198.18.1.12:80', 'disable');
+    setOverride(n.manager, 'api', '198.18.1.21:443', 'disable');
     await n.manager.settled();
     expect(kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w100,198.18.1.12:80w0', 'tcp/198.18.0.101/443 wlc ']);
     expect(n.manager.drainsList()).toEqual([{ service: WEB, dest: rs(12), since: T0, deadline: T0 + 120_000 }]);
@@ -219,23 +218,18 @@ describe('IpvsManager graceful removal', () => {
   });
 });
 
-describe('IpvsManager overrides that survive', () => {
-  it('saves each override with its source and time, and a restarted manager applies the saved ones', async () => {
-    const kernel = new FakeIpvsKernel();
-    const c = config(web([11, 12]) + api);
-    const first = await start(kernel, c);
-    await first.manager.setOverride('web', '198.18.1.11', 'drain');
-    await first.manager.setOverride('api', undefined, 'disable');
-    expect(first.saved.overrides).toEqual([
-      { service: 'web', realServer: '198.18.1.11:80', override: 'drain', source: 'cli', at: T0 },
-      { service: 'api', override: 'disable', source: 'cli', at: T0 },
-    ]);
-    await first.manager.stop();
+describe('IpvsManager restored overrides', () => {
+  it('a restarted manager applies the overrides it is given (the daemon saves them) from its first reconcile', async () => {
     // A new kernel: as after a reboot, everything is programmed again, with the overrides.
     const fresh = new FakeIpvsKernel();
-    const second = await start(fresh, c, { drains: [], overrides: first.saved.overrides });
+    const overrides: StoredOverride[] = [
+      { service: 'web', realServer: '198.18.1.11:80', override: 'drain', source: 'cli', at: T0 },
+      { service: 'api', override: 'disable', source: 'peer', at: T0, node: 'lb2' },
+    ];
+    const n = await start(fresh, config(web([11, 12]) + api), { drains: [], overrides });
     expect(fresh.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w0,198.18.1.12:80w100', 'tcp/198.18.0.101/443 wlc 198.18.1.21:443w0']);
-    await second.manager.setOverride('web', '198.18.1.11:80', 'clear');
-    expect(second.saved.overrides).toEqual([{ service: 'api', override: 'disable', source: 'cli', at: T0 }]);
+    setOverride(n.manager, 'web', '198.18.1.11:80', 'clear');
+    await n.manager.settled();
+    expect(fresh.weight(WEB, rs(11))).toBe(100);
   });
 });

@@ -71,6 +71,11 @@ describe('lvsd add-server / remove-server', () => {
     await expect(call('add-server', { service: 'web', realServer: '198.18.1.11' })).rejects.toThrow('already has 198.18.1.11:80 (in the config file)');
     await expect(call('add-server', { service: 'web', realServer: '198.18.1.14:8080' })).rejects.toThrow('dr forwarding needs the service\'s port 80');
     await expect(call('add-server', { service: 'nope', realServer: '198.18.1.14' })).rejects.toThrow('no service named "nope"');
+    // Overrides name a real server by address alone too, a runtime-added one included; unknown names are refused with what exists.
+    expect(await call('drain', { service: 'web', realServer: '198.18.1.13' })).toEqual({ service: 'web', realServer: '198.18.1.13:80', override: 'drain' });
+    expect(kernel.weight(WEB, rs('198.18.1.13'))).toBe(0);
+    await expect(call('drain', { service: 'nope' })).rejects.toThrow('no service named "nope" (services: web)');
+    await expect(call('drain', { service: 'web', realServer: '198.18.1.99:80' })).rejects.toThrow('service web has no real server 198.18.1.99:80');
   });
 
   it('remove-server drains a configured server (weight 0 while it has connections, gone after), and survives a restart', async () => {
