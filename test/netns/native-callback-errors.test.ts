@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { VrrpSocket } from '../../src/kernel/vrrp-socket.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, type Netns } from '../support/netns.js';
+import { NetnsLab, type Netns } from '../support/netns.js';
 
 const addonPath = path.resolve(import.meta.dirname, '../../build/Release/lvsd_native.node');
 
@@ -33,11 +33,7 @@ describeWith(['root', 'netns'], 'exceptions thrown by a packet callback', () => 
   let tx: VrrpSocket;
 
   beforeAll(() => {
-    a = lab.ns('a');
-    b = lab.ns('b');
-    veth(a, 'eth0', b, 'eth0');
-    a.addr('eth0', '198.18.7.1/24');
-    b.addr('eth0', '198.18.7.2/24');
+    [a, b] = lab.pair(7);
     tx = a.enter(() => VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.7.1', multicast: true }, () => undefined));
   });
 

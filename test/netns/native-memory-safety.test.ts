@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, runAsync, veth, type Netns } from '../support/netns.js';
+import { NetnsLab, runAsync, type Netns } from '../support/netns.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const productionAddon = path.join(root, 'build/Release/lvsd_native.node');
@@ -109,11 +109,7 @@ describeWith(['root', 'netns', 'asan'], 'addon memory safety under AddressSaniti
   let script: string;
 
   beforeAll(() => {
-    a = lab.ns('a');
-    b = lab.ns('b');
-    veth(a, 'eth0', b, 'eth0');
-    a.addr('eth0', '198.18.11.1/24');
-    b.addr('eth0', '198.18.11.2/24');
+    [a, b] = lab.pair(11);
     work = mkdtempSync(path.join(tmpdir(), 'lvsd-native-asan-'));
     script = path.join(work, 'scenario.cjs');
     writeFileSync(script, scenario);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sendGratuitousArp, sendUnsolicitedNa } from '../../src/kernel/neighbour-announce.js';
 import { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.js';
+import { NetnsLab, waitFor, type Netns } from '../support/netns.js';
 
 /** A MAC the peer believes the address has before the announcement (locally administered). */
 const OLD_MAC = '02:00:00:00:0a:99';
@@ -16,13 +16,7 @@ describeWith(['root', 'netns', 'tcpdump'], 'gratuitous ARP and unsolicited NA', 
   let masterMac: string;
 
   beforeAll(() => {
-    master = lab.ns('master');
-    peer = lab.ns('peer');
-    veth(master, 'eth0', peer, 'eth0');
-    master.addr('eth0', '198.18.8.1/24');
-    peer.addr('eth0', '198.18.8.2/24');
-    master.addr('eth0', '2001:2:0:8::1/64');
-    peer.addr('eth0', '2001:2:0:8::2/64');
+    [master, peer] = lab.pair(8, { names: ['master', 'peer'], ipv6: true });
     masterMac = master.link('eth0').mac;
   });
 

@@ -63,13 +63,7 @@ describeWith(['root', 'netns'], 'VRRP raw sockets over veth', () => {
   let bLinkLocal: string;
 
   beforeAll(() => {
-    a = lab.ns('a');
-    b = lab.ns('b');
-    veth(a, 'eth0', b, 'eth0');
-    a.addr('eth0', '198.18.1.1/24');
-    b.addr('eth0', '198.18.1.2/24');
-    a.addr('eth0', '2001:2:0:1::1/64');
-    b.addr('eth0', '2001:2:0:1::2/64');
+    [a, b] = lab.pair(1, { ipv6: true });
     aLinkLocal = a.linkLocal('eth0') ?? '';
     bLinkLocal = b.linkLocal('eth0') ?? '';
     expect(aLinkLocal).toMatch(/^fe80:/);

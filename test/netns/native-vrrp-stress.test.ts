@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { VrrpSocket } from '../../src/kernel/vrrp-socket.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, type Netns } from '../support/netns.js';
+import { NetnsLab, type Netns } from '../support/netns.js';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 /** Two loop turns: enough for uv_close callbacks (which close the fds) to have run. */
@@ -24,11 +24,7 @@ describeWith(['root', 'netns'], 'VRRP sockets under load', () => {
   let b: Netns;
 
   beforeAll(() => {
-    a = lab.ns('a');
-    b = lab.ns('b');
-    veth(a, 'eth0', b, 'eth0');
-    a.addr('eth0', '198.18.6.1/24');
-    b.addr('eth0', '198.18.6.2/24');
+    [a, b] = lab.pair(6);
   });
 
   afterAll(() => lab.cleanup());

@@ -440,6 +440,24 @@ export class NetnsLab {
     return ns;
   }
 
+  /**
+   * Two namespaces joined by a veth pair, `eth0` in each, at 198.18.`subnet`.1/24 and .2/24 (and
+   * 2001:2:0:`subnet`::1/64 and ::2 with `ipv6`): the fixture of the native addon's tests. Each
+   * file takes a subnet of its own so two files never share addresses.
+   */
+  pair(subnet: number, { names = ['a', 'b'], ipv6 = false }: { names?: [string, string]; ipv6?: boolean } = {}): [Netns, Netns] {
+    const a = this.ns(names[0]);
+    const b = this.ns(names[1]);
+    veth(a, 'eth0', b, 'eth0');
+    a.addr('eth0', `198.18.${subnet}.1/24`);
+    b.addr('eth0', `198.18.${subnet}.2/24`);
+    if (ipv6) {
+      a.addr('eth0', `2001:2:0:${subnet}::1/64`);
+      b.addr('eth0', `2001:2:0:${subnet}::2/64`);
+    }
+    return [a, b];
+  }
+
   async cleanup(): Promise<void> {
     const all = this.namespaces.splice(0);
     await Promise.all(all.map((ns) => ns.delete()));
