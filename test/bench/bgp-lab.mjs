@@ -54,6 +54,7 @@ async function vrrpRounds() {
       const takeover = lab.transitionTime('lb2', 'master', at);
       out.push({ takeoverMs: takeover === undefined ? NaN : takeover - at, gapMs: gap.gapMs, failed: gap.failed, total: gap.total, connsPct: (working / conns.length) * 100 });
       log(`VRRP round ${r + 1}: ${JSON.stringify(out.at(-1))}`);
+      if (r === rounds - 1) break;
       lab.recover('lb1');
       await lab.waitReady('lb1', 240_000);
       await lab.waitState('lb1', 'master', 60_000);
@@ -98,6 +99,7 @@ async function bgpRounds() {
         drainBroken: d.pool.total - d.pool.working,
       });
       log(`BGP round ${r + 1}: ${JSON.stringify(out.at(-1))}`);
+      if (r === rounds - 1) break;
       lab.recover(victim);
       await lab.waitReady(victim);
       await lab.waitAnnounced(FIRST_DIRECTORS);
