@@ -208,12 +208,18 @@ export class BgpLab {
   /** Waits until the router routes the VIP through exactly `names`. */
   async waitAnnounced(names, timeoutMs = NODE_COMMAND_TIMEOUT_MS) {
     const want = JSON.stringify([...names].sort());
-    return waitFor(`the router to route ${SERVICE.vip} via ${names.join(', ')}`, () => {
-      for (const [name, d] of Object.entries(this.directors)) {
-        if (d.lvsd && !d.lvsd.running && names.includes(name)) throw new Error(`lvsd on ${name} exited: ${d.lvsd.output.slice(-3000)}`);
-      }
-      return JSON.stringify(this.routerHops()) === want;
-    }, { timeoutMs, intervalMs: 100 });
+    try {
+      return await waitFor(`the router to route ${SERVICE.vip} via ${names.join(', ')}`, () => {
+        for (const [name, d] of Object.entries(this.directors)) {
+          if (d.lvsd && !d.lvsd.running && names.includes(name)) throw new Error(`lvsd on ${name} exited: ${d.lvsd.output.slice(-3000)}`);
+        }
+        return JSON.stringify(this.routerHops()) === want;
+      }, { timeoutMs, intervalMs: 100 });
+    } catch (err) {
+      // What the router has and why, for reading a failure.
+      const protocols = this.ns.router.exec('birdc', ['-s', join(this.dir, 'router.ctl'), 'show', 'protocols'], { allowFailure: true });
+      throw new Error(`${err.message}; the router routes via ${JSON.stringify(this.routerHops())}\n${protocols}`);
+    }
   }
 
   /** A director's `status` report, or undefined while it does not answer. */
