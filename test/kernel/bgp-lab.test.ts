@@ -17,7 +17,7 @@ const BUILD_TIMEOUT_MS = 480_000;
 const started = performance.now();
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
-describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'bird', 'python3'], 'BGP lab: three directors behind ECMP, Maglev scheduling, BFD', () => {
+describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'bird', 'python3', 'tcpdump'], 'BGP lab: three directors behind ECMP, Maglev scheduling, BFD', () => {
   let lab: BgpLab | undefined;
   const log = (line: string): void => console.log(`[bgp-lab +${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
   const theLab = (): BgpLab => {
