@@ -12,16 +12,13 @@ import { DIRECTORS, FIRST_DIRECTORS, SERVICE } from '../lab/bgp-plan.mjs';
 import { POOL_TIMING, STREAM_TIMING, crash, drain, join } from '../lab/bgp-scenarios.mjs';
 import { Lab } from '../lab/topology.mjs';
 import { SERVICES } from '../lab/plan.mjs';
-import { deleteAllNow, sleep } from '../lab/netns.mjs';
+import { deleteAllOnSignal, sleep } from '../lab/netns.mjs';
 import { analyseStream } from '../lab/traffic.mjs';
 
 const rounds = Number(process.argv[2] ?? 3);
 const POOL_SIZE = 200;
 const log = (line) => process.stderr.write(`[bgp-lab bench] ${line}\n`);
-process.once('SIGINT', () => {
-  deleteAllNow();
-  process.exit(130);
-});
+deleteAllOnSignal();
 
 const share = (o) => (o.total === 0 ? NaN : (o.working / o.total) * 100);
 

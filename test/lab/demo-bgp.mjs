@@ -5,7 +5,7 @@
 // when the host kernel has no IPVS, and passes `say`, `step`, `heading` and `table` in.
 import { BFD, CLIENT, DIRECTORS, FIRST_DIRECTORS, REAL_SERVERS, ROUTER, SERVICE } from './bgp-plan.mjs';
 import { POOL_TIMING, STREAM_TIMING, crash, drain, join, spread } from './bgp-scenarios.mjs';
-import { deleteAllNow } from './netns.mjs';
+import { deleteAllOnSignal } from './netns.mjs';
 
 const POOL_SIZE = 200;
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
@@ -28,12 +28,7 @@ export async function bgpTour({ say, step, heading, table }) {
 
   heading('1. Build the lab');
   const lab = await BgpLab.build({ log: step });
-  const onSignal = () => {
-    deleteAllNow();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = deleteAllOnSignal();
   try {
     await Promise.all(DIRECTORS.map((d) => lab.waitReady(d.name)));
     await lab.waitAnnounced(FIRST_DIRECTORS);
@@ -97,8 +92,7 @@ export async function bgpTour({ say, step, heading, table }) {
     for (const [name, p] of Object.entries(lab.directors)) say(`--- last output of lvsd on ${name}:\n${p.lvsd.output.slice(-3000)}`);
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await lab.cleanup();
   }
   step('directors stopped, namespaces deleted');

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { deleteAllNow, sleep, waitFor } from './netns.mjs';
+import { deleteAllNow, deleteAllOnSignal, sleep, waitFor } from './netns.mjs';
 import { LOAD_BALANCERS, REAL_SERVERS, SERVICES, CLIENT, GATEWAY_VIP, VRRP } from './plan.mjs';
 
 const started = Date.now();
@@ -109,12 +109,7 @@ async function inside(where = 'the lab VM') {
   heading('1. Build the lab');
   // The shell script prepares two real servers: node starts slowly under emulation, sh does not.
   const lab = await Lab.build({ log: step, preparation: { rs1: 'cli', rs2: 'script', rs3: 'script' } });
-  const onSignal = () => {
-    deleteAllNow();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = deleteAllOnSignal();
   try {
     heading('2. lvsd on lb1 and lb2');
     step('waiting for both daemons: services in the kernel, health checks up, VRRP settled');
@@ -225,8 +220,7 @@ async function inside(where = 'the lab VM') {
     for (const [name, d] of Object.entries(lab.daemons)) say(`--- last output of lvsd on ${name}:\n${d.output.slice(-3000)}`);
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await lab.cleanup();
   }
   step('daemons stopped, namespaces deleted');

@@ -209,6 +209,20 @@ export function deleteAllNow() {
   for (const ns of [...live]) ns.deleteNow();
 }
 
+/** Ctrl-C or SIGTERM deletes the lab and exits 130; the returned function stops listening. */
+export function deleteAllOnSignal() {
+  const onSignal = () => {
+    deleteAllNow();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
