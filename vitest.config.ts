@@ -11,6 +11,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // One module graph per worker instead of one per file: the suite took half the time
+          // (75 s against 155 s on the 2-core host). Unit tests restore what they patch.
+          isolate: false,
           // Test traffic never leaves the machine: see the README's testing section.
           globalSetup: ['test/support/testnet-blackhole.ts'],
           setupFiles: ['test/support/testnet-guard.ts'],
