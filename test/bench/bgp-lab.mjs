@@ -12,7 +12,7 @@ import { DIRECTORS, FIRST_DIRECTORS, SERVICE } from '../lab/bgp-plan.mjs';
 import { POOL_TIMING, STREAM_TIMING, crash, drain, join } from '../lab/bgp-scenarios.mjs';
 import { Lab } from '../lab/topology.mjs';
 import { SERVICES } from '../lab/plan.mjs';
-import { deleteAllOnSignal, sleep } from '../lab/netns.mjs';
+import { deleteAllOnSignal, sleep } from '../support/netns.mjs';
 import { analyseStream } from '../lab/traffic.mjs';
 
 const rounds = Number(process.argv[2] ?? 3);

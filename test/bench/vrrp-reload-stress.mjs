@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_FLAGS } from '../../dist/daemon/vrrp-thread.js';
 import { keepalivedBenchConfig } from './vrrp-lab.mjs';
-import { deleteAllNow, LabNetns, newRunId, sleep, sweepStaleNamespaces, waitFor } from '../lab/netns.mjs';
+import { deleteAllNow, Netns, sleep, waitFor } from '../support/netns.mjs';
 
 const seconds = Number(process.argv[2] ?? 360);
 const RELOAD_EVERY_MS = 30_000;
@@ -51,8 +51,7 @@ process.on('exit', () => {
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
 
-sweepStaleNamespaces();
-const [sw, lm, lb, km, kb, rm, rb, obs] = LabNetns.createMany(newRunId(), ['sw', 'lm', 'lb', 'km', 'kb', 'rm', 'rb', 'obs']);
+const [sw, lm, lb, km, kb, rm, rb, obs] = Netns.createMany('lab', ['sw', 'lm', 'lb', 'km', 'kb', 'rm', 'rb', 'obs']);
 sw.batch(['link add br0 type bridge mcast_snooping 0', 'link set br0 up', 'link set lo up']);
 const members = [[lm, PAIRS.lvsd.master], [lb, PAIRS.lvsd.backup], [km, PAIRS.keepalived.master], [kb, PAIRS.keepalived.backup], [rm, PAIRS.keepalivedRt.master], [rb, PAIRS.keepalivedRt.backup], [obs, OBSERVER]];
 for (const [ns, address] of members) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { callDaemon } from '../../src/cli/control-client.js';
 import type { StatusReport } from '../../src/daemon/status.js';
-import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
+import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.mjs';
 import { describeWith } from '../support/needs.js';
 import { startDaemon, tearDown } from './support/daemon-lab.js';
 

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
+import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.mjs';
 import { describeWith } from '../support/needs.js';
 import { callDaemon } from '../../src/cli/control-client.js';
 import type { StatusReport } from '../../src/daemon/status.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
+import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.mjs';
 import { echoCount, ipvsRules, startDaemon, startDrRealServer, startHeldClient, tearDown } from './support/daemon-lab.js';
 
 const VIP = '198.18.0.100';

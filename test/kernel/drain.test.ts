@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { callDaemon } from '../../src/cli/control-client.js';
 import type { StatusReport } from '../../src/daemon/status.js';
 import { describeWith } from '../support/needs.js';
-import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
+import { lan, NetnsLab, waitFor, type Netns, type NetnsProcess } from '../support/netns.mjs';
 import { echoCount, ipvsRules, startDaemon as spawnDaemon, startDrRealServer, startHeldClient, tearDown } from './support/daemon-lab.js';
 
 const VIP = '198.18.0.100';

@@ -4,7 +4,7 @@
 // what proves that the sync daemon, not luck, keeps the connection in e2e-lab.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { sleep } from '../lab/netns.mjs';
+import { sleep } from '../support/netns.mjs';
 import { SERVICES } from '../lab/plan.mjs';
 import { Lab } from '../lab/topology.mjs';
 

@@ -4,7 +4,7 @@
 // tests run in order and the last ones fail lb1 over and bring it back.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { sleep, waitFor } from '../lab/netns.mjs';
+import { sleep, waitFor } from '../support/netns.mjs';
 import { LOAD_BALANCERS, REAL_SERVERS, SERVICES, VRRP, type LabService } from '../lab/plan.mjs';
 import { Lab } from '../lab/topology.mjs';
 import { analyseStream, countBySender, shares, startCapture } from '../lab/traffic.mjs';

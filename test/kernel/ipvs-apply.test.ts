@@ -8,7 +8,7 @@ import { formatPlan, planChanges } from '../../src/ipvs/plan.js';
 import type { DesiredIpvs, Destination } from '../../src/ipvs/types.js';
 import { describeWith } from '../support/needs.js';
 import { fixture, sorted, web, withoutCounters } from './support/ipvs-fixture.js';
-import { createNetns, type TestNetns } from './support/netns.js';
+import { createNetns, type TestNetns } from '../support/netns.mjs';
 
 const unmanagedRule = '198.18.0.200:80';
 

@@ -7,7 +7,7 @@ import { serviceName } from '../../src/ipvs/names.js';
 import type { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
 import { dns6, fixture, fixtureRules, savedRules, sorted, web, withoutCounters } from './support/ipvs-fixture.js';
-import { createNetns, type TestNetns } from './support/netns.js';
+import { createNetns, type TestNetns } from '../support/netns.mjs';
 
 /** The five counters of one `ipvsadm -Ln --stats --exact` line, keyed by its address column. */
 function statsLines(output: string): Map<string, bigint[]> {

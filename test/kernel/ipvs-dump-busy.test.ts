@@ -17,7 +17,7 @@ import type { Destination, Service, ServiceWithDestinations } from '../../src/ip
 import { inNetns } from '../../src/kernel/native.js';
 import { describeWith } from '../support/needs.js';
 import { withStrayDump } from '../unit/kernel/genl-stray-dump.js';
-import { createNetns, type TestNetns } from './support/netns.js';
+import { createNetns, type TestNetns } from '../support/netns.mjs';
 
 /** One real server each keeps the setup short; the full read is still 5,001 dumps. */
 const SERVICES = 5_000;

@@ -7,7 +7,7 @@ import { IpvsClient } from '../../src/ipvs/client.js';
 import { planChanges } from '../../src/ipvs/plan.js';
 import type { DesiredIpvs, Destination, Service } from '../../src/ipvs/types.js';
 import { describeWith } from '../support/needs.js';
-import { lan, NetnsLab, veth, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
+import { lan, NetnsLab, veth, waitFor, type Netns, type NetnsProcess } from '../support/netns.mjs';
 import type { ConnectionReport } from '../../src/ipvs/connections.js';
 import { cli, echoCount, startEchoServer, startHeldClient } from './support/daemon-lab.js';
 

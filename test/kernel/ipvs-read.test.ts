@@ -10,7 +10,7 @@ import type { KernelIpvs, ServiceId } from '../../src/ipvs/types.js';
 import { openGenlDumper } from '../../src/kernel/genl-dump.js';
 import { describeWith } from '../support/needs.js';
 import { fixtureRules } from './support/ipvs-fixture.js';
-import { createNetns, type TestNetns } from './support/netns.js';
+import { createNetns, type TestNetns } from '../support/netns.mjs';
 import { hostPort } from '../../src/net/address.js';
 
 const SERVICES = 400;

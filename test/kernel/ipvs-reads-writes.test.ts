@@ -7,7 +7,7 @@ import { IpvsClient } from '../../src/ipvs/client.js';
 import { planChanges } from '../../src/ipvs/plan.js';
 import type { Destination, Service, ServiceWithDestinations } from '../../src/ipvs/types.js';
 import { describeWith } from '../support/needs.js';
-import { createNetns, type TestNetns } from './support/netns.js';
+import { createNetns, type TestNetns } from '../support/netns.mjs';
 
 const SERVICES = 1500;
 const vip = (i: number): string => `198.18.${4 + (i >> 8)}.${i & 0xff}`;

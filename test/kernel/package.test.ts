@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { NetnsLab, run, type NetnsProcess } from '../support/netns.js';
+import { NetnsLab, run, type NetnsProcess } from '../support/netns.mjs';
 import { describeWith } from '../support/needs.js';
 
 const root = resolve(import.meta.dirname, '..', '..');

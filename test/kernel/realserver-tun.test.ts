@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
 import { CLI, SCRIPT, realServerLab, type RealServerLab } from '../netns/realserver-lab.js';
-import type { RunResult } from '../support/netns.js';
+import type { RunResult } from '../support/netns.mjs';
 
 const VIP = '198.18.0.100';
 const VIP6 = '2001:2::100';

@@ -9,7 +9,7 @@
 //             gap, and which long-lived connections kept working, by the director they used.
 // Which director carries a flow is read from the router itself (`ip route get` with the ports).
 import { SERVICE } from './bgp-plan.mjs';
-import { sleep } from './netns.mjs';
+import { sleep } from '../support/netns.mjs';
 import { analyseStream } from './traffic.mjs';
 
 /** Source ports whose flows sample the router's hash: 1000 flows, outside the ephemeral range. */

@@ -1,5 +1,6 @@
 // Types for bgp-topology.mjs, for the kernel tests.
-import type { LabDaemon, LabNamespace, LabStatus } from './topology.mjs';
+import type { Netns, NetnsProcess } from '../support/netns.mjs';
+import type { LabStatus } from './topology.mjs';
 import type { ClientDriver } from './traffic.mjs';
 
 export interface RouteEvent {
@@ -13,16 +14,16 @@ export function routerBirdConfig(): string;
 export class BgpLab {
   static build(opts?: { log?: (line: string) => void }): Promise<BgpLab>;
   readonly dir: string;
-  readonly ns: Record<string, LabNamespace>;
+  readonly ns: Record<string, Netns>;
   /** lvsd runs on every director from the start, BIRD on the first ones until join. */
-  readonly directors: Record<string, { lvsd: LabDaemon; bird?: LabDaemon }>;
-  readonly routerBird: LabDaemon;
+  readonly directors: Record<string, { lvsd: NetnsProcess; bird?: NetnsProcess }>;
+  readonly routerBird: NetnsProcess;
   readonly client: ClientDriver;
   configPath(name: string): string;
   socketPath(name: string): string;
-  startLvsd(name: string): LabDaemon;
-  startBird(name: string): LabDaemon;
-  startDirector(name: string): { lvsd: LabDaemon; bird: LabDaemon };
+  startLvsd(name: string): NetnsProcess;
+  startBird(name: string): NetnsProcess;
+  startDirector(name: string): { lvsd: NetnsProcess; bird: NetnsProcess };
   routerHops(): string[];
   waitAnnounced(names: string[], timeoutMs?: number): Promise<unknown>;
   status(name: string): Promise<LabStatus | undefined>;
@@ -30,7 +31,7 @@ export class BgpLab {
   drainNode(name: string, undo?: boolean): Promise<{ maintenance: boolean; announced: string[] }>;
   crash(name: string): Promise<number>;
   stopDirector(name: string): Promise<void>;
-  recover(name: string): { lvsd: LabDaemon; bird: LabDaemon };
+  recover(name: string): { lvsd: NetnsProcess; bird: NetnsProcess };
   watchRoutes(): { events(): RouteEvent[]; stop(): Promise<RouteEvent[]> };
   flowDirectors(ports: number[]): Record<number, string>;
   ipvsClientPorts(name: string): Set<number>;

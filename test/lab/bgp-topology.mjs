@@ -17,7 +17,7 @@ import { callDaemon } from '../../dist/cli/control-client.js';
 import { birdConfig } from '../../dist/bgp/bird-config.js';
 import { parseConfigText } from '../../dist/config/load.js';
 import { BFD, CLIENT, DIRECTORS, DIRECTOR_AS, FIRST_DIRECTORS, HOLD_TIME_S, PREFIX, REAL_SERVERS, ROUTER, SERVICE, VIP_TABLE } from './bgp-plan.mjs';
-import { LabNetns, assertLabAddress, ipBatch, newRunId, sweepStaleNamespaces, waitFor } from './netns.mjs';
+import { Netns, assertTestAddress, ipBatch, waitFor } from '../support/netns.mjs';
 import { CLI } from './topology.mjs';
 import { ClientDriver } from './traffic.mjs';
 
@@ -85,8 +85,7 @@ export function routerBirdConfig() {
 }
 
 export class BgpLab {
-  constructor(runId, dir) {
-    this.runId = runId;
+  constructor(dir) {
     this.dir = dir;
     this.ns = {};
     /** Per director: { lvsd, bird } processes while it runs. */
@@ -102,10 +101,8 @@ export class BgpLab {
    */
   static async build({ log = () => {} } = {}) {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-    sweepStaleNamespaces();
-    const runId = newRunId();
-    const dir = mkdtempSync(join(tmpdir(), `lvsd-bgplab-${runId}-`));
-    const lab = new BgpLab(runId, dir);
+    const dir = mkdtempSync(join(tmpdir(), 'lvsd-bgplab-'));
+    const lab = new BgpLab(dir);
     try {
       lab.wire();
       log(`namespaces, bridges, addresses and routes ready (${Object.values(lab.ns).map((n) => n.label).join(', ')})`);
@@ -130,18 +127,18 @@ export class BgpLab {
 
   wire() {
     const labels = ['sw', CLIENT.name, ROUTER.name, ...DIRECTORS.map((d) => d.name), ...REAL_SERVERS.map((r) => r.name)];
-    for (const ns of LabNetns.createMany(this.runId, labels)) this.ns[ns.label] = ns;
+    for (const ns of Netns.createMany('lab', labels)) this.ns[ns.label] = ns;
     const veths = [];
     const switchPorts = ['link add clients type bridge', 'link add directors type bridge', 'link set clients up', 'link set directors up'];
     const perNs = Object.fromEntries(labels.map((l) => [l, ['link set lo up']]));
     const plug = (label, ifname, bridge, address) => {
-      assertLabAddress(address);
+      assertTestAddress(address);
       const port = `${label}-${ifname}`;
       veths.push(`link add name ${ifname} netns ${this.ns[label].name} type veth peer name ${port} netns ${this.ns.sw.name}`);
       switchPorts.push(`link set ${port} master ${bridge} up`);
       perNs[label].push(`link set ${ifname} up`, `addr add ${address}/${PREFIX} dev ${ifname}`);
     };
-    assertLabAddress(SERVICE.vip);
+    assertTestAddress(SERVICE.vip);
     plug(CLIENT.name, 'eth0', 'clients', CLIENT.address);
     perNs[CLIENT.name].push(`route add default via ${ROUTER.client}`);
     plug(ROUTER.name, 'eth0', 'clients', ROUTER.client);
@@ -252,7 +249,7 @@ export class BgpLab {
     const at = Date.now();
     this.ns[name].batch(['link set eth0 down']);
     const d = this.directors[name];
-    await Promise.all([d?.lvsd?.stop('SIGKILL'), d?.bird?.stop('SIGKILL')]);
+    await Promise.all([d?.lvsd?.stop(5_000, 'SIGKILL'), d?.bird?.stop(5_000, 'SIGKILL')]);
     return at;
   }
 
@@ -269,8 +266,8 @@ export class BgpLab {
   /** A planned stop: lvsd (SIGTERM: it withdraws, waits, then takes IPVS down), then BIRD. */
   async stopDirector(name) {
     const d = this.directors[name];
-    await d?.lvsd?.stop('SIGTERM', 30_000);
-    await d?.bird?.stop('SIGTERM', 5_000);
+    await d?.lvsd?.stop(30_000);
+    await d?.bird?.stop(5_000);
   }
 
   /**
@@ -301,7 +298,7 @@ export class BgpLab {
     return {
       events: parse,
       async stop() {
-        await proc.stop('SIGTERM', 2_000);
+        await proc.stop(2_000);
         return parse();
       },
     };
@@ -335,7 +332,7 @@ export class BgpLab {
 
   /** Stops every director (gracefully while their links are up), the router, every process; deletes the namespaces. */
   async cleanup() {
-    await Promise.all(Object.values(this.directors).map((d) => d.lvsd?.stop('SIGTERM', 5_000)));
+    await Promise.all(Object.values(this.directors).map((d) => d.lvsd?.stop(5_000)));
     await this.client?.close().catch(() => undefined);
     await Promise.all(Object.values(this.ns).map((ns) => ns.delete()));
     rmSync(this.dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
 // when the host kernel has no IPVS, and passes `say`, `step`, `heading` and `table` in.
 import { BFD, CLIENT, DIRECTORS, FIRST_DIRECTORS, REAL_SERVERS, ROUTER, SERVICE } from './bgp-plan.mjs';
 import { POOL_TIMING, STREAM_TIMING, crash, drain, join, spread } from './bgp-scenarios.mjs';
-import { deleteAllOnSignal } from './netns.mjs';
+import { deleteAllOnSignal } from '../support/netns.mjs';
 
 const POOL_SIZE = 200;
 const pct = (x) => `${(x * 100).toFixed(1)}%`;

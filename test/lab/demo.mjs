@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { deleteAllNow, deleteAllOnSignal, sleep, waitFor } from './netns.mjs';
+import { deleteAllNow, deleteAllOnSignal, sleep, waitFor } from '../support/netns.mjs';
 import { LOAD_BALANCERS, REAL_SERVERS, SERVICES, CLIENT, GATEWAY_VIP, VRRP } from './plan.mjs';
 
 const started = Date.now();

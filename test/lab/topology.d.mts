@@ -1,18 +1,7 @@
 // Types for topology.mjs, for the E2E kernel tests.
+import type { Netns, NetnsProcess } from '../support/netns.mjs';
 import type { ClientDriver } from './traffic.mjs';
 
-export interface LabNamespace {
-  readonly name: string;
-  readonly label: string;
-  ip(...args: string[]): string;
-  exec(cmd: string, args?: string[]): string;
-  mac(ifname: string): string;
-}
-export interface LabDaemon {
-  readonly pid: number | undefined;
-  readonly running: boolean;
-  readonly output: string;
-}
 export type Preparation = Record<string, 'cli' | 'script'>;
 export interface PreparationResult {
   tool: 'cli' | 'script';
@@ -30,8 +19,8 @@ export const SCRIPT: string;
 export const DEFAULT_PREPARATION: Preparation;
 export class Lab {
   readonly dir: string;
-  readonly ns: Record<string, LabNamespace>;
-  readonly daemons: Record<string, LabDaemon>;
+  readonly ns: Record<string, Netns>;
+  readonly daemons: Record<string, NetnsProcess>;
   readonly client: ClientDriver;
   readonly preparation: Record<string, PreparationResult>;
   static build(opts?: { log?: (line: string) => void; syncDaemon?: boolean; preparation?: Preparation }): Promise<Lab>;
@@ -46,7 +35,7 @@ export class Lab {
   waitReady(name: string, timeoutMs: number): Promise<unknown>;
   /** Links down, then the daemon SIGKILLed; resolves with the time of the crash (epoch ms). */
   crash(name: string): Promise<number>;
-  recover(name: string): LabDaemon;
+  recover(name: string): NetnsProcess;
   transitionTime(name: string, state: string, since?: number): number | undefined;
   outerMacs(): Record<string, string>;
   ipvsConnections(name: string): string[];

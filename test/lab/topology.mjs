@@ -13,7 +13,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { callDaemon } from '../../dist/cli/control-client.js';
 import { labConfig } from './configs/lab-config.mjs';
-import { LabNetns, assertLabAddress, ipBatch, newRunId, sweepStaleNamespaces, waitFor } from './netns.mjs';
+import { Netns, assertTestAddress, ipBatch, waitFor } from '../support/netns.mjs';
 import { CLIENT, GATEWAY_VIP, LISTENER_PORTS, LOAD_BALANCERS, NAT_REPLY_TABLE, PREFIX, REAL_SERVERS, SERVICES, VRRP } from './plan.mjs';
 import { ClientDriver } from './traffic.mjs';
 
@@ -32,8 +32,7 @@ export const DEFAULT_PREPARATION = { rs1: 'cli', rs2: 'script', rs3: 'cli' };
 const lb1AndLb2 = (lab) => LOAD_BALANCERS.map((lb) => `${lab.configPath(lb.name)} (in ${lb.name})`).join(' and ');
 
 export class Lab {
-  constructor(runId, dir, env) {
-    this.runId = runId;
+  constructor(dir, env) {
     this.dir = dir;
     /** Environment for commands in the lab (PATH may gain a modprobe, see toolPath). */
     this.env = env;
@@ -51,10 +50,8 @@ export class Lab {
    */
   static async build({ log = () => {}, syncDaemon = true, preparation = DEFAULT_PREPARATION } = {}) {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-    sweepStaleNamespaces();
-    const runId = newRunId();
-    const dir = mkdtempSync(join(tmpdir(), `lvsd-lab-${runId}-`));
-    const lab = new Lab(runId, dir, { ...process.env, PATH: toolPath(dir) });
+    const dir = mkdtempSync(join(tmpdir(), 'lvsd-lab-'));
+    const lab = new Lab(dir, { ...process.env, PATH: toolPath(dir) });
     try {
       lab.wire();
       log(`namespaces, bridges, addresses and routes ready (${Object.values(lab.ns).map((n) => n.label).join(', ')})`);
@@ -91,13 +88,13 @@ export class Lab {
   /** Namespaces, bridges, veth pairs, addresses, routes and sysctls, in as few processes as possible. */
   wire() {
     const labels = ['sw', CLIENT.name, ...LOAD_BALANCERS.map((l) => l.name), ...REAL_SERVERS.map((r) => r.name)];
-    for (const ns of LabNetns.createMany(this.runId, labels)) this.ns[ns.label] = ns;
+    for (const ns of Netns.createMany('lab', labels)) this.ns[ns.label] = ns;
     const sw = this.ns.sw;
     const veths = [];
     const switchPorts = ['link add outer type bridge', 'link add inner type bridge', 'link set outer up', 'link set inner up'];
     const perNs = Object.fromEntries(labels.map((l) => [l, ['link set lo up']]));
     const plug = (label, ifname, bridge, cidr) => {
-      assertLabAddress(cidr);
+      assertTestAddress(cidr);
       const port = `${label}-${ifname}`;
       veths.push(`link add name ${ifname} netns ${this.ns[label].name} type veth peer name ${port} netns ${sw.name}`);
       switchPorts.push(`link set ${port} master ${bridge} up`);
@@ -109,7 +106,7 @@ export class Lab {
       plug(lb.name, 'eth0', 'outer', `${lb.outer}/${PREFIX}`);
       plug(lb.name, 'eth1', 'inner', `${lb.inner}/${PREFIX}`);
     }
-    for (const vip of [GATEWAY_VIP, ...SERVICES.map((s) => s.vip)]) assertLabAddress(vip);
+    for (const vip of [GATEWAY_VIP, ...SERVICES.map((s) => s.vip)]) assertTestAddress(vip);
     for (const rs of REAL_SERVERS) {
       plug(rs.name, 'eth0', 'outer', `${rs.outer}/${PREFIX}`);
       plug(rs.name, 'eth1', 'inner', `${rs.inner}/${PREFIX}`);
@@ -159,7 +156,7 @@ export class Lab {
   /** Runs `lvsd realserver ARGS` or `realserver-arp.sh ARGS` inside a real server's namespace. */
   realServerCommand(rsName, tool, args) {
     const cmd = tool === 'cli' ? [process.execPath, CLI, 'realserver', ...args] : ['sh', SCRIPT, ...args];
-    return this.ns[rsName].execAsync(cmd[0], cmd.slice(1), { timeoutMs: NODE_COMMAND_TIMEOUT_MS, env: this.env });
+    return this.ns[rsName].execAsync(cmd[0], cmd.slice(1), { timeoutMs: NODE_COMMAND_TIMEOUT_MS, env: this.env, allowFailure: true });
   }
 
   /** `check` with either tool for the given modes (default all three); true when every check passes. */
@@ -225,7 +222,7 @@ export class Lab {
   async crash(name) {
     this.ns[name].batch(['link set eth0 down', 'link set eth1 down']);
     const at = Date.now();
-    await this.daemons[name]?.stop('SIGKILL');
+    await this.daemons[name]?.stop(5_000, 'SIGKILL');
     return at;
   }
 
@@ -254,7 +251,7 @@ export class Lab {
   /** Each node's MAC on the outer bridge, to tell from a capture who sent a packet. */
   outerMacs() {
     const names = [CLIENT.name, ...LOAD_BALANCERS.map((l) => l.name), ...REAL_SERVERS.map((r) => r.name)];
-    return Object.fromEntries(names.map((n) => [this.ns[n].mac('eth0'), n]));
+    return Object.fromEntries(names.map((n) => [this.ns[n].link('eth0').mac, n]));
   }
 
   /** Connections in a load balancer's IPVS table (`ipvsadm -Lnc`), one line each. */
@@ -264,7 +261,7 @@ export class Lab {
 
   /** Stops daemons (gracefully), every process, and deletes the namespaces and the work directory. */
   async cleanup() {
-    await Promise.all(Object.values(this.daemons).map((d) => d.stop('SIGTERM', 5_000)));
+    await Promise.all(Object.values(this.daemons).map((d) => d.stop(5_000)));
     await this.client?.close();
     await Promise.all(Object.values(this.ns).map((ns) => ns.delete()));
     rmSync(this.dir, { recursive: true, force: true });

@@ -82,7 +82,7 @@ export class ClientDriver {
 
   async close() {
     this.proc.child.stdin.end();
-    await this.proc.stop('SIGTERM', 2_000);
+    await this.proc.stop(2_000);
   }
 }
 
@@ -142,7 +142,7 @@ export async function startCapture(ns, ifname, filter) {
         seen = frames().length;
         await new Promise((r) => setTimeout(r, 300));
       }
-      await proc.stop('SIGINT', 3_000);
+      await proc.stop(3_000, 'SIGINT');
       return frames();
     },
   };

@@ -23,7 +23,8 @@ import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { HostRouteTable } from '../../src/kernel/routes.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, lan, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
+import { NetnsLab, lan, waitFor, type Netns, type NetnsProcess } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 const VIP = '198.18.0.100';
 const LEFTOVER = '198.18.0.199';
@@ -116,7 +117,7 @@ describeWith(['root', 'netns', 'bird'], 'BGP mode: VIPs announced through BIRD, 
   const announce = (d: Director) => d.mode.announce(d.config, { service: () => ({ quorumMet: d.serviceUp, disabled: false }), maintenance: false });
   const openMode = (d: { ns: Netns; config: Config }) =>
     new BgpMode(d.config.bgp!, {
-      kernel: { openRoutes: (table) => d.ns.enter(() => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL)), readSysctl: () => undefined, writeSysctl: () => {} },
+      kernel: { openRoutes: (table) => inNetns(d.ns.path, () => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL)), readSysctl: () => undefined, writeSysctl: () => {} },
       log: quiet,
     });
   const kernelTable = (ns: Netns) => ns.ip('route', 'show', 'table', String(TABLE)).trim();

@@ -5,14 +5,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LVSD_ROUTE_PROTOCOL } from '../../src/bgp/types.js';
 import { HostRouteTable } from '../../src/kernel/routes.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, type Netns } from '../support/netns.js';
+import { NetnsLab, type Netns } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 describeWith(['root', 'netns'], 'HostRouteTable: lvsd VIP routes in a kernel table', () => {
   const lab = new NetnsLab('bgproutes');
   let ns: Netns;
   const tables: HostRouteTable[] = [];
   const open = (table: number) => {
-    const t = ns.enter(() => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL));
+    const t = inNetns(ns.path, () => HostRouteTable.open(table, LVSD_ROUTE_PROTOCOL));
     tables.push(t);
     return t;
   };

@@ -17,7 +17,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { FakeIpvsKernel } from '../support/fake-ipvs-kernel.js';
 import { describeWith } from '../support/needs.js';
-import { type NetnsProcess, waitFor } from '../support/netns.js';
+import { type NetnsProcess, waitFor } from '../support/netns.mjs';
 import { inProcessVrrp, logSink } from '../unit/daemon/vrrp-fakes.js';
 import { type HealthLab, createHealthLab } from './health-lab.js';
 

@@ -8,8 +8,8 @@ import { agentChecker } from '../../src/health/checkers/agent.js';
 import { effectiveDestinations, type EffectService } from '../../src/health/effect.js';
 import { HealthMonitor } from '../../src/health/monitor.js';
 import type { AgentSpec, ProbeTarget, TcpCheck } from '../../src/health/types.js';
-import type { NetnsProcess } from '../support/netns.js';
-import { waitFor } from '../support/netns.js';
+import type { NetnsProcess } from '../support/netns.mjs';
+import { waitFor } from '../support/netns.mjs';
 import { describeWith } from '../support/needs.js';
 import { type HealthLab, createHealthLab } from './health-lab.js';
 

@@ -8,7 +8,7 @@ import { httpChecker } from '../../src/health/checkers/http.js';
 import { tcpChecker } from '../../src/health/checkers/tcp.js';
 import { udpChecker } from '../../src/health/checkers/udp.js';
 import type { CheckCommon, DnsCheck, HttpCheck, ProbeResult, ProbeTarget, TcpCheck, UdpCheck } from '../../src/health/types.js';
-import type { NetnsProcess } from '../support/netns.js';
+import type { NetnsProcess } from '../support/netns.mjs';
 import { describeWith } from '../support/needs.js';
 import { type HealthLab, createHealthLab, selfSignedCert, setHttpAnswer, startDnsmasq, startServers } from './health-lab.js';
 

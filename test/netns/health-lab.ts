@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Netns, NetnsLab, type NetnsProcess, assertTestAddress, run } from '../support/netns.js';
+import { type Netns, NetnsLab, type NetnsProcess, assertTestAddress, run } from '../support/netns.mjs';
 
 const serversScript = fileURLToPath(new URL('../fixtures/health/servers.mjs', import.meta.url));
 

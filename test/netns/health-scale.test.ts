@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type HealthChange, HealthMonitor } from '../../src/health/monitor.js';
 import { systemClock } from '../../src/health/schedule.js';
 import type { TcpCheck } from '../../src/health/types.js';
-import { type NetnsProcess, waitFor } from '../support/netns.js';
+import { type NetnsProcess, waitFor } from '../support/netns.mjs';
 import { describeWith } from '../support/needs.js';
 import { type HealthLab, cpuWaitMs, createHealthLab } from './health-lab.js';
 

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { importKeepalived } from '../../src/import/convert.js';
 import { fileSystem } from '../../src/import/files.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.js';
+import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.mjs';
 import { Keepalived } from './support/vrrp-keepalived.js';
 import { assertBuilt, VrrpNode, VrrpProcesses, waitForState, waitForVipOn } from './support/vrrp-lab.js';
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { VrrpSocket } from '../../src/kernel/vrrp-socket.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, type Netns } from '../support/netns.js';
+import { NetnsLab, type Netns } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 const addonPath = path.resolve(import.meta.dirname, '../../build/Release/lvsd_native.node');
 
@@ -34,7 +35,7 @@ describeWith(['root', 'netns'], 'exceptions thrown by a packet callback', () => 
 
   beforeAll(() => {
     [a, b] = lab.pair(7);
-    tx = a.enter(() => VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.7.1', multicast: true }, () => undefined));
+    tx = inNetns(a.path, () => VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.7.1', multicast: true }, () => undefined));
   });
 
   afterAll(async () => {

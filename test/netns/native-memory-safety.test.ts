@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, runAsync, type Netns } from '../support/netns.js';
+import { NetnsLab, runAsync, type Netns } from '../support/netns.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const productionAddon = path.join(root, 'build/Release/lvsd_native.node');

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sendGratuitousArp, sendUnsolicitedNa } from '../../src/kernel/neighbour-announce.js';
 import { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, waitFor, type Netns } from '../support/netns.js';
+import { NetnsLab, waitFor, type Netns } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 /** A MAC the peer believes the address has before the announcement (locally administered). */
 const OLD_MAC = '02:00:00:00:0a:99';
@@ -33,7 +34,7 @@ describeWith(['root', 'netns', 'tcpdump'], 'gratuitous ARP and unsolicited NA', 
     master.addr('eth0', '198.18.8.100/32');
     peer.ip('neigh', 'add', '198.18.8.100', 'lladdr', OLD_MAC, 'dev', 'eth0', 'nud', 'stale');
     const dump = await capture('arp');
-    master.enter(() => sendGratuitousArp('eth0', '198.18.8.100'));
+    inNetns(master.path, () => sendGratuitousArp('eth0', '198.18.8.100'));
     await dump.waitForOutput(/Request who-has 198\.18\.8\.100 tell 198\.18\.8\.100/);
     await dump.waitForExit();
     expect(dump.output).toContain(`${masterMac} > ff:ff:ff:ff:ff:ff`);
@@ -46,7 +47,7 @@ describeWith(['root', 'netns', 'tcpdump'], 'gratuitous ARP and unsolicited NA', 
 
   it('GARP with an explicit MAC announces that MAC', async () => {
     const dump = await capture('arp');
-    master.enter(() => sendGratuitousArp('eth0', '198.18.8.100', '02:00:00:00:0a:01'));
+    inNetns(master.path, () => sendGratuitousArp('eth0', '198.18.8.100', '02:00:00:00:0a:01'));
     await dump.waitForOutput(/Request who-has 198\.18\.8\.100 tell 198\.18\.8\.100/);
     await dump.waitForExit();
     expect(dump.output).toContain('02:00:00:00:0a:01 > ff:ff:ff:ff:ff:ff');
@@ -60,7 +61,7 @@ describeWith(['root', 'netns', 'tcpdump'], 'gratuitous ARP and unsolicited NA', 
     peer.ip('-6', 'neigh', 'add', '2001:2:0:8::100', 'lladdr', OLD_MAC, 'dev', 'eth0', 'nud', 'stale');
     const masterLinkLocal = master.linkLocal('eth0') ?? '';
     const dump = await capture('icmp6 and ip6[40] == 136');
-    master.enter(() => sendUnsolicitedNa('eth0', '2001:2:0:8::100'));
+    inNetns(master.path, () => sendUnsolicitedNa('eth0', '2001:2:0:8::100'));
     await dump.waitForOutput(/neighbor advertisement/);
     await dump.waitForExit();
     const out = dump.output;
@@ -81,12 +82,12 @@ describeWith(['root', 'netns', 'tcpdump'], 'gratuitous ARP and unsolicited NA', 
     master.sysctl('net.ipv6.conf.eth0.forwarding', '1');
     try {
       let dump = await capture('icmp6 and ip6[40] == 136');
-      master.enter(() => sendUnsolicitedNa('eth0', '2001:2:0:8::100'));
+      inNetns(master.path, () => sendUnsolicitedNa('eth0', '2001:2:0:8::100'));
       await dump.waitForExit();
       expect(dump.output).toMatch(/Flags \[router, override\]/);
 
       dump = await capture('icmp6 and ip6[40] == 136');
-      master.enter(() => sendUnsolicitedNa('eth0', '2001:2:0:8::100', undefined, { router: false }));
+      inNetns(master.path, () => sendUnsolicitedNa('eth0', '2001:2:0:8::100', undefined, { router: false }));
       await dump.waitForExit();
       expect(dump.output).toMatch(/Flags \[override\]/);
     } finally {
@@ -97,7 +98,7 @@ describeWith(['root', 'netns', 'tcpdump'], 'gratuitous ARP and unsolicited NA', 
   it('errors name the syscall and errno', () => {
     let caught: unknown;
     try {
-      master.enter(() => sendGratuitousArp('nosuch0', '198.18.8.100'));
+      inNetns(master.path, () => sendGratuitousArp('nosuch0', '198.18.8.100'));
     } catch (err) {
       caught = err;
     }

@@ -1,10 +1,11 @@
-// The namespace helper other suites build on (test/support/netns.ts): it must clean up after
+// The namespace helper other suites build on (test/support/netns.mjs): it must clean up after
 // itself by PID and by name, refuse addresses outside the test ranges, and switch this thread
-// into a namespace and back.
+// into a namespace and back (the addon's inNetns, which native tests use with these namespaces).
 import { networkInterfaces } from 'node:os';
 import { afterAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { assertTestAddress, NetnsLab, run, sweepStaleNamespaces, veth } from '../support/netns.js';
+import { assertTestAddress, NetnsLab, run, sweepStaleNamespaces, veth } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 const namespaces = (): string[] => run('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0] ?? '');
 
@@ -17,7 +18,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describeWith(['root', 'netns'], 'test/support/netns.ts', () => {
+describeWith(['root', 'netns'], 'test/support/netns.mjs', () => {
   const lab = new NetnsLab('native');
   afterAll(() => lab.cleanup());
 
@@ -49,14 +50,14 @@ describeWith(['root', 'netns'], 'test/support/netns.ts', () => {
     expect(() => a.exec('false')).toThrow(/failed \(status 1\)/);
   });
 
-  it('enter() switches this thread into the namespace for synchronous work only', () => {
+  it('inNetns(ns.path) switches this thread into the namespace for synchronous work only', () => {
     const ns = lab.ns('enter');
     veth(ns, 'only-here0', ns, 'only-here1');
     ns.addr('only-here0', '198.18.12.9/24');
-    const inside = ns.enter(() => Object.keys(networkInterfaces()));
+    const inside = inNetns(ns.path, () => Object.keys(networkInterfaces()));
     expect(inside).toContain('only-here0');
     expect(Object.keys(networkInterfaces())).not.toContain('only-here0');
-    expect(() => ns.enter(() => {
+    expect(() => inNetns(ns.path, () => {
       throw new Error('inside');
     })).toThrow('inside');
     expect(Object.keys(networkInterfaces())).not.toContain('only-here0');

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { VrrpSocket, type VrrpReceiveInfo, type VrrpSocketOptions } from '../../src/kernel/vrrp-socket.js';
 import { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
-import { lan, NetnsLab, veth, waitFor, type Netns } from '../support/netns.js';
+import { lan, NetnsLab, veth, waitFor, type Netns } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 interface Received {
   payload: Buffer;
@@ -49,7 +50,7 @@ class Inbox {
 const advert = (tag: number): Buffer => Buffer.from([0x31, tag & 0xff, 100, 1, 0, 100, 0xab, 0xcd, 198, 18, 0, 100]);
 
 function open(ns: Netns, opts: VrrpSocketOptions, inbox: Inbox, sockets: VrrpSocket[]): VrrpSocket {
-  const s = ns.enter(() => VrrpSocket.open(opts, inbox.handler));
+  const s = inNetns(ns.path, () => VrrpSocket.open(opts, inbox.handler));
   sockets.push(s);
   return s;
 }
@@ -159,7 +160,7 @@ describeWith(['root', 'netns'], 'VRRP raw sockets over veth', () => {
   it('closing from inside the callback stops delivery at once, and close is idempotent', async () => {
     let calls = 0;
     const sa = open(a, { family: 4, ifname: 'eth0', source: '198.18.1.1', multicast: true }, new Inbox(), sockets);
-    const sb = b.enter(() =>
+    const sb = inNetns(b.path, () =>
       VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.1.2', multicast: true }, () => {
         calls++;
         sb.close();
@@ -177,7 +178,7 @@ describeWith(['root', 'netns'], 'VRRP raw sockets over veth', () => {
   });
 
   it('errors name the syscall and the errno', () => {
-    expect(() => a.enter(() => VrrpSocket.open({ family: 4, ifname: 'nosuch0', source: '198.18.1.1', multicast: true }, () => undefined))).toThrow(
+    expect(() => inNetns(a.path, () => VrrpSocket.open({ family: 4, ifname: 'nosuch0', source: '198.18.1.1', multicast: true }, () => undefined))).toThrow(
       /VRRP IPv4 socket on nosuch0: if_nametoindex\(nosuch0\): ENODEV/,
     );
     // A source address that is not ours: the kernel refuses to route from it (EINVAL on older

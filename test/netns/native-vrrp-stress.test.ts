@@ -4,7 +4,8 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { VrrpSocket } from '../../src/kernel/vrrp-socket.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, type Netns } from '../support/netns.js';
+import { NetnsLab, type Netns } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 /** Two loop turns: enough for uv_close callbacks (which close the fds) to have run. */
@@ -38,14 +39,14 @@ describeWith(['root', 'netns'], 'VRRP sockets under load', () => {
     let received = 0;
     let outOfOrder = 0;
     let wake: (() => void) | undefined;
-    const rx = b.enter(() =>
+    const rx = inNetns(b.path, () =>
       VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.6.2', multicast: true }, (payload) => {
         if (payload.readUInt32BE(0) !== received) outOfOrder++;
         received++;
         wake?.();
       }),
     );
-    const tx = a.enter(() => VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.6.1', multicast: true }, () => undefined));
+    const tx = inNetns(a.path, () => VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.6.1', multicast: true }, () => undefined));
     const payload = Buffer.alloc(20);
     const started = process.hrtime.bigint();
     const deadline = Date.now() + 45_000;
@@ -83,7 +84,7 @@ describeWith(['root', 'netns'], 'VRRP sockets under load', () => {
   it('1000 open/close cycles per family leave the fd count where it was', async () => {
     const fdsBefore = openFds();
     const ll = b.linkLocal('eth0') ?? '';
-    b.enter(() => {
+    inNetns(b.path, () => {
       for (let i = 0; i < 1_000; i++) {
         VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.6.2', multicast: true }, () => undefined).close();
         VrrpSocket.open({ family: 6, ifname: 'eth0', source: ll, multicast: true }, () => undefined).close();
@@ -95,8 +96,8 @@ describeWith(['root', 'netns'], 'VRRP sockets under load', () => {
 
   it('send→receive latency over veth, 1000 datagrams (p50/p99 printed)', async () => {
     let arrived: (() => void) | undefined;
-    const rx = b.enter(() => VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.6.2', multicast: true }, () => arrived?.()));
-    const tx = a.enter(() => VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.6.1', multicast: true }, () => undefined));
+    const rx = inNetns(b.path, () => VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.6.2', multicast: true }, () => arrived?.()));
+    const tx = inNetns(a.path, () => VrrpSocket.open({ family: 4, ifname: 'eth0', source: '198.18.6.1', multicast: true }, () => undefined));
     const payload = Buffer.alloc(20, 0x31);
     const samples: number[] = [];
     for (let i = 0; i < 1_000; i++) {

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NetlinkSocketError } from '../../src/kernel/errors.js';
 import { AddressWatch, LinkWatch } from '../../src/kernel/rtnl.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, waitFor, type Netns } from '../support/netns.js';
+import { NetnsLab, waitFor, type Netns } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 /** SO_RCVBUF asked for; the kernel raises it to its minimum (a couple of kilobytes). */
 const TINY = 1;
@@ -28,7 +29,7 @@ describeWith(['root', 'netns'], 'rtnetlink watches survive ENOBUFS and re-sync',
   it('a link watch overrun by a burst of link changes reports ENOBUFS, re-dumps, and tracks every link right', async () => {
     const links = new Map<number, string>();
     const errors: NetlinkSocketError[] = [];
-    const watch = ns.enter(() =>
+    const watch = inNetns(ns.path, () =>
       LinkWatch.open(
         (link, event) => (event === 'removed' ? links.delete(link.ifindex) : links.set(link.ifindex, link.ifname)),
         { recvBufferSize: TINY, onError: (e) => errors.push(e) },
@@ -68,7 +69,7 @@ describeWith(['root', 'netns'], 'rtnetlink watches survive ENOBUFS and re-sync',
     ns.ip('link', 'set', 'addrs0', 'up');
     const addresses = new Set<string>();
     const errors: NetlinkSocketError[] = [];
-    const watch = ns.enter(() =>
+    const watch = inNetns(ns.path, () =>
       AddressWatch.open((a, event) => (event === 'removed' ? addresses.delete(a.address) : addresses.add(a.address)), {
         recvBufferSize: TINY,
         onError: (e) => errors.push(e),

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { callControl } from '../../src/cli/control-client.js';
 import type { RealServerReport, StatusReport } from '../../src/daemon/status.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, type Netns } from '../support/netns.js';
+import { NetnsLab, veth, type Netns } from '../support/netns.mjs';
 import { assertBuilt, VrrpNode, VrrpProcesses } from './support/vrrp-lab.js';
 
 const DAEMON_NODE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'daemon-node.mjs');

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NetnsLab, veth, type Netns, type RunResult } from '../support/netns.js';
+import { NetnsLab, veth, type Netns, type RunResult } from '../support/netns.mjs';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 export const SCRIPT = fileURLToPath(new URL('../../examples/realserver-arp.sh', import.meta.url));

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AddressWatch, LinkWatch, Rtnl, type AddressEntry, type AddressEvent, type LinkEvent, type LinkState } from '../../src/kernel/rtnl.js';
 import { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.js';
+import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 interface IpAddrInfo {
   local: string;
@@ -33,7 +34,7 @@ describeWith(['root', 'netns'], 'rtnetlink addresses and links', () => {
     b = lab.ns('b');
     veth(a, 'eth0', b, 'eth0');
     a.addr('eth0', '198.18.9.1/24');
-    rtnl = a.enter(() => Rtnl.open());
+    rtnl = inNetns(a.path, () => Rtnl.open());
     eth0 = await rtnl.linkByName('eth0');
   });
 
@@ -98,7 +99,7 @@ describeWith(['root', 'netns'], 'rtnetlink addresses and links', () => {
 
   it('watches a link go down and up, and a link disappear', async () => {
     const events: Array<{ link: LinkState; event: LinkEvent }> = [];
-    const watch = a.enter(() => LinkWatch.open((link, event) => events.push({ link, event })));
+    const watch = inNetns(a.path, () => LinkWatch.open((link, event) => events.push({ link, event })));
     try {
       a.ip('link', 'set', 'eth0', 'down');
       await waitFor('eth0 down', () => events.find((e) => e.link.ifname === 'eth0' && !e.link.up));
@@ -123,7 +124,7 @@ describeWith(['root', 'netns'], 'rtnetlink addresses and links', () => {
 
   it('watches addresses: a VIP deleted behind our back is reported, for both families', async () => {
     const events: Array<{ address: AddressEntry; event: AddressEvent }> = [];
-    const watch = a.enter(() => AddressWatch.open((address, event) => events.push({ address, event })));
+    const watch = inNetns(a.path, () => AddressWatch.open((address, event) => events.push({ address, event })));
     try {
       await rtnl.addVip({ ifindex: eth0.ifindex, address: '198.18.9.200' }, 'eth0');
       await rtnl.addVip({ ifindex: eth0.ifindex, address: '2001:2:0:9::200' }, 'eth0');

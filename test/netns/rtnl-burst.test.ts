@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Rtnl } from '../../src/kernel/rtnl.js';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, type Netns } from '../support/netns.js';
+import { NetnsLab, veth, type Netns } from '../support/netns.mjs';
+import { inNetns } from '../../src/kernel/native.js';
 
 const COUNT = 300;
 const vip = (i: number) => ({ address: `198.18.${40 + Math.floor(i / 250)}.${(i % 250) + 1}`, prefixLength: 32 });
@@ -19,7 +20,7 @@ describeWith(['root', 'netns'], 'rtnetlink bursts', () => {
   beforeAll(async () => {
     ns = lab.ns('a');
     veth(ns, 'dummy0', lab.ns('b'), 'eth0');
-    rtnl = ns.enter(() => Rtnl.open());
+    rtnl = inNetns(ns.path, () => Rtnl.open());
     ifindex = (await rtnl.linkByName('dummy0')).ifindex;
   });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, run, veth, waitFor, type Netns, type NetnsProcess } from '../support/netns.js';
+import { NetnsLab, run, veth, waitFor, type Netns, type NetnsProcess } from '../support/netns.mjs';
 import { Chromium } from './support/chromium.js';
 import { assertBuilt, VrrpNode, VrrpProcesses, waitForState } from './support/vrrp-lab.js';
 

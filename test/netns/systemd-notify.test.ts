@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, type Netns } from '../support/netns.js';
+import { NetnsLab, veth, type Netns } from '../support/netns.mjs';
 import { listenNotify } from '../support/notify-listener.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));

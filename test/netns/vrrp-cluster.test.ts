@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { lan, NetnsLab, waitFor, type Netns } from '../support/netns.js';
+import { lan, NetnsLab, waitFor, type Netns } from '../support/netns.mjs';
 import { assertBuilt, configYaml, holders, VrrpNode, VrrpProcesses, waitForState, waitForVipOn, type InstanceYaml } from './support/vrrp-lab.js';
 
 const VIP = { main: '198.18.0.100', tie: '198.18.0.101', v6: '2001:2::100', uni: '198.18.0.103', g1: '198.18.0.115', g2: '198.18.0.116', nopre: '198.18.0.117', pdelay: '198.18.0.118' };

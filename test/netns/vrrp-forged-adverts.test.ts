@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { lan, NetnsLab, type Netns } from '../support/netns.js';
+import { lan, NetnsLab, type Netns } from '../support/netns.mjs';
 import { assertBuilt, configYaml, VrrpNode, VrrpProcesses, waitForState, waitForVipOn, type InstanceYaml } from './support/vrrp-lab.js';
 
 const FORGE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'vrrp-forge.mjs');

@@ -4,7 +4,7 @@
 // import-keepalived.test.ts, whose slow2 instance uses PASS.)
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.js';
+import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.mjs';
 import { Keepalived } from './support/vrrp-keepalived.js';
 import { assertBuilt, configYaml, holders, VrrpNode, VrrpProcesses } from './support/vrrp-lab.js';
 

@@ -12,7 +12,7 @@
 // keeps the VIP, as RFC 5798 says the higher priority should.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.js';
+import { NetnsLab, veth, waitFor, type Netns } from '../support/netns.mjs';
 import { Keepalived, keepalivedConf, type KeepalivedInstance } from './support/vrrp-keepalived.js';
 import { assertBuilt, configYaml, holders, VrrpNode, VrrpProcesses, waitForState, waitForVipOn, type InstanceYaml } from './support/vrrp-lab.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, type Netns } from '../support/netns.js';
+import { NetnsLab, veth, type Netns } from '../support/netns.mjs';
 import { assertBuilt, VrrpNode, VrrpProcesses, waitForState, waitForVipOn } from './support/vrrp-lab.js';
 
 const DAEMON_NODE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'daemon-node.mjs');

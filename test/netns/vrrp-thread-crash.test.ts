@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe as group, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
-import { NetnsLab, veth, type Netns, type NetnsProcess } from '../support/netns.js';
+import { NetnsLab, veth, type Netns, type NetnsProcess } from '../support/netns.mjs';
 import { assertBuilt, holders, VrrpNode, VrrpProcesses, waitForState, waitForVipOn } from './support/vrrp-lab.js';
 
 const DAEMON_NODE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'daemon-node.mjs');

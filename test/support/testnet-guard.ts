@@ -3,7 +3,7 @@
 // a real gateway answers TCP connects there, so a health check "against" 198.18.1.11 passes).
 // Every TCP connect and UDP send from the test process to those ranges is refused here with
 // EHOSTUNREACH, and the test that made it fails afterwards naming the address: a test that
-// needs traffic on those addresses belongs in the netns suite (test/support/netns.ts); one that
+// needs traffic on those addresses belongs in the netns suite (test/support/netns.mjs); one that
 // only needs a peer uses loopback (127.0.0.1, ::1). Child processes and native sockets are
 // covered by the blackhole routes of testnet-blackhole.ts when the suite runs as root.
 import dgram from 'node:dgram';
@@ -77,7 +77,7 @@ function failOnAttempts(): void {
   if (seen.length === 0) return;
   throw new Error(
     `this test sent traffic to the test ranges from the host's network namespace, where it would leave the machine: ${seen.join('; ')}. ` +
-      'Use loopback (127.0.0.1, ::1) or a fake, or move the test to the netns suite (test/support/netns.ts).',
+      'Use loopback (127.0.0.1, ::1) or a fake, or move the test to the netns suite (test/support/netns.mjs).',
   );
 }
 

@@ -2,7 +2,7 @@
 // service, a client that holds one connection open, and the daemon process itself.
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Netns, NetnsLab, NetnsProcess } from '../../support/netns.js';
+import type { Netns, NetnsLab, NetnsProcess } from '../../support/netns.mjs';
 
 export const root = resolve(import.meta.dirname, '..', '..', '..');
 export const cli = join(root, 'dist', 'cli', 'main.js');

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { Netns } from '../../support/netns.js';
+import type { Netns } from '../../support/netns.mjs';
 
 interface Reply {
   id?: number;

@@ -3,8 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Netns, NetnsProcess } from '../../support/netns.js';
-import { waitFor } from '../../support/netns.js';
+import type { Netns, NetnsProcess } from '../../support/netns.mjs';
+import { waitFor } from '../../support/netns.mjs';
 
 export interface KeepalivedInstance {
   name: string;

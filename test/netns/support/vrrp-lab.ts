@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { VrrpInstanceView } from '../../../src/daemon/vrrp-status.js';
 import type { VrrpState } from '../../../src/vrrp/instance.js';
-import { waitFor, type Netns } from '../../support/netns.js';
+import { waitFor, type Netns } from '../../support/netns.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');

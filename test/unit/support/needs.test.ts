@@ -4,7 +4,7 @@
 //
 // The scan is textual: each *.test.ts under test/unit, test/netns and test/kernel plus every
 // module under test/ it imports (transitively), comments stripped, calls of the spawn helpers the
-// suites use (child_process' exec/spawn family, test/support/netns.ts run/runAsync and
+// suites use (child_process' exec/spawn family, test/support/netns.mjs run/runAsync and
 // Netns.exec/spawn/run) with a literal program name, and `sh -c '<program> ...'`.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
