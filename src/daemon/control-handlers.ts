@@ -1,30 +1,50 @@
 // What each control method does (the table of names, params and results is control-methods.ts).
 // The handlers see the daemon through ControlledDaemon, the few things an operator's command
-// may touch; IPVS and VRRP are looked up when a method runs, since a reload can bring either in.
+// may touch; IPVS, VRRP and the runtime changes are looked up when a method runs, since a reload
+// can bring them in.
 import type { Config } from '../config/types.js';
-import type { OperatorOverride } from '../health/index.js';
-import type { ControlHandlers, ControlResult, OverrideResult, ReloadResult } from './control-methods.js';
+import { formatPlan } from '../ipvs/plan.js';
+import type { ControlHandlers, OverrideResult, ReloadResult } from './control-methods.js';
+import type { IpvsManager } from './ipvs-manager.js';
+import { overrideChange, serverChange } from './operator-changes.js';
+import type { RuntimeChanges } from './runtime-changes.js';
+import { formatRuntimeServers } from './runtime-servers.js';
 import type { StatusReport } from './status.js';
 import type { VrrpThread } from './vrrp-thread.js';
 
 export interface ControlledDaemon {
+  /** The config in force: the file's with the runtime changes and resolved names applied. */
   config(): Config;
+  /** The config as the file says it. */
+  fileConfig(): Config;
   status(): Promise<StatusReport>;
   reload(force: boolean): Promise<ReloadResult>;
   vrrp(): VrrpThread | undefined;
-  /** drain, disable, enable: the real server's key (or undefined for the whole service) it was set on. */
-  setOverride(service: string, realServer: string | undefined, override: OperatorOverride | 'clear'): Promise<string | undefined>;
-  changeServer(method: 'add-server' | 'remove-server', service: string, realServer: string, weight: number | undefined): Promise<ControlResult<'add-server'>>;
+  ipvs(): IpvsManager | undefined;
+  runtime(): RuntimeChanges | undefined;
   /** `lvsd drain-node`; throws when this node has no bgp section. */
   setMaintenance(on: boolean): Promise<{ maintenance: boolean; announced: string[] }>;
-  plan(): Promise<ControlResult<'plan'>>;
 }
 
 export function controlHandlers(d: ControlledDaemon): ControlHandlers {
+  /** Runtime changes (recorded, saved, shared with the peer node, then applied) need services to apply to. */
+  const runtimeWithServices = (): RuntimeChanges => {
+    const runtime = d.runtime();
+    if (!d.ipvs() || !runtime) throw new Error('no services are configured');
+    return runtime;
+  };
   const overrideOf = (method: 'drain' | 'disable' | 'enable') => async (p: { service: string; realServer?: string | undefined; force?: boolean | undefined }): Promise<OverrideResult> => {
     const override: OverrideResult['override'] = method === 'enable' ? (p.force === true ? 'enable' : 'clear') : method;
-    const realServer = await d.setOverride(p.service, p.realServer, override);
-    return { service: p.service, realServer: realServer ?? null, override };
+    const runtime = runtimeWithServices();
+    const change = overrideChange(d.config(), p.service, p.realServer, override);
+    await runtime.set([change]);
+    return { service: p.service, realServer: change.realServer ?? null, override };
+  };
+  const changeServer = async (method: 'add-server' | 'remove-server', service: string, realServer: string, weight: number | undefined) => {
+    const runtime = runtimeWithServices();
+    const { change, result } = serverChange(d.config(), d.fileConfig(), (key) => runtime.get(key), method, service, realServer, weight);
+    await runtime.set([change]);
+    return result;
   };
   return {
     status: () => d.status(),
@@ -44,8 +64,15 @@ export function controlHandlers(d: ControlledDaemon): ControlHandlers {
     disable: overrideOf('disable'),
     enable: overrideOf('enable'),
     'drain-node': ({ undo }) => d.setMaintenance(undo !== true),
-    'add-server': ({ service, realServer, weight }) => d.changeServer('add-server', service, realServer, weight),
-    'remove-server': ({ service, realServer }) => d.changeServer('remove-server', service, realServer, undefined),
-    plan: () => d.plan(),
+    'add-server': ({ service, realServer, weight }) => changeServer('add-server', service, realServer, weight),
+    'remove-server': ({ service, realServer }) => changeServer('remove-server', service, realServer, undefined),
+    // What a reconcile would change now, and the runtime changes the file does not have.
+    plan: async () => {
+      const ipvs = d.ipvs();
+      if (!ipvs) return { text: 'no services are configured: nothing to plan', operations: 0, runtimeChanges: 0 };
+      const plan = await ipvs.plan();
+      const runtime = formatRuntimeServers(d.runtime()?.active() ?? []);
+      return { text: [formatPlan(plan), ...runtime].join('\n'), operations: plan.operations.length, runtimeChanges: runtime.length };
+    },
   };
 }

@@ -9,6 +9,7 @@
 // with the count, unless the operator forces it (`lvsd reload --force`).
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../config/schema.js';
 import type { Config, ServiceConfig } from '../config/types.js';
+import { describeOperation, type ApplyResult } from '../ipvs/apply.js';
 import { serviceIdFromConfig } from '../ipvs/desired.js';
 import { serviceKey } from '../ipvs/names.js';
 import type { Retirement } from '../ipvs/plan.js';
@@ -120,4 +121,14 @@ export function decideStart(config: Config, recorded: readonly ServiceId[]): Sta
   const verdict = removalGuard(retire, managedServices(config, recorded).length, config.ipvs.max_removal_percent, false);
   if (verdict.ok) return { retire, kept: [] };
   return { retire: [], kept: undeclared, refused: refusalMessage(verdict, 'they stay in the kernel; "lvsd reload --force" removes them') };
+}
+
+/** Why a reload failed in IPVS: how many changes failed, and the first one. */
+export function failedChanges(failed: ApplyResult['failed']): string {
+  const first = failed[0];
+  if (!first) return 'no IPVS change failed';
+  // A kernel refusal already names the operation ("edit service …: scheduler … (ENOENT)").
+  const what = describeOperation(first.operation);
+  const why = first.error.message.startsWith(what) ? first.error.message : `${what}: ${first.error.message}`;
+  return `${failed.length} IPVS change(s) failed, first: ${why}`;
 }

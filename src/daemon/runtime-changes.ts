@@ -4,12 +4,13 @@
 // over the peer protocol when the config has a `peer:` section. What the records mean for IPVS
 // (overrides in force, real servers added or removed) the daemon works out from all() after each
 // change (the `changed` callback), so every source of a change takes the same path.
-import type { PeerConfig } from '../config/types.js';
+import type { Config, PeerConfig } from '../config/types.js';
 import { Ledger } from '../peer/ledger.js';
 import { PeerLink, type PeerLinkStatus } from '../peer/link.js';
 import type { ChangeRecord } from '../peer/types.js';
 import type { Logger } from './log.js';
 import { overrideStateWriter } from './override-state.js';
+import { caughtUp } from './runtime-servers.js';
 
 /** `lvsd status`: the peer protocol on this node. */
 export interface PeerSyncReport extends PeerLinkStatus {
@@ -66,6 +67,16 @@ export class RuntimeChanges {
     this.link?.send(records);
     await this.o.changed('cli');
     return records;
+  }
+
+  /** Clears the real-server changes `file` now agrees with, with a log line each. */
+  async clearCaughtUp(file: Config): Promise<void> {
+    const caught = caughtUp(file, this.active());
+    if (caught.length === 0) return;
+    await this.set(
+      caught.map((r) => ({ kind: r.kind, service: r.service, ...(r.realServer !== undefined ? { realServer: r.realServer } : {}), value: 'clear' as const })),
+      'the config file now agrees with this runtime real-server change (lvsd add-server / remove-server): the record is dropped',
+    );
   }
 
   /** Records from the peer: those that win are kept, saved and applied; returns how many won. */

@@ -127,7 +127,8 @@ export interface StatusInputs {
   drains: readonly Drain[];
   quorum: (service: string) => boolean | undefined;
   kernel: (() => Promise<KernelIpvs>) | undefined;
-  bgp?: () => Promise<BgpStatus>;
+  /** BGP mode's announced VIPs and sessions; undefined while BGP mode is off. */
+  bgp?: () => Promise<BgpStatus | undefined>;
   /** Runtime changes in force (the real-server ones are reported per service). */
   runtime?: readonly ChangeRecord[];
   peer?: PeerSyncReport;
@@ -138,6 +139,7 @@ export interface StatusInputs {
 
 export async function statusReport(input: StatusInputs): Promise<StatusReport> {
   const kernel = input.kernel ? await input.kernel() : { services: [] };
+  const bgp = await input.bgp?.();
   const now = input.now ?? Date.now();
   const rows = new Map(kernel.services.map((r) => [serviceName(r.service), r]));
   const health = new Map(input.health.map((h) => [`${h.service}|${h.realServer}`, h.state]));
@@ -227,7 +229,7 @@ export async function statusReport(input: StatusInputs): Promise<StatusReport> {
     vrrp: input.vrrp,
     services,
     unmanaged: [...rows.keys()].filter((k) => !managed.has(k)),
-    ...(input.bgp ? { bgp: await input.bgp() } : {}),
+    ...(bgp ? { bgp } : {}),
     ...(input.peer ? { peer: input.peer } : {}),
     ...(input.names && input.names.length > 0 ? { names: input.names.map(nameReport) } : {}),
   };

@@ -70,8 +70,9 @@ export function registerRunCommand(program: Command): void {
         }
       };
       for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(signal, () => act(policy.on(signal)));
-      const [{ ConfigRejected, Daemon, StartAborted }, { createLogger }, { exitOnCrash }, { statusPageRoutes }] = await Promise.all([
+      const [{ Daemon, StartAborted }, { ConfigRejected }, { createLogger }, { exitOnCrash }, { statusPageRoutes }] = await Promise.all([
         import('../../daemon/daemon.js'),
+        import('../../daemon/config-file.js'),
         import('../../daemon/log.js'),
         import('../../daemon/crash-exit.js'),
         import('../../web/routes.js'),
