@@ -1,6 +1,6 @@
 // The VRRP side of the daemon: one VrrpRunner per configured instance, wired to its shared raw
-// socket (vrrp-socket-pool.ts), its VIP queue (vrrp-vip-queue.ts), tracking, sync groups and
-// notify hooks; start, reload (vrrp-reload-diff.ts decides what restarts), stop and manual
+// socket (vrrp-socket-pool.ts), its VIP queue (vrrp-vip-queue.ts), tracking, sync groups
+// (vrrp-sync-groups.ts) and notify hooks (vrrp-notify.ts); start, reload (vrrp-reload-diff.ts decides what restarts), stop and manual
 // failover. What it reports is vrrp-status.ts; stale VIPs at start, vrrp-leftovers.ts.
 //
 // VIPs and exit paths. A stopping instance sends priority 0 (backups take over after Skew_Time)
@@ -15,23 +15,21 @@
 // Either way, start() removes every configured VIP it finds before the instances start, so a
 // restarted daemon never holds a VIP it is not master for.
 import type { Logger } from 'pino';
-import type { Config, SyncGroupConfig } from '../config/types.js';
+import type { Config } from '../config/types.js';
 import type { DropReason } from '../vrrp/drop-reasons.js';
-import { notifySettings, type InstanceSpec } from '../vrrp/from-config.js';
+import type { InstanceSpec } from '../vrrp/from-config.js';
 import type { FailoverMode, InstanceAction, TransitionReason, VrrpState } from '../vrrp/instance.js';
-import { instanceNotifyEvent, notifyState, type NotifyEvent } from '../vrrp/notify.js';
-import { NotifyRunner } from '../vrrp/notify-spawn.js';
 import { VrrpReceiver } from '../vrrp/receiver.js';
 import { VrrpRunner } from '../vrrp/runner.js';
-import type { NotifySettings } from '../vrrp/settings.js';
-import { SyncGroup } from '../vrrp/sync-group.js';
 import { InstanceTracker } from '../vrrp/tracker.js';
 import { NetlinkVrrpKernel, type VrrpKernel } from './vrrp-kernel.js';
 import { removeLeftoverVips } from './vrrp-leftovers.js';
+import { VrrpNotify } from './vrrp-notify.js';
 import { PeerWatch } from './vrrp-peer-watch.js';
 import { diffInstances, wantedInstances, type WantedInstance } from './vrrp-reload-diff.js';
 import { VrrpSocketPool, type SharedSocket } from './vrrp-socket-pool.js';
 import { instanceView, type FailoverResult, type VrrpInstanceView, type VrrpSocketView, type VrrpSyncGroupView } from './vrrp-status.js';
+import { VrrpSyncGroups } from './vrrp-sync-groups.js';
 import { VipQueue } from './vrrp-vip-queue.js';
 import { InstanceVmac, vmacLinkOf } from './vrrp-vmac.js';
 
@@ -53,17 +51,8 @@ export type StateChangeListener = (instance: string, state: VrrpState, reason: T
 
 /** How long a manual failover holds when the caller gives no time. */
 export const DEFAULT_FAILOVER_HOLD_MS = 60_000;
-/** Notify hooks: a hung one is killed after 30 s, at most 8 run at once daemon-wide, 32 transitions wait per instance. */
-const NOTIFY = { timeoutMs: 30_000, concurrency: 8, maxWaiting: 32 };
-/** On stop, hooks still queued (the `stop` ones) get this long before they are killed. */
-const NOTIFY_DRAIN_MS = 10_000;
 /** The peer watch never samples more often than this. */
 const MIN_PEER_WATCH_MS = 100;
-
-interface ManagedGroup {
-  group: SyncGroup;
-  notify: NotifySettings;
-}
 
 interface ManagedInstance {
   spec: InstanceSpec;
@@ -89,19 +78,19 @@ export class VrrpManager {
   private readonly log: Logger;
   private readonly instances = new Map<string, ManagedInstance>();
   private readonly socketPool: VrrpSocketPool;
-  private readonly groups = new Map<string, ManagedGroup>();
+  private readonly groups: VrrpSyncGroups;
   private linkWatch: { close(): void } | undefined;
   /** reload() and stop() run one at a time. */
   private operations: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<StateChangeListener>();
-  private exiting = false;
   private stopped = false;
-  private readonly notify: NotifyRunner;
+  private readonly notify: VrrpNotify;
 
-  private constructor(private readonly deps: VrrpManagerDeps) {
+  private constructor(deps: VrrpManagerDeps) {
     this.kernel = deps.kernel ?? new NetlinkVrrpKernel();
     this.log = deps.log.child({ subsystem: 'vrrp' });
-    this.notify = new NotifyRunner(this.log, NOTIFY);
+    this.notify = new VrrpNotify(this.log);
+    this.groups = new VrrpSyncGroups(this.log, this.notify, (member, command) => this.instances.get(member)?.runner.sync(command));
     this.socketPool = new VrrpSocketPool(this.kernel, this.log);
     if (deps.onStateChange) this.listeners.add(deps.onStateChange);
   }
@@ -141,7 +130,7 @@ export class VrrpManager {
       this.linkWatch?.close();
       this.linkWatch = undefined;
       this.kernel.close();
-      await this.notify.drain(NOTIFY_DRAIN_MS);
+      await this.notify.drain();
     });
   }
 
@@ -179,7 +168,7 @@ export class VrrpManager {
         {
           status: m.runner.status(),
           settings: m.spec.settings,
-          notifyHooks: this.notify.runsOf({ kind: 'instance', name: m.spec.settings.name }),
+          notifyHooks: this.notify.runsOf(m.spec.settings.name),
           ...(m.lastTransition ? { lastTransition: m.lastTransition } : {}),
           ...(m.groupName !== undefined ? { groupName: m.groupName } : {}),
           faultItems: m.tracker.result.faultyItems,
@@ -191,12 +180,7 @@ export class VrrpManager {
   }
 
   syncGroups(): VrrpSyncGroupView[] {
-    return [...this.groups.values()].map(({ group }) => ({
-      name: group.name,
-      state: group.currentState,
-      members: [...group.members],
-      faultyMembers: group.faultyMembers,
-    }));
+    return this.groups.views();
   }
 
   /** The shared sockets with the packets they received and the drops no instance could take. */
@@ -208,7 +192,7 @@ export class VrrpManager {
 
   private async startAll(config: VrrpConfig): Promise<void> {
     const wanted = await wantedInstances(config, this.kernel);
-    this.rebuildGroups(config.vrrp.sync_groups);
+    this.groups.rebuild(config.vrrp.sync_groups);
     await this.startInstances(wanted);
   }
 
@@ -217,9 +201,7 @@ export class VrrpManager {
     const wanted = await wantedInstances(config, this.kernel);
     const { keep, leaving, starting, restarted, removed, added } = diffInstances(new Map([...this.instances].map(([name, m]) => [name, m.fingerprint])), wanted);
     await Promise.all(leaving.map((name) => this.stopInstance(name)));
-    // Groups whose members all stayed keep their state; the others start from scratch.
-    const keptGroups = new Map([...this.groups].filter(([, g]) => g.group.members.every((m) => keep.has(m))));
-    this.rebuildGroups(config.vrrp.sync_groups, keptGroups);
+    this.groups.rebuild(config.vrrp.sync_groups, keep);
     await this.startInstances(starting);
     this.log.info({ kept: [...keep], restarted, removed, added }, 'VRRP configuration reloaded');
   }
@@ -250,13 +232,6 @@ export class VrrpManager {
       for (const iface of m.spec.track.interfaces) m.tracker.setInterface(iface.name, (await this.kernel.linkRunning(iface.name)) === true);
     }
     for (const m of created) this.run(m);
-  }
-
-  private rebuildGroups(configs: readonly SyncGroupConfig[], keep: ReadonlyMap<string, ManagedGroup> = new Map()): void {
-    this.groups.clear();
-    for (const g of configs) {
-      this.groups.set(g.name, keep.get(g.name) ?? { group: new SyncGroup(g.name, g.instances), notify: notifySettings(g.notify) });
-    }
   }
 
   private createInstance(p: WantedInstance): ManagedInstance {
@@ -378,7 +353,7 @@ export class VrrpManager {
    * closed (in a worker thread, an open netlink socket at exit crashes the whole process).
    */
   private readonly onExit = (): void => {
-    this.exiting = true;
+    this.notify.exit();
     for (const m of this.instances.values()) m.runner.stop();
     this.socketPool.closeAll();
     for (const m of this.instances.values()) m.vmac?.close();
@@ -395,21 +370,7 @@ export class VrrpManager {
     if (action.type === 'reannounce') {
       this.log.warn({ instance: name, peer: action.peer, peerPriority: action.peerPriority }, `VRRP ${name}: lower-priority master ${action.peer} on the LAN; re-announcing the VIPs`);
     }
-    const managedGroup = m.groupName !== undefined ? this.groups.get(m.groupName) : undefined;
-    if (!managedGroup) return;
-    const outcome = managedGroup.group.observe(name, action);
-    for (const order of outcome.orders) this.instances.get(order.member)?.runner.sync(order.command);
-    if (outcome.groupState && action.type === 'state') {
-      const { from, to } = outcome.groupState;
-      this.log.info({ syncGroup: managedGroup.group.name, from, to }, `VRRP sync group ${managedGroup.group.name} is ${to}`);
-      this.runNotify(managedGroup.notify, {
-        kind: 'group',
-        name: managedGroup.group.name,
-        state: notifyState(to),
-        previous: from === 'initialize' ? 'initialize' : notifyState(from),
-        reason: action.reason,
-      });
-    }
+    this.groups.observe(m.groupName, name, action);
   }
 
   private onTransition(name: string, m: ManagedInstance, action: Extract<InstanceAction, { type: 'state' }>): void {
@@ -418,12 +379,8 @@ export class VrrpManager {
     m.lastTransition = { at: new Date().toISOString(), from, to, reason };
     const level = to === 'fault' || reason === 'higher-priority' ? 'warn' : 'info';
     this.log[level]({ instance: name, from, to, reason, priority }, `VRRP ${name}: ${from} -> ${to} (${reason})`);
-    this.runNotify(m.spec.notify, instanceNotifyEvent(m.spec.settings, action, priority));
+    this.notify.instance(m.spec, action, priority);
     for (const listener of this.listeners) listener(name, to, reason);
-  }
-
-  private runNotify(hooks: NotifySettings, event: NotifyEvent): void {
-    if (!this.exiting) this.notify.notify(hooks, event);
   }
 
   private failoverOne(name: string, m: ManagedInstance, mode: FailoverMode, holdMs: number): FailoverResult {

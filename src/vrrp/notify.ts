@@ -52,6 +52,17 @@ export function instanceNotifyEvent(
   };
 }
 
+/** The notify event for a sync group's change of state. */
+export function groupNotifyEvent(name: string, transition: { from: VrrpState; to: VrrpState; reason: TransitionReason }): NotifyEvent {
+  return {
+    kind: 'group',
+    name,
+    state: notifyState(transition.to),
+    previous: transition.from === 'initialize' ? 'initialize' : notifyState(transition.from),
+    reason: transition.reason,
+  };
+}
+
 /**
  * The hooks to run, state-specific first, then `any` with the name and state appended. The
  * environment (README "Notify hooks"): LVSD_VRRP_KIND (instance | group), LVSD_VRRP_NAME,
