@@ -12,7 +12,7 @@
 // reason, logged at most once a second, and end their connection; none is ever obeyed.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { hostPort } from '../net/address.js';
-import { ThrottledLog } from '../vrrp/throttled-log.js';
+import { ThrottledLog } from '../log/throttled-log.js';
 import { checkFrame, newNonce, ReplayGuard, signFrame, type DropReason } from './auth.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type PeerBody, type PeerMessage } from './codec.js';
 import type { ChangeRecord } from './types.js';

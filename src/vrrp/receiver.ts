@@ -5,7 +5,7 @@
 import { emptyDropCounts, type DropReason } from './drop-reasons.js';
 import type { ReceivedAdvert } from './instance.js';
 import { decodeAdvert } from './packet.js';
-import { ThrottledLog } from './throttled-log.js';
+import { ThrottledLog } from '../log/throttled-log.js';
 import { familyOf, type IpFamily } from '../net/address.js';
 
 /** What the socket reports about a packet (IP header fields). */

@@ -26,7 +26,7 @@ import {
 import { encodeAdvert } from './packet.js';
 import type { AdvertSink } from './receiver.js';
 import type { InstanceSettings, VipSpec } from './settings.js';
-import { ThrottledLog } from './throttled-log.js';
+import { ThrottledLog } from '../log/throttled-log.js';
 
 /** Sends one VRRP message (no IP header) to `dst`; VrrpSocket.send has this shape. */
 export interface VrrpTransport {

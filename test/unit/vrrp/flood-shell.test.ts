@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeAdvert } from '../../../src/vrrp/packet.js';
 import { VrrpReceiver } from '../../../src/vrrp/receiver.js';
 import { VrrpRunner } from '../../../src/vrrp/runner.js';
-import { ThrottledLog } from '../../../src/vrrp/throttled-log.js';
+import { ThrottledLog } from '../../../src/log/throttled-log.js';
 import { settings } from './harness.js';
 
 const GROUP = '224.0.0.18';

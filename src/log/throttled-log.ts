@@ -2,8 +2,9 @@
 // that refuses every send must cost a counter increment each, not a log line each. The first
 // occurrence of a reason is reported at once; what follows within the window is counted and
 // reported as one summary when the window ends (which opens a new window only if there was
-// something to say). Counting everything is the callers' job (instance-counters.ts); this only decides
-// when to speak.
+// something to say). Counting everything is the callers' job (the VRRP instance counters, the
+// peer link's); this only decides when to speak. A ground-floor module: VRRP and the peer
+// protocol both use it.
 
 /** One report: `count` occurrences of `reason` since the last report, `sample` the latest. */
 export type ThrottledReport<T> = (reason: string, count: number, sample: T) => void;
