@@ -6,18 +6,7 @@
 import { fromSyscallError } from './errors.js';
 import { native, type NativeVrrpSocket } from './native.js';
 import type { IpFamily } from '../net/address.js';
-
-export interface VrrpReceiveInfo {
-  family: IpFamily;
-  /** Sender's address (for IPv6 usually its link-local address, without a %scope suffix). */
-  src: string;
-  /** Destination address of the datagram: 224.0.0.18 / ff02::12 or our unicast address. */
-  dst: string;
-  /** TTL (IPv4) or hop limit (IPv6) the datagram arrived with; RFC 5798 requires 255. */
-  ttl: number;
-  /** Arrival interface. */
-  ifindex: number;
-}
+import type { DatagramInfo } from '../net/datagram.js';
 
 export interface VrrpSocketOptions {
   family: IpFamily;
@@ -37,7 +26,7 @@ export interface VrrpSocketCounters {
   sendErrors: number;
 }
 
-export type VrrpPacketHandler = (payload: Buffer, info: VrrpReceiveInfo) => void;
+export type VrrpPacketHandler = (payload: Buffer, info: DatagramInfo) => void;
 
 const IPPROTO_VRRP = 112;
 const IPV4_MIN_HEADER = 20;

@@ -7,16 +7,7 @@ import type { ReceivedAdvert } from './instance.js';
 import { decodeAdvert } from './packet.js';
 import { ThrottledLog } from '../log/throttled-log.js';
 import { familyOf, type IpFamily } from '../net/address.js';
-
-/** What the socket reports about a packet (IP header fields). */
-export interface VrrpReceiveInfo {
-  family: IpFamily;
-  src: string;
-  dst: string;
-  /** IPv4 TTL or IPv6 hop limit; -1 when the kernel did not say. */
-  ttl: number;
-  ifindex: number;
-}
+import type { DatagramInfo } from '../net/datagram.js';
 
 /** An instance as the receiver sees it: a runner, or a bare state machine in tests. */
 export interface AdvertSink {
@@ -58,7 +49,7 @@ export class VrrpReceiver {
     this.sinks.delete(vrid);
   }
 
-  readonly onPacket = (payload: Buffer, info: VrrpReceiveInfo): void => {
+  readonly onPacket = (payload: Buffer, info: DatagramInfo): void => {
     this.packets++;
     const sink = payload.length >= 2 ? this.sinks.get(payload[1] as number) : undefined;
     const drop = (reason: DropReason): void => {

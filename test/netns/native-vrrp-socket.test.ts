@@ -2,7 +2,8 @@
 // and a routed path (to see a TTL below 255). Every packet uses protocol 112 and addresses from
 // 198.18.0.0/15, 2001:2::/48 or link-local.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { VrrpSocket, type VrrpReceiveInfo, type VrrpSocketOptions } from '../../src/kernel/vrrp-socket.js';
+import type { DatagramInfo } from '../../src/net/datagram.js';
+import { VrrpSocket, type VrrpSocketOptions } from '../../src/kernel/vrrp-socket.js';
 import { KernelError } from '../../src/kernel/errors.js';
 import { describeWith } from '../support/needs.js';
 import { lan, NetnsLab, veth, waitFor, type Netns } from '../support/netns.mjs';
@@ -10,7 +11,7 @@ import { inNetns } from '../../src/kernel/native.js';
 
 interface Received {
   payload: Buffer;
-  info: VrrpReceiveInfo;
+  info: DatagramInfo;
 }
 
 /** Collects what a socket receives; `next` waits (bounded) for the next packet. */
@@ -18,7 +19,7 @@ class Inbox {
   readonly packets: Received[] = [];
   private waiter: (() => void) | undefined;
 
-  readonly handler = (payload: Buffer, info: VrrpReceiveInfo): void => {
+  readonly handler = (payload: Buffer, info: DatagramInfo): void => {
     this.packets.push({ payload, info });
     this.waiter?.();
   };

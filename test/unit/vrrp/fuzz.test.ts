@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { vrrpChecksum, type ChecksumVariant } from '../../../src/vrrp/checksum.js';
 import { DROP_REASONS } from '../../../src/vrrp/drop-reasons.js';
 import type { InstanceAction } from '../../../src/vrrp/instance.js';
-import { VrrpReceiver, type VrrpReceiveInfo } from '../../../src/vrrp/receiver.js';
+import type { DatagramInfo } from '../../../src/net/datagram.js';
+import { VrrpReceiver } from '../../../src/vrrp/receiver.js';
 import { goldenAdverts } from './golden.js';
 import { Harness } from './harness.js';
 
@@ -92,7 +93,7 @@ describe('fuzz: receive path and state machine', () => {
           }
         }
       }
-      const info: VrrpReceiveInfo = {
+      const info: DatagramInfo = {
         family,
         src: below(4) === 0 ? (sources[family][below(sources[family].length)] as string) : g.family === family ? g.src : (sources[family][0] as string),
         dst: below(4) === 0 ? (dsts[family][below(dsts[family].length)] as string) : g.family === family ? g.dst : (dsts[family][0] as string),
