@@ -28,6 +28,7 @@ describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'bird', 'python3', 'tcpdump'],
   beforeAll(async () => {
     lab = await BgpLab.build({ log });
     await Promise.all(DIRECTORS.map((d) => theLab().waitReady(d.name)));
+    log('lvsd on every director has its real servers up');
     await lab.waitAnnounced(FIRST_DIRECTORS);
     const conns = await lab.client.poolOpen(SERVICE, POOL_SIZE);
     log(`ready: the router routes ${SERVICE.vip} via ${FIRST_DIRECTORS.join(', ')}; ${conns.length} long-lived connections open`);
@@ -39,6 +40,9 @@ describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'bird', 'python3', 'tcpdump'],
       const story = d.lvsd.output.split('\n').filter((line) => /BGP|"level":(40|50|60)/.test(line));
       log(`${name} lvsd (${d.lvsd.running ? 'running' : 'exited'}):\n${story.slice(-15).join('\n')}`);
     }
+    // A session that went down outside the crash (BFD starved of CPU) explains a slow or failed step.
+    const sessions = lab.routerBird.output.split('\n').filter((line) => /State changed to (up|stop)|Error/.test(line));
+    log(`router BIRD, session changes:\n${sessions.slice(-30).join('\n')}`);
     await lab.cleanup();
   });
 
@@ -54,7 +58,7 @@ describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'bird', 'python3', 'tcpdump'],
 
   it('a fourth director joins (its BIRD starts): it takes about a quarter of the flows; moved connections keep their real server, none breaks', async () => {
     const r = await join(theLab(), 'd4', FIRST_DIRECTORS);
-    log(`join d4: ${pct(r.moved)} of flows changed director (router's hash-threshold ECMP), ${pct(r.toNew)} went to d4; long-lived: ${r.poolMoved.total} moved director, ${r.poolMoved.working} of them working, ${r.pool.serverChanged} changed real server, ${r.pool.total - r.pool.working} of ${r.pool.total} broken ${r.pool.errors.join('; ')}`);
+    log(`join d4: ${pct(r.moved)} of flows changed director (router's hash-threshold ECMP), ${pct(r.toNew)} went to d4, ${pct(r.movedBetweenOld)} between d1-d3; long-lived: ${r.poolMoved.total} moved director, ${r.poolMoved.working} of them working, ${r.pool.serverChanged} changed real server, ${r.pool.total - r.pool.working} of ${r.pool.total} broken ${r.pool.errors.join('; ')}`);
     expect(r.toNew).toBeGreaterThan(0.15);
     expect(r.toNew).toBeLessThan(0.35);
     expect(r.poolMoved.total).toBeGreaterThan(0);
@@ -65,7 +69,7 @@ describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'bird', 'python3', 'tcpdump'],
 
   it('drain-node withdraws d4 first; after its stop no request failed and every connection kept working', async () => {
     const r = await drain(theLab(), 'd4', FIRST_DIRECTORS);
-    log(`drain d4: router dropped it ${r.withdrawMs} ms after drain-node; stream ${r.stream.failed} of ${r.stream.total} failed; long-lived ${r.pool.working}/${r.pool.total} working (${r.poolViaDrained.working}/${r.poolViaDrained.total} of those through d4)`);
+    log(`drain d4: router dropped it ${r.withdrawMs} ms after drain-node; stream ${r.stream.failed} of ${r.stream.total} failed (a request every ${r.stream.spacingMs.median} ms, at most ${r.stream.spacingMs.max}); long-lived ${r.pool.working}/${r.pool.total} working (${r.poolViaDrained.working}/${r.poolViaDrained.total} of those through d4)`);
     expect(r.reply).toEqual({ maintenance: true, announced: [] });
     expect(r.withdrawMs).toBeDefined();
     expect(r.stream.failed).toBe(0);
@@ -76,11 +80,13 @@ describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'bird', 'python3', 'tcpdump'],
   it('d1 crashes (links down, kill -9): BFD withdraws it, connections through d2 and d3 keep working and most through d1 too', async () => {
     const r = await crash(theLab(), 'd1', ['d2', 'd3']);
     log(
-      `crash d1: router dropped it ${r.withdrawMs} ms after the crash; client gap ${r.gapMs} ms (${r.stream.failed} of ${r.stream.total} requests failed); ` +
+      `crash d1: router dropped it ${r.withdrawMs} ms after d1's link went down (BFD session down at ${r.sessionDownMs} ms; link down ${r.linkDownLagMs} ms after the crash call); ` +
+        `client gap ${r.gapMs} ms (${r.stream.failed} of ${r.stream.total} requests failed, a request every ${r.stream.spacingMs.median} ms, at most ${r.stream.spacingMs.max}); ` +
         `long-lived working: via d2/d3 ${r.viaSurvivors.working}/${r.viaSurvivors.total}, via d1 ${r.viaDead.working}/${r.viaDead.total}, all ${r.all.working}/${r.all.total} ${r.all.errors.join('; ')}`,
     );
     expect(theLab().routerHops()).toEqual(['d2', 'd3']);
-    expect(r.withdrawMs).toBeDefined();
+    // BFD, not the 9 s hold timer, took the route away (the goal is 500 ms: printed, not asserted).
+    expect(r.withdrawMs).toBeLessThan(3_000);
     expect(r.viaDead.total).toBeGreaterThan(0);
     expect(r.viaSurvivors.working / r.viaSurvivors.total).toBeGreaterThanOrEqual(0.99);
     expect(r.all.working / r.all.total).toBeGreaterThanOrEqual(0.95);

@@ -10,6 +10,7 @@
 // Which director carries a flow is read from the router itself (`ip route get` with the ports).
 import { SERVICE } from './bgp-plan.mjs';
 import { sleep } from '../support/netns.mjs';
+import { startStream } from './stream.mjs';
 import { analyseStream } from './traffic.mjs';
 
 /** Source ports whose flows sample the router's hash: 1000 flows, outside the ephemeral range. */
@@ -17,14 +18,14 @@ export const FLOW_PORTS = Array.from({ length: 1_000 }, (_, i) => 20_000 + i);
 
 /** Long-lived connections ask this often; a request unanswered after the timeout breaks its connection (TCP retransmits within it). */
 export const POOL_TIMING = { intervalMs: 2_000, timeoutMs: 10_000 };
-/** Fresh connections under a planned change: one every 20 ms, each failing after 1 s without an answer. */
-export const STREAM_TIMING = { intervalMs: 20, timeoutMs: 1_000 };
+/** Fresh connections under a planned change: one every 10 ms, each failing after 1 s without an answer. */
+export const STREAM_TIMING = { intervalMs: 10, timeoutMs: 1_000 };
 /**
  * Fresh connections for the client gap at a crash: a connection whose SYN went to the dead
  * director is retransmitted after 1 s (the kernel's initial RTO) and would then succeed through
  * the new route, hiding the outage; failing it at 900 ms counts it.
  */
-export const CRASH_STREAM_TIMING = { intervalMs: 20, timeoutMs: 900 };
+export const CRASH_STREAM_TIMING = { intervalMs: 10, timeoutMs: 900 };
 
 const shareOf = (flows, name) => Object.values(flows).filter((d) => d === name).length / Object.keys(flows).length;
 
@@ -53,7 +54,8 @@ function poolOutcome(conns, ports) {
 
 /**
  * A director joins the running ones. Returns the share of sampled flows that changed director
- * (`moved`) and that the newcomer took (`toNew`), and the long-lived connections: those the
+ * (`moved`), that the newcomer took (`toNew`) and that moved between the old directors
+ * (`movedBetweenOld`), and the long-lived connections: those the
  * router moved to another director, and whether each kept working on its real server.
  */
 export async function join(lab, name, running, { settleMs = 3_000 } = {}) {
@@ -71,13 +73,15 @@ export async function join(lab, name, running, { settleMs = 3_000 } = {}) {
   const conns = await lab.client.poolStop();
   const flowsAfter = lab.flowDirectors(FLOW_PORTS);
   const poolAfter = lab.flowDirectors(ports);
-  const moved = FLOW_PORTS.filter((p) => flowsBefore[p] !== flowsAfter[p]).length / FLOW_PORTS.length;
-  const movedPorts = new Set(ports.filter((p) => poolBefore[p] !== poolAfter[p]));
+  const movedPorts = FLOW_PORTS.filter((p) => flowsBefore[p] !== flowsAfter[p]);
+  const moved = movedPorts.length / FLOW_PORTS.length;
+  const poolMovedPorts = new Set(ports.filter((p) => poolBefore[p] !== poolAfter[p]));
   return {
     moved,
     toNew: shareOf(flowsAfter, name),
+    movedBetweenOld: movedPorts.filter((p) => flowsAfter[p] !== name).length / FLOW_PORTS.length,
     pool: poolOutcome(conns, new Set(ports)),
-    poolMoved: poolOutcome(conns, movedPorts),
+    poolMoved: poolOutcome(conns, poolMovedPorts),
   };
 }
 
@@ -91,7 +95,7 @@ export async function drain(lab, name, remaining, { settleMs = 2_000 } = {}) {
   const poolVia = lab.flowDirectors(pool.map((c) => c.localPort));
   const watch = lab.watchRoutes();
   await lab.client.poolStart(POOL_TIMING);
-  await lab.client.streamStart(SERVICE, STREAM_TIMING);
+  const stream = await startStream(lab.ns.client, SERVICE, STREAM_TIMING);
   await sleep(1_000);
   const at = Date.now();
   const reply = await lab.drainNode(name);
@@ -99,15 +103,15 @@ export async function drain(lab, name, remaining, { settleMs = 2_000 } = {}) {
   await sleep(settleMs);
   await lab.stopDirector(name);
   await sleep(settleMs);
-  const records = await lab.client.streamStop();
+  const records = await stream.stop();
   const conns = await lab.client.poolStop();
   const events = await watch.stop();
   const withdrawnAt = events.find((e) => e.t >= at && !e.hops.includes(name))?.t;
-  const stream = analyseStream(records);
+  const outcome = analyseStream(records);
   return {
     reply,
     withdrawMs: withdrawnAt === undefined ? undefined : withdrawnAt - at,
-    stream: { total: stream.total, failed: stream.failed },
+    stream: { total: outcome.total, failed: outcome.failed, spacingMs: outcome.spacingMs },
     pool: poolOutcome(conns, new Set(pool.map((c) => c.localPort))),
     poolViaDrained: poolOutcome(conns, new Set(pool.filter((c) => poolVia[c.localPort] === name).map((c) => c.localPort))),
   };
@@ -115,30 +119,37 @@ export async function drain(lab, name, remaining, { settleMs = 2_000 } = {}) {
 
 /**
  * A director dies (links down, kill -9) under the stream and the pool. Returns when the router
- * dropped it (its `ip monitor`, against the time of death), the stream's gap and failures, and
- * the pool's connections split by the director they went through before.
+ * dropped it, from the moment its link lost carrier (the switch's `ip monitor`): in its FIB
+ * (`withdrawMs`) and when its BIRD took the session down (`sessionDownMs`, its log: BFD's
+ * detection); the stream's gap, failures and spacing; and the pool's connections split by the
+ * director they went through before.
  */
-export async function crash(lab, victim, survivors, { settleMs = 4_000 } = {}) {
+export async function crash(lab, victim, survivors, { settleMs = 3_000 } = {}) {
   const pool = await workingPool(lab);
   const watch = lab.watchRoutes();
   await lab.client.poolStart(POOL_TIMING);
-  await lab.client.streamStart(SERVICE, CRASH_STREAM_TIMING);
+  const stream = await startStream(lab.ns.client, SERVICE, CRASH_STREAM_TIMING);
   await sleep(1_500);
   const via = lab.flowDirectors(pool.map((c) => c.localPort));
   const at = await lab.crash(victim);
   await lab.waitAnnounced(survivors, 30_000);
   // Connections that lost packets retransmit (200 ms, then doubling) into the new route.
   await sleep(settleMs);
-  const records = await lab.client.streamStop();
+  const records = await stream.stop();
   const conns = await lab.client.poolStop();
   const events = await watch.stop();
-  const withdrawnAt = events.find((e) => e.t >= at && !e.hops.includes(victim))?.t;
+  // The link goes down a process start after `at`; the monitor has the kernel's moment.
+  const deadAt = watch.linkDownAt(victim, at) ?? at;
+  const withdrawnAt = events.find((e) => e.t >= deadAt && !e.hops.includes(victim))?.t;
+  const sessionDownAt = lab.routerSessionDownAt(victim, deadAt);
   const gap = analyseStream(records);
   const portsVia = (test) => new Set(pool.filter((c) => test(via[c.localPort])).map((c) => c.localPort));
   return {
-    withdrawMs: withdrawnAt === undefined ? undefined : withdrawnAt - at,
+    withdrawMs: withdrawnAt === undefined ? undefined : withdrawnAt - deadAt,
+    sessionDownMs: sessionDownAt === undefined ? undefined : sessionDownAt - deadAt,
+    linkDownLagMs: deadAt - at,
     gapMs: gap.gapMs,
-    stream: { total: gap.total, failed: gap.failed },
+    stream: { total: gap.total, failed: gap.failed, spacingMs: gap.spacingMs },
     all: poolOutcome(conns, portsVia(() => true)),
     viaSurvivors: poolOutcome(conns, portsVia((d) => d !== victim)),
     viaDead: poolOutcome(conns, portsVia((d) => d === victim)),

@@ -32,7 +32,8 @@ export class BgpLab {
   crash(name: string): Promise<number>;
   stopDirector(name: string): Promise<void>;
   recover(name: string): { lvsd: NetnsProcess; bird: NetnsProcess };
-  watchRoutes(): { events(): RouteEvent[]; stop(): Promise<RouteEvent[]> };
+  routerSessionDownAt(name: string, since: number): number | undefined;
+  watchRoutes(): { events(): RouteEvent[]; linkDownAt(name: string, since: number): number | undefined; stop(): Promise<RouteEvent[]> };
   flowDirectors(ports: number[]): Record<number, string>;
   ipvsClientPorts(name: string): Set<number>;
   ipvsStats(name: string): { conns: number; inPackets: number };

@@ -9,7 +9,8 @@
 //   const lab = await BgpLab.build({ log: console.log });
 //   try { await lab.waitAnnounced(['d1', 'd2', 'd3']); ... } finally { await lab.cleanup(); }
 //
-// Needs root, iproute2, bird2, ipvsadm, python3 (the real servers) and a kernel with IPVS (the lab VM's).
+// Needs root, iproute2, bird2, ipvsadm, python3 (the real servers, the request stream) and a
+// kernel with IPVS (the lab VM's).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,16 +70,21 @@ export function directorConfig(name, dir) {
   ].join('\n');
 }
 
-/** The router's BIRD: ECMP over the directors, BFD to each, routes into its main table. */
+/**
+ * The router's BIRD: ECMP over the directors, BFD to each, routes into its main table. Logs with
+ * milliseconds, sessions' state changes included, for reading when a director was dropped.
+ */
 export function routerBirdConfig() {
   return [
     `router id ${ROUTER.director};`,
+    'log stderr all;',
+    'timeformat log "%T.%3f";',
     'protocol device {}',
     // merge paths: every equally good route to the VIP becomes one multipath kernel route.
     'protocol kernel { merge paths on limit 16; ipv4 { import none; export all; }; }',
     `protocol bfd { interface "*" { min rx interval ${BFD.intervalMs} ms; min tx interval ${BFD.intervalMs} ms; multiplier ${BFD.multiplier}; }; }`,
     // error wait time: a director that comes back is talked to within seconds, not minutes.
-    `template bgp director { local ${ROUTER.director} as ${ROUTER.as}; hold time ${HOLD_TIME_S}; bfd on; error wait time 1, 5; connect retry time 2; ipv4 { import all; export none; }; }`,
+    `template bgp director { local ${ROUTER.director} as ${ROUTER.as}; hold time ${HOLD_TIME_S}; bfd on; debug { states }; error wait time 1, 5; connect retry time 2; ipv4 { import all; export none; }; }`,
     ...DIRECTORS.map((d) => `protocol bgp ${d.name} from director { neighbor ${d.address} as ${DIRECTOR_AS}; }`),
     '',
   ].join('\n');
@@ -228,6 +234,18 @@ export class BgpLab {
     }
   }
 
+  /**
+   * When the router's BIRD took its session to a director down (its log, millisecond times of
+   * day, on the day of `since`): the first at or after `since`, or undefined.
+   */
+  routerSessionDownAt(name, since) {
+    for (const m of this.routerBird.output.matchAll(new RegExp(`^(\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d{3}) <TRACE> ${name}: State changed to stop`, 'gm'))) {
+      const t = new Date(since).setHours(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]));
+      if (t >= since) return t;
+    }
+    return undefined;
+  }
+
   /** Waits until a director's real servers are all up (so mh has the same table everywhere). */
   async waitReady(name, timeoutMs = NODE_COMMAND_TIMEOUT_MS) {
     return waitFor(`${name} to have every real server up`, async () => {
@@ -272,33 +290,26 @@ export class BgpLab {
 
   /**
    * Watches the router's routes (`ip -ts monitor route`, timestamps taken as the kernel's
-   * notifications arrive). `stop()` returns each change of the VIP's route: { t (epoch ms), hops }.
+   * notifications arrive) and the switch's ports (a director's link that goes down shows there
+   * as NO-CARRIER on its port). `stop()` returns each change of the VIP's route in the main
+   * table, { t (epoch ms), hops }.
    */
   watchRoutes() {
-    const proc = this.ns.router.spawn('ip', ['-ts', 'monitor', 'route']);
-    const parse = () => {
-      const events = [];
-      let current;
-      for (const line of proc.output.split('\n')) {
-        const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\]\s*(.*)$/.exec(line);
-        if (m) {
-          current = undefined;
-          const [, stamp, rest] = m;
-          if (!rest.includes(SERVICE.vip)) continue;
-          current = { t: Date.parse(`${stamp.slice(0, 23)}`), deleted: rest.startsWith('Deleted'), hops: [] };
-          events.push(current);
-          line.replace(/via (\d+\.\d+\.\d+\.\d+)/g, (_, a) => current.hops.push(directorByAddress[a] ?? a));
-        } else if (current) {
-          // A multipath route lists its next hops on the lines that follow.
-          line.replace(/via (\d+\.\d+\.\d+\.\d+)/g, (_, a) => current.hops.push(directorByAddress[a] ?? a));
-        }
-      }
-      return events.map((e) => ({ t: e.t, hops: e.deleted ? [] : [...new Set(e.hops)].sort() }));
-    };
+    const routes = this.ns.router.monitor(['route']);
+    const links = this.ns.sw.monitor(['link']);
+    const parse = () =>
+      routes.events().flatMap(({ t, line }) => {
+        if (!line.includes(SERVICE.vip) || line.includes(' table ')) return [];
+        // One line (-o): a multipath route's next hops follow its prefix.
+        const hops = line.startsWith('Deleted') ? [] : [...new Set([...line.matchAll(/via (\d+\.\d+\.\d+\.\d+)/g)].map((m) => directorByAddress[m[1]] ?? m[1]))].sort();
+        return [{ t, hops }];
+      });
     return {
       events: parse,
+      /** When the director's link went down (its switch port lost carrier) at or after `since`. */
+      linkDownAt: (name, since) => links.events().find(({ t, line }) => t >= since && line.includes(` ${name}-eth0@`) && line.includes('NO-CARRIER'))?.t,
       async stop() {
-        await proc.stop(2_000);
+        await Promise.all([routes.stop(), links.stop()]);
         return parse();
       },
     };

@@ -51,6 +51,7 @@ export async function bgpTour({ say, step, heading, table }) {
       [
         ['flows that changed director (Linux hash-threshold ECMP)', pct(j.moved)],
         ['flows d4 took', pct(j.toNew)],
+        ['flows that moved between d1-d3', pct(j.movedBetweenOld)],
         ['long-lived connections moved to another director', j.poolMoved.total],
         ['... of those still working', ratio(j.poolMoved)],
         ['long-lived connections that changed real server', j.pool.serverChanged],
@@ -76,8 +77,9 @@ export async function bgpTour({ say, step, heading, table }) {
     table(
       ['crash d1', 'value'],
       [
-        [`router dropped d1 (BFD ${BFD.intervalMs} ms x ${BFD.multiplier})`, `${c.withdrawMs} ms after the crash`],
-        ['client gap (last answer before .. first after)', `${c.gapMs} ms`],
+        [`router's BIRD dropped the session (BFD ${BFD.intervalMs} ms x ${BFD.multiplier})`, `${c.sessionDownMs} ms after d1's link went down`],
+        ['router forwards without d1', `${c.withdrawMs} ms after d1's link went down`],
+        [`client gap (last answer before .. first after; a request every ${c.stream.spacingMs.median} ms)`, `${c.gapMs} ms`],
         ['fresh requests failed', `${c.stream.failed} of ${c.stream.total}`],
         ['long-lived via d2/d3 working', ratio(c.viaSurvivors)],
         ['long-lived via d1 working (taken over, same real server)', ratio(c.viaDead)],

@@ -21,6 +21,8 @@ export interface StreamAnalysis {
   inGap: number;
   lastBefore: StreamRecord | undefined;
   firstAfter: StreamRecord | undefined;
+  /** Median and largest interval between two requests' starts, ms: the gap's resolution. */
+  spacingMs: { median: number; max: number };
 }
 export interface Share {
   rs: string;

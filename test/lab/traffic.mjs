@@ -89,12 +89,16 @@ export class ClientDriver {
 /**
  * The outcome of a request stream around a failover. The gap runs from the last success before
  * the first failure to the first success after the last failure; `inGap` counts the requests
- * started inside it (those a perfect failover of that length would still lose).
+ * started inside it (those a perfect failover of that length would still lose); `spacingMs` the
+ * median and largest interval between two requests' starts.
  */
 export function analyseStream(records) {
   const failed = records.filter((r) => !r.ok);
   const total = records.length;
-  if (failed.length === 0) return { total, failed: 0, gapMs: 0, inGap: 0, lastBefore: undefined, firstAfter: undefined };
+  // How evenly the requests started: the gap's resolution.
+  const starts = records.slice(1).map((r, i) => r.t - records[i].t).sort((a, b) => a - b);
+  const spacingMs = { median: starts[Math.floor(starts.length / 2)] ?? NaN, max: starts.at(-1) ?? NaN };
+  if (failed.length === 0) return { total, failed: 0, gapMs: 0, inGap: 0, lastBefore: undefined, firstAfter: undefined, spacingMs };
   const firstFail = records.indexOf(failed[0]);
   const lastFail = records.lastIndexOf(failed[failed.length - 1]);
   const lastBefore = records.slice(0, firstFail).findLast((r) => r.ok);
@@ -102,7 +106,7 @@ export function analyseStream(records) {
   const from = lastBefore?.t ?? records[0].t;
   const to = firstAfter?.t ?? records[total - 1].t;
   const inGap = records.filter((r) => r.t > from && r.t < to).length;
-  return { total, failed: failed.length, gapMs: to - from, inGap, lastBefore, firstAfter };
+  return { total, failed: failed.length, gapMs: to - from, inGap, lastBefore, firstAfter, spacingMs };
 }
 
 /** Each real server's share of `hits` next to its share of the configured weights. */

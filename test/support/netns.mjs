@@ -301,6 +301,27 @@ export class Netns {
   }
 
   /**
+   * `ip -ts -o monitor OBJECTS` here: what the kernel reports, one line per event, stamped as it
+   * arrives. `events()` and `stop()` return [{ t (epoch ms), line }]. Start it a moment before
+   * the events (the process takes that long to start under emulation).
+   */
+  monitor(objects) {
+    const proc = this.spawn('ip', ['-ts', '-o', 'monitor', ...objects]);
+    const events = () =>
+      proc.output.split('\n').flatMap((l) => {
+        const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\]\s*(.*)$/.exec(l);
+        return m ? [{ t: Date.parse(m[1].slice(0, 23)), line: m[2] }] : [];
+      });
+    return {
+      events,
+      async stop() {
+        await proc.stop(2_000);
+        return events();
+      },
+    };
+  }
+
+  /**
    * Starts a long-lived process inside the namespace. `ip netns exec` execs the command in
    * place, so the child's PID is the command's PID and stopping it by PID reaches the real process.
    */
