@@ -401,7 +401,7 @@ export class VrrpManager {
     }
     for (const s of changes.splitBrainStarted) {
       const hint = s.checksumDiffers ? 'it uses another VRRPv3 checksum variant and likely rejects ours (set checksum to its variant)' : 'it does not hear our adverts (firewall, one-way link, VRID clash?)';
-      this.log.error({ instance: name, peer: s.peer, peerPriority: s.peerPriority, checksumDiffers: s.checksumDiffers }, `VRRP ${name}: split brain: ${s.peer} keeps advertising while we are master; ${hint}`);
+      this.log.error({ instance: name, peer: s.peer, peerPriority: s.peerPriority, checksumDiffers: s.checksumDiffers }, `VRRP ${name}: split brain: ${s.peer} advertises as master while we are master; ${hint}`);
     }
     for (const peer of changes.splitBrainEnded) this.log.info({ instance: name, peer }, `VRRP ${name}: split brain with ${peer} ended`);
   }

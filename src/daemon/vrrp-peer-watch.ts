@@ -8,6 +8,12 @@
 //   - split brain: while we are master, a peer keeps advertising a non-zero priority. An RFC 5798
 //     peer that hears our higher priority goes backup at once; one that keeps advertising does
 //     not hear us (a checksum variant it rejects, a firewall, a one-way link, a VRID clash).
+//     A peer that advertised as master in another checksum variant while we are master is in
+//     split brain from that one advert: it went master because it did not hear us, and it still
+//     cannot. Its silence afterwards proves nothing (keepalived 2.2.7, master, restarts its advert
+//     timer on every packet it reads, so while our adverts keep arriving on time it sends none),
+//     so that split brain lasts until we stop being master, send its variant, or it advertises
+//     again in ours or with priority 0.
 //
 // lvsd reports both (warning log, status, counter) and does not act on them: the state machine
 // still follows RFC 5798, because yielding to a lower-priority peer on a guess about why it does
@@ -84,6 +90,12 @@ export class PeerWatch {
       const peer = claiming.get(address);
       if (!peer || peer.lastSeenMs - run.lastMs > gap) this.advertising.delete(address);
     }
+    const masterSinceMs = nowMs - status.inStateMs;
+    const rejectingOurs = new Set(
+      status.state === 'master'
+        ? status.peers.filter((p) => p.priority > 0 && p.checksum !== status.sendChecksum && p.lastSeenMs >= masterSinceMs).map((p) => p.address)
+        : [],
+    );
     for (const [address, peer] of claiming) {
       const run = this.advertising.get(address);
       if (!run) this.advertising.set(address, { firstMs: peer.lastSeenMs, lastMs: peer.lastSeenMs, seen: 1 });
@@ -93,7 +105,7 @@ export class PeerWatch {
       }
       const current = this.advertising.get(address) as { firstMs: number; lastMs: number; seen: number };
       const persistent = current.seen >= SPLIT_BRAIN_ADVERTS && current.lastMs - current.firstMs >= SPLIT_BRAIN_INTERVALS * interval;
-      if (persistent && !this.splitBrains.has(address)) {
+      if ((persistent || rejectingOurs.has(address)) && !this.splitBrains.has(address)) {
         const found: SplitBrain = { peer: address, peerPriority: peer.priority, sinceMs: current.firstMs, checksumDiffers: peer.checksum !== status.sendChecksum };
         this.splitBrains.set(address, found);
         this.splitBrainCount++;
@@ -101,7 +113,7 @@ export class PeerWatch {
       }
     }
     for (const address of [...this.splitBrains.keys()]) {
-      if (!this.advertising.has(address)) {
+      if (!this.advertising.has(address) && !rejectingOurs.has(address)) {
         this.splitBrains.delete(address);
         changes.splitBrainEnded.push(address);
       }

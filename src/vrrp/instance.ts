@@ -257,8 +257,9 @@ export class VrrpInstance {
     if (this.settings.family === 6) return 'pseudo-header';
     if (this.settings.checksum === 'rfc5798') return 'pseudo-header';
     if (this.settings.checksum === 'rfc9568') return 'plain';
-    // Learned from the master we follow only: a lower-priority or unknown sender (a forged
-    // priority-1 advert) must not change what our backups accept.
+    // Learned from the master we follow, or from a configured unicast peer that is master below
+    // us (see lowerMaster): any other sender (a forged priority-1 advert) must not change what
+    // our backups accept.
     return this.learnedChecksum ?? 'pseudo-header';
   }
 
@@ -492,20 +493,21 @@ export class VrrpInstance {
    * receiving adverts it rejects may advertise irregularly (keepalived 2.2.7 restarts its advert
    * timer on every packet it reads), and each of its adverts must not count as a new episode.
    *
-   * A configured unicast peer that is still master after we answered its first advert does not
-   * hear us, most likely because it rejects our checksum variant (keepalived's
-   * old_unicast_checksum accepts only its own): with `checksum: auto` we then send its variant.
-   * One advert never does this, and in multicast mode nothing does, since any host on the link
-   * could be the sender.
+   * A configured unicast peer that advertises as master in another checksum variant than ours
+   * most likely rejects ours (keepalived's old_unicast_checksum accepts only its own): with
+   * `checksum: auto` we send its variant from its first advert on, the answer below included, so
+   * it hears us at once. Waiting for a second advert would wait forever: keepalived 2.2.7, master,
+   * restarts its advert timer on every packet it reads, so while ours arrive on time it sends
+   * none. Its own variant is one it accepts, and an lvsd peer accepts every variant. In multicast
+   * mode nothing changes our variant, since any host on the link could be the sender.
    */
   private lowerMaster(r: ReceivedAdvert, now: number): InstanceAction[] {
     if (r.advert.priority === 0) return [];
     const interval = Math.max(r.advert.version === 3 ? advertIntervalMs(r.advert) : 0, this.settings.advertIntervalMs);
     const episodeOver = now - this.lowerMasterHeardAt > LOWER_MASTER_GAP_INTERVALS * interval;
     this.lowerMasterHeardAt = now;
-    if (episodeOver) return [{ type: 'reannounce', peer: r.src, peerPriority: r.advert.priority }];
     if (this.settings.unicastPeers.includes(r.src)) this.learnedChecksum = r.checksum;
-    return [];
+    return episodeOver ? [{ type: 'reannounce', peer: r.src, peerPriority: r.advert.priority }] : [];
   }
 
   // --- timers ---

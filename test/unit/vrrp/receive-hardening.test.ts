@@ -212,15 +212,18 @@ describe('a lower-priority master on the LAN (split brain)', () => {
   });
 });
 
-describe('a configured unicast peer that keeps being master despite our answers', () => {
-  it('once it ignored our answer, checksum auto sends its variant (keepalived old_unicast_checksum)', () => {
+describe('a configured unicast peer that is master below us', () => {
+  it('checksum auto answers its first advert in its variant (keepalived old_unicast_checksum, which then goes silent)', () => {
     const h = master({ unicastPeers: [PEER] });
-    h.receive(PEER, 50, { checksum: 'pseudo-header-multicast', dst: OURS });
-    expect(h.instance.status().sendChecksum).toBe('pseudo-header');
-    h.time += 1000;
     const actions = h.receive(PEER, 50, { checksum: 'pseudo-header-multicast', dst: OURS });
     expect(h.instance.status().sendChecksum).toBe('pseudo-header-multicast');
-    expect(actions).toMatchObject([{ type: 'send-advert', checksum: 'pseudo-header-multicast' }, { type: 'arm' }]);
+    expect(actions).toMatchObject([{ type: 'send-advert', checksum: 'pseudo-header-multicast' }, { type: 'arm' }, { type: 'reannounce' }]);
+  });
+
+  it('an explicit checksum setting is kept', () => {
+    const h = master({ unicastPeers: [PEER], checksum: 'rfc5798' });
+    h.receive(PEER, 50, { checksum: 'pseudo-header-multicast', dst: OURS });
+    expect(h.instance.status().sendChecksum).toBe('pseudo-header');
   });
 
   it('never in multicast mode, whoever keeps sending', () => {
