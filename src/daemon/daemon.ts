@@ -38,6 +38,7 @@ import type { IpvsManager } from './ipvs-manager.js';
 import { startIpvs } from './ipvs-start.js';
 import { LoopDelayMonitor } from './loop-delay.js';
 import { overridesInForce } from './override-state.js';
+import type { ChangeRecord } from '../peer/types.js';
 import { RuntimeChanges } from './runtime-changes.js';
 import { caughtUp, effectiveConfig } from './runtime-servers.js';
 import { SavedState } from './saved-state.js';
@@ -101,6 +102,7 @@ export class Daemon {
       isUp: (service, address, port) => this.passesCheck(service, address, port),
       onChange: () => this.followNames(),
       onLookup: (name, outcome) => this.metrics.recordLookup(name, outcome),
+      ...(opts.lookup ? { lookup: opts.lookup } : {}),
     });
     this.quorumHooks = new QuorumHooks(opts.log);
     this.ipvsSnapshot = new IpvsStatsCache(
@@ -201,7 +203,7 @@ export class Daemon {
       const runtime = this.runtime;
       if (!runtime || !this.ipvs || this.stopping) return;
       const records = runtime.active();
-      const config = effectiveConfig(this.fileConfig, records);
+      const config = this.runningConfig(this.fileConfig, records);
       const diff = diffServices(this.loaded.config, config, this.leftovers);
       if (diff.changed.length > 0 || diff.retired.length > 0) {
         const { failed } = (await this.ipvs.reload(config, diff)).result;
@@ -213,6 +215,16 @@ export class Daemon {
     });
     this.reloading = run.catch((err: unknown) => this.opts.log.error({ err }, 'applying the runtime changes'));
     return run;
+  }
+
+  /**
+   * The config the daemon runs on: the file's, with the operator's runtime real-server changes,
+   * and real servers given by name at their addresses. Every change after start (a reload, a
+   * runtime change, a name that moved) is judged against it; without the addresses a runtime
+   * change would read every named real server as gone.
+   */
+  private runningConfig(file: Config, records: readonly ChangeRecord[]): Config {
+    return this.names.materialize(effectiveConfig(file, records)).config;
   }
 
   /** Between start steps: a stop asked for during start ends it here (Daemon.start then stops). */
@@ -255,7 +267,7 @@ export class Daemon {
       .then(async () => {
         this.namesQueued = false;
         if (this.stopping || !this.ipvs) return;
-        const next = this.names.materialize(effectiveConfig(this.fileConfig, this.runtime?.active() ?? [])).config;
+        const next = this.runningConfig(this.fileConfig, this.runtime?.active() ?? []);
         const diff = diffServices(this.loaded.config, next);
         if (diff.changed.length > 0 || diff.retired.length > 0) {
           await this.ipvs.reload(next, diff);
@@ -344,7 +356,7 @@ export class Daemon {
     // Names the new file adds are looked up first; the change is judged on their addresses.
     this.names.configure(file);
     await this.names.firstLookups();
-    loaded = { config: this.names.materialize(effectiveConfig(file, (this.runtime?.active() ?? []).filter((r) => !caught.has(r)))).config, hash: loaded.hash };
+    loaded = { config: this.runningConfig(file, (this.runtime?.active() ?? []).filter((r) => !caught.has(r))), hash: loaded.hash };
     const decision = decideReload({ current: this.loaded, next: loaded, recorded: this.leftovers, force });
     if (decision.kind === 'refused') {
       this.names.configure(this.fileConfig);

@@ -6,12 +6,22 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callControl } from '../../../src/cli/control-client.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
+import type { IpFamily } from '../../../src/net/address.js';
+import type { NameLookup } from '../../../src/resolve/lookup.js';
+import type { FamilyAnswer } from '../../../src/resolve/types.js';
 import { FakeIpvsKernel } from '../../support/fake-ipvs-kernel.js';
 import { inProcessVrrp, logSink, until, web as vrrpWeb } from './vrrp-fakes.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** app.lab.test answers 198.18.1.21 (ttl 300 s): the daemon's DNS for real servers given by name. */
+const labDns = (): NameLookup => ({
+  lookup: async (name: string, family: IpFamily): Promise<FamilyAnswer> =>
+    name === 'app.lab.test' && family === 4 ? { family, outcome: 'ok', records: [{ address: '198.18.1.21', ttl: 300 }] } : { family, outcome: 'nxdomain', records: [], detail: 'ENOTFOUND' },
+  cancel: () => undefined,
 });
 
 async function start(services: string, ipvs = '', vrrp = '') {
@@ -25,7 +35,7 @@ async function start(services: string, ipvs = '', vrrp = '') {
   write(services, ipvs);
   const kernel = new FakeIpvsKernel();
   const { logger } = logSink();
-  const daemon = await Daemon.start({ configPath, log: logger, openIpvs: async () => kernel.open(), startVrrp: inProcessVrrp() });
+  const daemon = await Daemon.start({ configPath, log: logger, openIpvs: async () => kernel.open(), startVrrp: inProcessVrrp(), lookup: labDns });
   cleanups.push(() => daemon.stop());
   const call = (method: string, params: Record<string, unknown> = {}) => callControl(socket, method, params, 5_000);
   const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -50,6 +60,19 @@ describe('Daemon on the in-memory IPVS kernel', () => {
     expect(text).toContain('lvsd_realserver_configured_weight{service="web",server="198.18.1.12:80"} 50');
     await call('enable', { service: 'web', realServer: '198.18.1.11:80' });
     expect(await scrape()).toContain('lvsd_realserver_weight{service="web",server="198.18.1.11:80"} 100');
+  });
+
+  it('an operator change (drain, add-server) keeps the real servers given by DNS name at their addresses', async () => {
+    const named = `  - { name: web, vip: 198.18.0.100, port: 80, real_servers: [{ address: 198.18.1.11, weight: 100 }, { address: app.lab.test, weight: 30 }] }\n`;
+    const { kernel, call } = await start(named);
+    const app = { address: '198.18.1.21', port: 80 };
+    expect(kernel.weight(WEB, app)).toBe(30);
+    await call('drain', { service: 'web', realServer: '198.18.1.11:80' });
+    expect(kernel.weight(WEB, { address: '198.18.1.11', port: 80 })).toBe(0);
+    expect(kernel.weight(WEB, app)).toBe(30);
+    await call('add-server', { service: 'web', realServer: '198.18.1.12:80', weight: 5 });
+    expect(kernel.weight(WEB, { address: '198.18.1.12', port: 80 })).toBe(5);
+    expect(kernel.weight(WEB, app)).toBe(30);
   });
 
   it('serves the kernel counters as metrics, read once per interval for every family', async () => {

@@ -57,7 +57,10 @@ describe('lvsd add-server / remove-server', () => {
     await until('the configured server up', () => kernel.weight(WEB, rs('198.18.1.11')) === 10, 5_000);
     expect(await call('add-server', { service: 'web', realServer: '198.18.1.13', weight: 5 })).toEqual({ service: 'web', realServer: '198.18.1.13:80', change: 'added', weight: 5 });
     const web = (await status()).services[0];
-    expect(web?.realServers.map((r) => [r.server, r.health])).toEqual([['198.18.1.11:80', 'up'], ['198.18.1.13:80', 'pending']]);
+    expect(web?.realServers.map((r) => r.server)).toEqual(['198.18.1.11:80', '198.18.1.13:80']);
+    expect(web?.realServers[0]?.health).toBe('up');
+    // Pending until its first check answers; on a busy machine that check may have failed already.
+    expect(['pending', 'down']).toContain(web?.realServers[1]?.health);
     expect(web?.runtimeChanges).toEqual([{ server: '198.18.1.13:80', change: 'add', weight: 5, node: 'lb1', at: expect.any(String) }]);
     // Its check fails: not in the kernel (weight undefined), however long we wait for a few checks.
     await new Promise((r) => setTimeout(r, 300));
