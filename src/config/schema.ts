@@ -117,6 +117,10 @@ const ipvsSchema = mapping(
       .describe('a reload (or start) that would remove more than this share of the managed services is refused unless forced (lvsd reload --force)'),
     timeouts: ipvsTimeoutsSchema.prefault({}),
     sync_daemon: syncDaemonSchema.prefault({}),
+    resync_interval: duration(
+      'how often the whole IPVS table is read back and put right (a change made behind lvsd, a lost netlink reply); refused changes are retried sooner, backing off up to this',
+      PERIOD_MAX,
+    ).prefault('60s'),
   },
   'kernel IPVS settings',
 );

@@ -43,7 +43,6 @@ import type { ServiceDiff } from './reload-decision.js';
 /** How long changes are gathered before one reconcile applies them together. */
 const BATCH_MS = 20;
 /** Full read-back of the kernel, catching changes made by others. */
-const RESYNC_MS = 60_000;
 /** Back-off after a reconcile that could not even read the kernel, and the first after refused changes. */
 const RETRY_MS = 1_000;
 /** Draining services are read back at most this often, whatever metrics.ipvs_stats_interval says. */
@@ -117,8 +116,10 @@ export class IpvsManager {
   private fullPending = false;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private readonly resync: NodeJS.Timeout;
-  /** Next try of refused changes; the wait doubles (up to RESYNC_MS) until a full reconcile goes through clean. */
+  /** The periodic full reconcile, every ipvs.resync_interval; re-armed when a reload changes it. */
+  private resync: NodeJS.Timeout | undefined;
+  private resyncMs = 0;
+  /** Next try of refused changes; the wait doubles (up to the resync interval) until a full reconcile goes through clean. */
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MS;
   private stopped = false;
@@ -134,7 +135,15 @@ export class IpvsManager {
     this.masters = new Set(deps.masters);
     this.now = deps.now ?? Date.now;
     deps.health.onChange((c) => this.markDirty(c.service));
-    this.resync = setInterval(() => this.requestFull(), RESYNC_MS).unref();
+    this.armResync();
+  }
+
+  private armResync(): void {
+    const ms = this.config.ipvs.resync_interval;
+    if (ms === this.resyncMs) return;
+    clearInterval(this.resync);
+    this.resyncMs = ms;
+    this.resync = setInterval(() => this.requestFull(), ms).unref();
   }
 
   /**
@@ -170,6 +179,7 @@ export class IpvsManager {
   async reload(config: Config, diff: ServiceDiff): Promise<ReconcileReport> {
     this.config = config;
     this.following = mastershipServices(config);
+    if (!this.stopped) this.armResync();
     return this.serialize(async () => {
       const ids = diff.full ? undefined : [...diff.changed.map(serviceIdFromConfig), ...diff.retired.map((r) => r.service)];
       const kernel = ids ? await this.readIds(ids) : await this.deps.client.read();
@@ -497,7 +507,7 @@ export class IpvsManager {
     const names = new Map(this.config.services.map((s) => [serviceKey(serviceIdFromConfig(s)), s.name]));
     const services = failed.map((op) => names.get(serviceKey(op.service)));
     const delay = this.retryMs;
-    this.retryMs = Math.min(2 * this.retryMs, RESYNC_MS);
+    this.retryMs = Math.min(2 * this.retryMs, this.resyncMs);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       if (services.some((name) => name === undefined)) this.requestFull();

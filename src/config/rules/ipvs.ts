@@ -13,6 +13,12 @@ const timeoutsInWholeSeconds: Rule = (ctx) => {
   }
 };
 
+/** A full read of 10,000 services costs the daemon seconds: more often than each second it would do little else. */
+const resyncAtLeastOneSecond: Rule = (ctx) => {
+  const ms = ctx.config.ipvs.resync_interval;
+  if (ms < 1000) ctx.error(['ipvs', 'resync_interval'], `${formatDuration(ms)} would read the whole IPVS table back without pause, expected at least 1s`);
+};
+
 const syncDaemonNeedsInterface: Rule = (ctx) => {
   const sync = ctx.config.ipvs.sync_daemon;
   if (sync.enabled && sync.interface === undefined) {
@@ -52,4 +58,4 @@ const syncDaemonOneFamily: Rule = (ctx) => {
   });
 };
 
-export const ipvsRules: readonly Rule[] = [timeoutsInWholeSeconds, syncDaemonNeedsInterface, syncDaemonFollowsVrrp, syncDaemonOneFamily];
+export const ipvsRules: readonly Rule[] = [timeoutsInWholeSeconds, resyncAtLeastOneSecond, syncDaemonNeedsInterface, syncDaemonFollowsVrrp, syncDaemonOneFamily];

@@ -45,7 +45,7 @@ describe('examples/lvsd.yaml', () => {
     expect(config.control.socket).toBe('/run/lvsd/lvsd.sock');
     expect(config.metrics.listen).toBe('127.0.0.1:9810');
     expect(config.ipvs).toEqual({
-      purge_unmanaged: false, remove_on_exit: false, state_dir: '/var/lib/lvsd', max_removal_percent: 50, timeouts: {},
+      purge_unmanaged: false, remove_on_exit: false, state_dir: '/var/lib/lvsd', max_removal_percent: 50, timeouts: {}, resync_interval: 60_000,
       sync_daemon: { enabled: false, sync_id: 0, follow_vrrp: true },
     });
   });

@@ -267,6 +267,11 @@ describe('service rules', () => {
 });
 
 describe('ipvs rules', () => {
+  it('the IPVS resync runs at most once a second', () => {
+    expectErrors({ node: { name: 'lb1' }, ipvs: { resync_interval: '500ms' } }, 'ipvs.resync_interval: 500ms would read the whole IPVS table back without pause, expected at least 1s');
+    expectClean({ node: { name: 'lb1' }, ipvs: { resync_interval: '5m' } });
+  });
+
   it('timeouts are whole seconds and not 0', () => {
     expectErrors({ node: { name: 'lb1' }, ipvs: { timeouts: { tcp: '0s' } } }, 'ipvs.timeouts.tcp: 0s would leave the kernel value unchanged, expected at least 1s (or no key)');
     expectClean({ node: { name: 'lb1' }, ipvs: { timeouts: { tcp: '15m', tcpfin: '2m', udp: '5m' } } });

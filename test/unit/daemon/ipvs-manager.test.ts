@@ -101,6 +101,26 @@ describe('IpvsManager batching and scoped reconciles', () => {
     expect(h.kernel.summary()).toEqual(['tcp/198.18.0.100/80 wlc 198.18.1.11:80w100', 'tcp/198.18.0.101/443 wlc 198.18.1.21:443w10,198.18.1.22:443w10']);
   });
 
+  it('resyncs every ipvs.resync_interval, and at the new interval after a reload changes it', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const c1 = servicesConfig(web(), '{ resync_interval: 10s }');
+    const h = await serving(c1);
+    const fullReconciles = () => h.reports.filter((r) => r.scope === 'all').length;
+    const before = fullReconciles();
+    vi.advanceTimersByTime(10_000);
+    await h.manager.settled();
+    expect(fullReconciles()).toBe(before + 1);
+    const c2 = servicesConfig(web(), '{ resync_interval: 5m }');
+    await h.manager.reload(c2, diffServices(c1, c2));
+    const afterReload = fullReconciles();
+    vi.advanceTimersByTime(4 * 60_000);
+    await h.manager.settled();
+    expect(fullReconciles()).toBe(afterReload);
+    vi.advanceTimersByTime(60_000);
+    await h.manager.settled();
+    expect(fullReconciles()).toBe(afterReload + 1);
+  });
+
   it('follows the weight a check reports, and back to the configured one', async () => {
     const h = await serving(servicesConfig(web()));
     h.answers.set('198.18.1.11:80', { ok: true, weight: 30 });
