@@ -47,6 +47,6 @@ if (why) {
 const started = Date.now();
 const extra = process.argv.slice(2);
 const env = { CI: process.env.CI ?? '', NO_COLOR: '1', ...labPackage() };
-const rc = await runInVm(['node', 'node_modules/vitest/vitest.mjs', 'run', '--project', 'kernel', '--reporter=verbose', ...extra], { workdir: projectRoot, env, timeoutS: 1200 });
+const rc = await runInVm(['node', 'node_modules/vitest/vitest.mjs', 'run', '--project', 'kernel', '--reporter=verbose', ...extra], { workdir: projectRoot, env, timeoutS: 1800 });
 console.log(`kernel suite: VM exited with status ${rc} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(rc);
