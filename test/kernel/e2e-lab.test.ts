@@ -1,7 +1,8 @@
 // End to end on the lab VM's kernel: the topology of `npm run demo` (test/lab/topology.mjs), a
 // client, lb1 (master) and lb2 (backup) running `lvsd run`, three real servers serving DR, TUN and
 // NAT at once. One lab for the whole file, because starting node under emulation is slow; the
-// tests run in order and the last ones fail lb1 over and bring it back.
+// tests run in order and the last ones fail lb1 over, bring it back, and (the control for the
+// connection-sync test) turn the sync daemon off by a reload and fail lb1 over again.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/needs.js';
 import { sleep, waitFor } from '../support/netns.mjs';
@@ -157,5 +158,27 @@ describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'tcpdump'], 'E2E lab: DR, TUN 
     const result = await l.client.burst(nat, 12);
     expect(result.failed).toBe(0);
     expect(Object.keys(countBySender(await capture.stop(), macs))).toEqual(['lb1']);
+  });
+
+  it('with the sync daemon turned off by a reload, the same failover resets an established connection', async () => {
+    // Without a synced entry lb2 takes the connection's next segment to its own TCP stack (the
+    // VIP is local there), which resets it: the sync daemon, not luck, kept it alive above.
+    const l = theLab();
+    await l.reconfigure({ syncDaemon: false });
+    for (const lb of loadBalancerNames) await waitFor(`${lb}'s sync daemons to stop`, () => l.ns[lb]?.exec('ipvsadm', ['-L', '--daemon']).trim() === '', { timeoutMs: 10_000, intervalMs: 200 });
+    const conn = await l.client.connOpen(byMode('dr'));
+    // Longer than the sync daemon's 2 s flush, so a sync daemon, were one running, would have sent it.
+    await sleep(3_000);
+    expect(l.ipvsConnections('lb2').some((c) => c.includes(`:${conn.localPort} `))).toBe(false);
+    const killedAt = await l.crash('lb1');
+    await l.waitState('lb2', 'master', 30_000);
+    log(`without sync: lb2 master ${(l.transitionTime('lb2', 'master', killedAt) ?? NaN) - killedAt} ms after the crash`);
+    // lb2's gratuitous ARPs must reach the client before the next segment goes to lb2.
+    await sleep(1_500);
+    const again = await l.client.connRequest();
+    log(`request on the old connection: ${JSON.stringify(again)}`);
+    expect(again.by).toBeUndefined();
+    // Reset by lb2's own stack, not merely unanswered.
+    expect(again.error).toMatch(/ECONNRESET/);
   });
 });

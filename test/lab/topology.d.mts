@@ -23,7 +23,9 @@ export class Lab {
   readonly daemons: Record<string, NetnsProcess>;
   readonly client: ClientDriver;
   readonly preparation: Record<string, PreparationResult>;
-  static build(opts?: { log?: (line: string) => void; syncDaemon?: boolean; preparation?: Preparation }): Promise<Lab>;
+  static build(opts?: { log?: (line: string) => void; preparation?: Preparation }): Promise<Lab>;
+  writeConfig(name: string, opts: { syncDaemon: boolean }): void;
+  reconfigure(opts: { syncDaemon: boolean }): Promise<void>;
   configPath(name: string): string;
   socketPath(name: string): string;
   realServerCommand(rsName: string, tool: 'cli' | 'script', args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
