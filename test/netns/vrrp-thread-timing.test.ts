@@ -130,7 +130,8 @@ describeWith(['root', 'netns', 'tcpdump'], 'VRRP adverts keep their interval whi
     console.log(`VRRP thread: ${context}`);
     // The VRRP thread and nothing else: libuv's pool and V8's helpers stay ordinary threads.
     expect(policies.filter((p) => p === SCHED_RR)).toHaveLength(1);
-    expect(gaps.length).toBeGreaterThan(100);
+    // One reload, read and scrape take about 10 s: some 100 adverts.
+    expect(gaps.length).toBeGreaterThan(60);
     const outside = gaps.filter((g) => Math.abs(g - ADVERT_MS) > TOLERANCE_MS);
     expect(outside, context).toEqual([]);
   });
