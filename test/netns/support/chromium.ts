@@ -95,7 +95,9 @@ export class Chromium {
       await gone;
       clearTimeout(timer);
     }
-    rmSync(this.profile, { recursive: true, force: true });
+    // The browser's helper processes may still be writing into the profile for a moment after
+    // the browser itself exited (ENOTEMPTY seen once in CI): rmSync retries that.
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 
   private page(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
