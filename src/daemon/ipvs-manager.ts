@@ -42,7 +42,6 @@ import type { ServiceDiff } from './reload-decision.js';
 
 /** How long changes are gathered before one reconcile applies them together. */
 const BATCH_MS = 20;
-/** Full read-back of the kernel, catching changes made by others. */
 /** Back-off after a reconcile that could not even read the kernel, and the first after refused changes. */
 const RETRY_MS = 1_000;
 /** Draining services are read back at most this often, whatever metrics.ipvs_stats_interval says. */
