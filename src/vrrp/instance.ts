@@ -439,6 +439,9 @@ export class VrrpInstance {
     }
     const lower = advert.priority < this.advertPriority();
     if (lower && this.mayPreempt()) {
+      // A configured unicast peer that is master below us must hear us once we take over: its
+      // one advert may come while we are still backup (see lowerMaster).
+      if (advert.priority > 0 && this.settings.unicastPeers.includes(r.src)) this.learnedChecksum = r.checksum;
       if (this.settings.preemptDelayMs <= 0) {
         // Discard: Master_Down_Timer runs out and we take over (RFC 5798 6.4.2).
         return [];

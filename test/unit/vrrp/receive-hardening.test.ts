@@ -220,6 +220,13 @@ describe('a configured unicast peer that is master below us', () => {
     expect(actions).toMatchObject([{ type: 'send-advert', checksum: 'pseudo-header-multicast' }, { type: 'arm' }, { type: 'reannounce' }]);
   });
 
+  it('its advert heard while we are still backup sets the variant we take over with', () => {
+    const h = new Harness({ unicastPeers: [PEER], priority: 150 });
+    h.start();
+    h.receive(PEER, 50, { checksum: 'pseudo-header-multicast', dst: OURS });
+    expect(h.instance.status().sendChecksum).toBe('pseudo-header-multicast');
+  });
+
   it('an explicit checksum setting is kept', () => {
     const h = master({ unicastPeers: [PEER], checksum: 'rfc5798' });
     h.receive(PEER, 50, { checksum: 'pseudo-header-multicast', dst: OURS });
