@@ -10,6 +10,8 @@
 //    nothing: a director has no use for the router's routes;
 //  - `graceful restart off`: with it, the router would keep a dead director's routes as stale
 //    for the restart time (RFC 4724), the opposite of what a load balancer wants;
+//  - `error wait time` from bgp.error_wait: how long a failed session stays down before BIRD
+//    answers or calls the router again (BIRD refuses the router's connections meanwhile);
 //  - BFD (RFC 5880) on each peer that asks for it, with the configured interval and multiplier,
 //    so a director that dies without closing its TCP session is withdrawn in interval x multiplier.
 // BIRD 2.0 takes BFD timers per interface pattern, not per BGP protocol: one set for all peers.
@@ -88,6 +90,7 @@ export function birdConfig(bgp: BgpConfig, opts: BirdConfigOptions): string {
       `  local${peer.source_address ? ` ${peer.source_address}` : ''} as ${bgp.local_as};`,
       `  neighbor ${peer.address} as ${peer.as};`,
       `  hold time ${bgp.hold_time / 1000};`,
+      `  error wait time ${bgp.error_wait.min / 1000}, ${bgp.error_wait.max / 1000};`,
       // BIRD takes an iBGP peer as multihop unless told otherwise (and multihop BFD needs a
       // fixed source): the router beside a director is on the shared network either way.
       ...(peer.as === bgp.local_as ? ['  direct;'] : []),

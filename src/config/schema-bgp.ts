@@ -39,6 +39,14 @@ const bfdSchema = mapping(
   'BFD (RFC 5880) timers of the sessions to the peers: a dead director is withdrawn after interval x multiplier',
 );
 
+const errorWaitSchema = mapping(
+  {
+    min: duration('wait after a first failure (whole seconds, at least 1s)', 65_535_000).prefault('60s'),
+    max: duration('longest wait, reached by doubling on failures in a row (whole seconds)', 65_535_000).prefault('300s'),
+  },
+  'after a session fails (BFD or the hold timer took it down, or the router closed it), BIRD neither answers nor calls the peer for this long (BIRD\'s error wait time): it damps a flapping director; a short min brings a director back soon after a blip',
+);
+
 const peerSchema = mapping(
   {
     name: name('peer name, unique; the BIRD protocol is named lvsd_peer_<name>'),
@@ -59,6 +67,7 @@ export const bgpSchema = mapping(
     bird_socket: filePath('BIRD control socket lvsd reads session states from (birdc -s)', { absolute: true }).default('/run/bird/bird.ctl'),
     hold_time: duration('BGP hold time (RFC 4271, whole seconds, at least 3s); BFD detects a dead peer long before it', 65_535_000).prefault('30s'),
     bfd: bfdSchema.prefault({}),
+    error_wait: errorWaitSchema.prefault({}),
     peers: list(peerSchema, 'the routers this director announces to', 'a list of peers').min(1, { error: `${EXPECTED}at least one peer` }),
     vips: list(ipAddress('a service VIP'), 'VIPs to announce; default every service VIP').optional(),
     med: intIn(0, 4294967295, 'a MED').optional().describe('MULTI_EXIT_DISC sent with the routes: lower is preferred, so a standby site sends a higher one'),

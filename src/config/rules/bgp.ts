@@ -59,6 +59,15 @@ const holdTimeInSeconds = withBgp((ctx, bgp) => {
   if (ms % 1000 !== 0 || ms < 3000) ctx.error(['bgp', 'hold_time'], `${formatDuration(ms)} is not a BGP hold time, expected whole seconds from 3s to 65535s (RFC 4271)`);
 });
 
+/** BIRD counts its error wait in whole seconds, and refuses a min above the max. */
+const errorWaitInSeconds = withBgp((ctx, bgp) => {
+  const { min, max } = bgp.error_wait;
+  for (const [key, ms] of [['min', min], ['max', max]] as const) {
+    if (ms % 1000 !== 0 || ms < 1000) ctx.error(['bgp', 'error_wait', key], `${formatDuration(ms)} is not a whole number of seconds from 1s, expected e.g. 5s`);
+  }
+  if (min > max) ctx.error(['bgp', 'error_wait', 'max'], `${formatDuration(max)} is shorter than min ${formatDuration(min)}, expected a max of at least the min`);
+});
+
 const bfdIntervalBounds = withBgp((ctx, bgp) => {
   if (bgp.bfd.interval < BFD_INTERVAL_MIN_MS) {
     ctx.error(['bgp', 'bfd', 'interval'], `${formatDuration(bgp.bfd.interval)} is too short, expected at least ${BFD_INTERVAL_MIN_MS}ms (the director would spend its time on BFD packets and a scheduling hiccup would drop the session)`);
@@ -127,5 +136,5 @@ const consistentSchedulingAcrossDirectors = withBgp((ctx, bgp) => {
 });
 
 export const bgpRules: readonly Rule[] = [
-  asNumbersNotReserved, routerIdIsIpv4, tableIsOurOwn, holdTimeInSeconds, bfdIntervalBounds, peersUnique, peerAddressesUsable, vipsAreServiceVips, everyFamilyHasAPeer, consistentSchedulingAcrossDirectors,
+  asNumbersNotReserved, routerIdIsIpv4, tableIsOurOwn, holdTimeInSeconds, errorWaitInSeconds, bfdIntervalBounds, peersUnique, peerAddressesUsable, vipsAreServiceVips, everyFamilyHasAPeer, consistentSchedulingAcrossDirectors,
 ];

@@ -49,6 +49,8 @@ const cases: Array<[string, Obj, Array<4 | 6>]> = [
   ['4-octet AS numbers, table above 255', withBgp({ local_as: 4200000001, table: 4294967295, peers: [peer({ as: 4294967294 }), peer({ name: 'r1v6', address: '2001:2::fe', as: 131072 })] }), [4, 6]],
   ['shortest and longest hold time', withBgp({ hold_time: '3s' }), [4, 6]],
   ['longest hold time', withBgp({ hold_time: '18h12m15s' }), [4, 6]],
+  ['shortest and longest error wait', withBgp({ error_wait: { min: '1s', max: '18h12m15s' } }), [4, 6]],
+  ['error wait with min and max the same', withBgp({ error_wait: { min: '5s', max: '5s' } }), [4, 6]],
   ['peer names BIRD symbols cannot spell bare, or that name the fragment\'s own symbols', withBgp({ peers: [peer({ name: 'edge-1.dc2' }), peer({ name: 'v6', address: '2001:2::fe' }), peer({ name: 'export', address: '198.18.0.253' })] }), [4, 6]],
   ['iBGP peer', withBgp({ peers: [peer({ as: 65001 }), peer({ name: 'r1v6', address: '2001:2::fe' })] }), [4, 6]],
   ['no VIPs at all', withBgp({}, []), []],
@@ -61,13 +63,13 @@ describeWith(['bird'], 'BIRD config generator (bird -p)', () => {
   });
 
   it('says what it exports and to whom, with the configured values', () => {
-    const text = birdConfig(loaded(withBgp({ med: 50, communities: ['65000:100', '65001:1:2'], peers: [peer({ password: 'pw' }), peer({ name: 'r1v6', address: '2001:2::fe', bfd: false })] })), { families: [4, 6] });
+    const text = birdConfig(loaded(withBgp({ error_wait: { min: '2s' }, med: 50, communities: ['65000:100', '65001:1:2'], peers: [peer({ password: 'pw' }), peer({ name: 'r1v6', address: '2001:2::fe', bfd: false })] })), { families: [4, 6] });
     expect(text).toContain('router id 198.18.0.1;');
     expect(text).toContain('  kernel table 100;\n  learn;');
     expect(text).toContain('import where krt_source = 250;');
     expect(text).toContain('  bgp_med = 50;\n  bgp_community.add((65000,100));\n  bgp_large_community.add((65001,1,2));\n  accept;');
-    expect(text).toContain("protocol bgp 'lvsd_peer_r1' {\n  local as 65001;\n  neighbor 198.18.0.254 as 65000;\n  hold time 30;\n  graceful restart off;\n  bfd on;\n  password \"pw\";\n  ipv4 {\n    table lvsd_vips4;\n    import none;\n    export filter lvsd_export;");
-    expect(text).toContain("protocol bgp 'lvsd_peer_r1v6' {\n  local as 65001;\n  neighbor 2001:2::fe as 65000;\n  hold time 30;\n  graceful restart off;\n  ipv6 {");
+    expect(text).toContain("protocol bgp 'lvsd_peer_r1' {\n  local as 65001;\n  neighbor 198.18.0.254 as 65000;\n  hold time 30;\n  error wait time 2, 300;\n  graceful restart off;\n  bfd on;\n  password \"pw\";\n  ipv4 {\n    table lvsd_vips4;\n    import none;\n    export filter lvsd_export;");
+    expect(text).toContain("protocol bgp 'lvsd_peer_r1v6' {\n  local as 65001;\n  neighbor 2001:2::fe as 65000;\n  hold time 30;\n  error wait time 2, 300;\n  graceful restart off;\n  ipv6 {");
     expect(text).toContain('    min rx interval 100 ms;\n    min tx interval 100 ms;\n    multiplier 3;');
   });
 

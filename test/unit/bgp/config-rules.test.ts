@@ -12,7 +12,7 @@ const errors = (config: Obj) => check(config).errors;
 describe('bgp config rules', () => {
   it('a valid section loads with its defaults', () => {
     const result = parseConfigText(stringify(withBgp({})), 'c.yaml');
-    expect(result.ok && result.config.bgp).toMatchObject({ table: 100, hold_time: 30_000, bfd: { interval: 100, multiplier: 3 }, bird_socket: '/run/bird/bird.ctl', communities: [], flow_takeover: true });
+    expect(result.ok && result.config.bgp).toMatchObject({ table: 100, hold_time: 30_000, error_wait: { min: 60_000, max: 300_000 }, bfd: { interval: 100, multiplier: 3 }, bird_socket: '/run/bird/bird.ctl', communities: [], flow_takeover: true });
     expect(check(withBgp({}))).toEqual({ errors: [], warnings: ['services[0].vip: 198.18.0.100 is not floated by any VRRP instance, it must already be configured on this host', 'services[1].vip: 2001:2::100 is not floated by any VRRP instance, it must already be configured on this host'] });
   });
 
@@ -69,6 +69,13 @@ describe('bgp config rules', () => {
     expect(errors(withBgp({ hold_time: '3500ms' }))).toHaveLength(1);
     expect(errors(withBgp({ hold_time: '18h12m16s' }))).toHaveLength(1);
     expect(errors(withBgp({ hold_time: '3s' }))).toEqual([]);
+  });
+
+  it('error_wait: whole seconds from 1s, min not above max', () => {
+    expect(errors(withBgp({ error_wait: { min: '500ms' } }))).toEqual(['bgp.error_wait.min: 500ms is not a whole number of seconds from 1s, expected e.g. 5s']);
+    expect(errors(withBgp({ error_wait: { min: '1500ms', max: '10s' } }))).toHaveLength(1);
+    expect(errors(withBgp({ error_wait: { min: '10s', max: '5s' } }))).toEqual(['bgp.error_wait.max: 5s is shorter than min 10s, expected a max of at least the min']);
+    expect(errors(withBgp({ error_wait: { min: '1s', max: '1s' } }))).toEqual([]);
   });
 
   it('the kernel table is not one the kernel uses', () => {
