@@ -92,11 +92,18 @@ describeWith(['root', 'netns', 'chromium'], 'status page in headless chromium', 
   });
 
   afterAll(async () => {
-    await browser?.stop();
-    await procs.cleanup();
-    await Promise.all(servers.map((s) => s.stop()));
-    await lab.cleanup();
-    for (const f of [`${tmp}-state`, stateFile, otherStateFile, controlSocket]) rmSync(f, { recursive: true, force: true });
+    // Every step runs even when one throws: a browser profile that would not go once left the
+    // daemon and both health-check servers running after CI.
+    const steps = [
+      () => browser?.stop(),
+      () => procs.cleanup(),
+      () => Promise.all(servers.map((s) => s.stop())),
+      () => lab.cleanup(),
+      () => [`${tmp}-state`, stateFile, otherStateFile, controlSocket].forEach((f) => rmSync(f, { recursive: true, force: true })),
+    ];
+    const failures: unknown[] = [];
+    for (const step of steps) await Promise.resolve().then(step).catch((err: unknown) => failures.push(err));
+    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cleanup step(s) failed`);
   });
 
   const rows = (): Promise<Row[]> =>
