@@ -4,11 +4,13 @@ import type { LabService } from './plan.mjs';
 export const PREFIX: number;
 export const CLIENT: { name: string; address: string };
 export const ROUTER: { name: string; client: string; director: string; as: number };
+export const RESILIENT_ECMP: { birdTable: number; group: number; buckets: number };
 export const DIRECTOR_AS: number;
 export interface BgpLabDirector {
   name: string;
   address: string;
   metrics: string;
+  nexthop: number;
 }
 export const DIRECTORS: BgpLabDirector[];
 export const FIRST_DIRECTORS: string[];
@@ -17,3 +19,4 @@ export const SERVICE: LabService;
 export const VIP_TABLE: number;
 export const BFD: { intervalMs: number; multiplier: number };
 export const HOLD_TIME_S: number;
+export const ERROR_WAIT_S: { min: number; max: number };

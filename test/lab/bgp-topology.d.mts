@@ -18,6 +18,8 @@ export class BgpLab {
   /** lvsd runs on every director from the start, BIRD on the first ones until join. */
   readonly directors: Record<string, { lvsd: NetnsProcess; bird?: NetnsProcess }>;
   readonly routerBird: NetnsProcess;
+  /** resilient-ecmp.py: BIRD's route into the router's resilient nexthop group. */
+  readonly resilientEcmp: NetnsProcess;
   readonly client: ClientDriver;
   configPath(name: string): string;
   socketPath(name: string): string;

@@ -19,7 +19,7 @@ export async function bgpTour({ say, step, heading, table }) {
     ['node', 'address', 'role'],
     [
       [CLIENT.name, CLIENT.address, 'HTTP client: fresh connections and 200 long-lived ones'],
-      [ROUTER.name, `${ROUTER.client}, ${ROUTER.director}`, `BIRD, AS ${ROUTER.as}: ECMP over the directors (merge paths), BFD ${BFD.intervalMs} ms x ${BFD.multiplier}`],
+      [ROUTER.name, `${ROUTER.client}, ${ROUTER.director}`, `BIRD, AS ${ROUTER.as}: ECMP over the directors (merge paths, then a resilient nexthop group), BFD ${BFD.intervalMs} ms x ${BFD.multiplier}`],
       ...DIRECTORS.map((d) => [d.name, d.address, `lvsd in BGP mode + BIRD${FIRST_DIRECTORS.includes(d.name) ? '' : ' (its BIRD starts later: joins)'}`]),
       ...REAL_SERVERS.map((r) => [r.name, r.address, 'HTTP on :80, answers with its name (DR: VIP on lo)']),
     ],
@@ -49,7 +49,7 @@ export async function bgpTour({ say, step, heading, table }) {
     table(
       ['join d4', 'value'],
       [
-        ['flows that changed director (Linux hash-threshold ECMP)', pct(j.moved)],
+        ['flows that changed director (the router\'s resilient ECMP)', pct(j.moved)],
         ['flows d4 took', pct(j.toNew)],
         ['flows that moved between d1-d3', pct(j.movedBetweenOld)],
         ['long-lived connections moved to another director', j.poolMoved.total],

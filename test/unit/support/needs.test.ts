@@ -16,7 +16,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const testDir = join(root, 'test');
 
 /** Programs (and shell words) every Debian system has: its Essential packages, node, and lvsd under test. */
-const ESSENTIAL = new Set(['sh', 'bash', 'cat', 'echo', 'grep', 'for', 'command', 'source', 'sleep', 'true', 'false', 'kill', 'env', 'ldd', 'node', 'npm', 'npx', 'lvsd']);
+const ESSENTIAL = new Set(['sh', 'bash', 'cat', 'echo', 'grep', 'for', 'command', 'source', 'sleep', 'true', 'false', 'kill', 'env', 'ldd', 'chrt', 'node', 'npm', 'npx', 'lvsd']);
 /** Needs that are not a program on PATH but still start one (the asan need is a C++ toolchain). */
 const OTHER_NEEDS: Record<string, readonly string[]> = { asan: ['g++'] };
 /** needs.ts probes for programs itself; that is not a suite starting them. */
