@@ -13,7 +13,11 @@
 //     cannot. Its silence afterwards proves nothing (keepalived 2.2.7, master, restarts its advert
 //     timer on every packet it reads, so while our adverts keep arriving on time it sends none),
 //     so that split brain lasts until we stop being master, send its variant, or it advertises
-//     again in ours or with priority 0.
+//     again in ours or with priority 0. The same holds for a lower-priority peer in another
+//     variant that was still advertising as master when we took over (we preempted it): its
+//     one advert may well have come while we were backup. The cost is a false report when such
+//     a peer hears us after all (an lvsd peer, given another variant explicitly): it goes backup
+//     in silence, and the report stays beside the checksum warning that already names the cause.
 //
 // lvsd reports both (warning log, status, counter) and does not act on them: the state machine
 // still follows RFC 5798, because yielding to a lower-priority peer on a guess about why it does
@@ -57,6 +61,12 @@ const SPLIT_BRAIN_INTERVALS = 3;
  * arriving it sends only when one of ours is late, from a few hundred ms to over a second apart.
  */
 const SPLIT_BRAIN_GAP_INTERVALS = 30;
+/**
+ * A peer whose last advert came at most this many intervals before we became master was master
+ * when we took over: we preempted it. One that died instead fell silent for Master_Down_Interval
+ * (3 intervals and the skew) before we did.
+ */
+const PREEMPTED_WITHIN_INTERVALS = 2;
 
 export class PeerWatch {
   private readonly reportedDifferences = new Set<string>();
@@ -91,9 +101,11 @@ export class PeerWatch {
       if (!peer || peer.lastSeenMs - run.lastMs > gap) this.advertising.delete(address);
     }
     const masterSinceMs = nowMs - status.inStateMs;
+    const claimedSinceOurTakeover = (p: InstanceStatus['peers'][number]): boolean =>
+      p.lastSeenMs >= masterSinceMs || (p.priority < status.priority && p.lastSeenMs >= masterSinceMs - PREEMPTED_WITHIN_INTERVALS * interval);
     const rejectingOurs = new Set(
       status.state === 'master'
-        ? status.peers.filter((p) => p.priority > 0 && p.checksum !== status.sendChecksum && p.lastSeenMs >= masterSinceMs).map((p) => p.address)
+        ? status.peers.filter((p) => p.priority > 0 && p.checksum !== status.sendChecksum && claimedSinceOurTakeover(p)).map((p) => p.address)
         : [],
     );
     for (const [address, peer] of claiming) {

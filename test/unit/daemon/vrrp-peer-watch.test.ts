@@ -80,6 +80,18 @@ describe('PeerWatch', () => {
     expect(w.observe(status('master', [peer(50)], 'pseudo-header', sinceMaster(60_100)), 60_100).splitBrainEnded).toEqual(['198.18.0.1']);
   });
 
+  it('a lower-priority peer in another variant still advertising when we took over is in split brain; one that had died is not', () => {
+    // keepalived went master first, advertised while we were backup, and fell silent once our adverts (which it rejects) came.
+    const preempted = new PeerWatch(100);
+    expect(preempted.observe(status('master', [peer(950)], 'plain', 100), 1100).splitBrainStarted).toMatchObject([{ peer: '198.18.0.1', checksumDiffers: true }]);
+    expect(preempted.observe(status('master', [peer(950)], 'plain', 30_000), 31_000).splitBrainEnded).toEqual([]);
+    // Its last advert came Master_Down_Interval before our takeover: it died, nobody was preempted.
+    expect(new PeerWatch(100).observe(status('master', [peer(650)], 'plain', 100), 1100).splitBrainStarted).toEqual([]);
+    // A higher-priority peer is never preempted; in our own variant it hears us.
+    expect(new PeerWatch(100).observe(status('master', [peer(950, { priority: 200 })], 'plain', 100), 1100).splitBrainStarted).toEqual([]);
+    expect(new PeerWatch(100).observe(status('master', [peer(950)], 'pseudo-header', 100), 1100).splitBrainStarted).toEqual([]);
+  });
+
   it('ends such a split brain when we leave master, and ignores an advert from before our mastership', () => {
     const w = new PeerWatch(100);
     w.observe(status('master', [peer(50)], 'plain', 1000), 100);
