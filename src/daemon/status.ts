@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import type { OperatorOverride, RealServerStatus } from '../health/index.js';
 import { serviceIdFromConfig, sorryDestination } from '../ipvs/desired.js';
 import { drainKey, type Drain } from '../ipvs/drain.js';
-import { serviceKey, serviceName } from '../ipvs/names.js';
+import { serviceName } from '../ipvs/names.js';
 import { hostPort } from '../net/address.js';
 import type { DestinationEntry, KernelIpvs, ServiceId } from '../ipvs/types.js';
 import type { NameStatus } from '../resolve/follower.js';

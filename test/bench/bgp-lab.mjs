@@ -110,6 +110,7 @@ async function bgpRounds() {
         joinMovedPct: j.moved * 100,
         joinToNewPct: j.toNew * 100,
         joinBetweenOldPct: j.movedBetweenOld * 100,
+        joinBucketsPct: j.bucketsMoved * 100,
         joinServerChanged: j.pool.serverChanged,
         joinBroken: j.pool.total - j.pool.working,
         drainWithdrawMs: d.withdrawMs ?? NaN,
@@ -155,6 +156,7 @@ line('200 long-lived connections working after, %', fmt(col(vrrp, 'connsPct'), 1
 line('  ... through the surviving directors, %', '-', fmt(col(bgp, 'survivorsPct'), 1));
 line('  ... through the dead director, %', '(all via lb1)', fmt(col(bgp, 'deadPct'), 1));
 console.log(`  through the dead director, per round: ${bgp.map((r) => r.dead).join(', ')}`);
+line('4th director joins: router hash buckets that change director, %', '-', fmt(col(bgp, 'joinBucketsPct'), 1));
 line('4th director joins: flows that change director, %', '-', fmt(col(bgp, 'joinMovedPct'), 1));
 line('4th director joins: flows it takes, %', '-', fmt(col(bgp, 'joinToNewPct'), 1));
 line('4th director joins: flows moved between the others, %', '-', fmt(col(bgp, 'joinBetweenOldPct'), 1));

@@ -58,8 +58,10 @@ describeWith(['root', 'netns', 'ipvs', 'ipvsadm', 'bird', 'python3', 'tcpdump'],
 
   it('a fourth director joins (its BIRD starts): it takes a quarter of the flows and no flow moves between the others; moved connections keep their real server, none breaks', async () => {
     const r = await join(theLab(), 'd4', FIRST_DIRECTORS);
-    log(`join d4: ${pct(r.moved)} of flows changed director (router's resilient ECMP, ${RESILIENT_ECMP.buckets} buckets), ${pct(r.toNew)} went to d4, ${pct(r.movedBetweenOld)} between d1-d3; long-lived: ${r.poolMoved.total} moved director, ${r.poolMoved.working} of them working, ${r.pool.serverChanged} changed real server, ${r.pool.total - r.pool.working} of ${r.pool.total} broken ${r.pool.errors.join('; ')}`);
-    // The goal is a quarter: exactly the buckets d4 takes (1,000 sampled flows: a few points of noise).
+    log(`join d4: ${pct(r.bucketsMoved)} of the router's ${RESILIENT_ECMP.buckets} hash buckets and ${pct(r.moved)} of 1000 sampled flows changed director, ${pct(r.toNew)} went to d4, ${pct(r.movedBetweenOld)} between d1-d3; long-lived: ${r.poolMoved.total} moved director, ${r.poolMoved.working} of them working, ${r.pool.serverChanged} changed real server, ${r.pool.total - r.pool.working} of ${r.pool.total} broken ${r.pool.errors.join('; ')}`);
+    // The goal, at most a quarter, holds for the buckets exactly; 1,000 sampled flows show it
+    // within a few points of noise, and that none moves between the others.
+    expect(r.bucketsMoved).toBeLessThanOrEqual(0.25);
     expect(r.moved).toBeLessThan(0.3);
     expect(r.toNew).toBeGreaterThan(0.2);
     expect(r.movedBetweenOld).toBe(0);

@@ -19,7 +19,7 @@ export interface PoolOutcome {
   errors: string[];
 }
 export function spread(lab: BgpLab, directors: string[], n?: number): Promise<{ burst: BurstResult; perDirector: Array<{ director: string; conns: number; inPackets: number; flowShare: number }> }>;
-export function join(lab: BgpLab, name: string, running: string[], opts?: { settleMs?: number }): Promise<{ moved: number; toNew: number; movedBetweenOld: number; pool: PoolOutcome; poolMoved: PoolOutcome }>;
+export function join(lab: BgpLab, name: string, running: string[], opts?: { settleMs?: number }): Promise<{ moved: number; toNew: number; movedBetweenOld: number; bucketsMoved: number; pool: PoolOutcome; poolMoved: PoolOutcome }>;
 export function drain(
   lab: BgpLab,
   name: string,

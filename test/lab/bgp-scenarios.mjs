@@ -55,7 +55,8 @@ function poolOutcome(conns, ports) {
 /**
  * A director joins the running ones. Returns the share of sampled flows that changed director
  * (`moved`), that the newcomer took (`toNew`) and that moved between the old directors
- * (`movedBetweenOld`), and the long-lived connections: those the
+ * (`movedBetweenOld`); the share of the router's hash buckets that changed director
+ * (`bucketsMoved`: the exact figure the flows sample); and the long-lived connections: those the
  * router moved to another director, and whether each kept working on its real server.
  */
 export async function join(lab, name, running, { settleMs = 3_000 } = {}) {
@@ -63,6 +64,7 @@ export async function join(lab, name, running, { settleMs = 3_000 } = {}) {
   const ports = pool.map((c) => c.localPort);
   const flowsBefore = lab.flowDirectors(FLOW_PORTS);
   const poolBefore = lab.flowDirectors(ports);
+  const bucketsBefore = lab.routerBuckets();
   await lab.client.poolStart(POOL_TIMING);
   // lvsd already runs there with its services up (BgpLab.build): the director joins when its BIRD comes up.
   await lab.waitReady(name);
@@ -73,6 +75,7 @@ export async function join(lab, name, running, { settleMs = 3_000 } = {}) {
   const conns = await lab.client.poolStop();
   const flowsAfter = lab.flowDirectors(FLOW_PORTS);
   const poolAfter = lab.flowDirectors(ports);
+  const bucketsAfter = lab.routerBuckets();
   const movedPorts = FLOW_PORTS.filter((p) => flowsBefore[p] !== flowsAfter[p]);
   const moved = movedPorts.length / FLOW_PORTS.length;
   const poolMovedPorts = new Set(ports.filter((p) => poolBefore[p] !== poolAfter[p]));
@@ -80,6 +83,7 @@ export async function join(lab, name, running, { settleMs = 3_000 } = {}) {
     moved,
     toNew: shareOf(flowsAfter, name),
     movedBetweenOld: movedPorts.filter((p) => flowsAfter[p] !== name).length / FLOW_PORTS.length,
+    bucketsMoved: bucketsAfter.filter((d, i) => d !== bucketsBefore[i]).length / bucketsAfter.length,
     pool: poolOutcome(conns, new Set(ports)),
     poolMoved: poolOutcome(conns, poolMovedPorts),
   };

@@ -21,6 +21,8 @@ export class BgpLab {
   /** resilient-ecmp.py: BIRD's route into the router's resilient nexthop group. */
   readonly resilientEcmp: NetnsProcess;
   readonly client: ClientDriver;
+  /** The director of each hash bucket of the router's resilient group, by bucket index. */
+  routerBuckets(): string[];
   configPath(name: string): string;
   socketPath(name: string): string;
   startLvsd(name: string): NetnsProcess;

@@ -238,6 +238,13 @@ export class BgpLab {
     return routes.flatMap((r) => (r.nexthops ? r.nexthops.map((h) => h.gateway) : r.gateway ? [r.gateway] : [])).map((a) => directorByAddress[a] ?? a).sort();
   }
 
+  /** The router's resilient group: the director each hash bucket sends its flows to, by bucket index. */
+  routerBuckets() {
+    const byNexthop = Object.fromEntries(DIRECTORS.map((d) => [d.nexthop, d.name]));
+    const buckets = JSON.parse(this.ns.router.ip('-j', 'nexthop', 'bucket', 'show', 'id', String(RESILIENT_ECMP.group)) || '[]');
+    return buckets.map((b) => byNexthop[b.bucket.nhid] ?? String(b.bucket.nhid));
+  }
+
   /** Waits until the router routes the VIP through exactly `names`. */
   async waitAnnounced(names, timeoutMs = NODE_COMMAND_TIMEOUT_MS) {
     const want = JSON.stringify([...names].sort());

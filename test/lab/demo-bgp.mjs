@@ -3,7 +3,7 @@
 // fourth joins, is drained (`lvsd drain-node`) and stopped; then one is killed -9 and the router
 // drops it by BFD while 200 long-lived connections carry on. demo.mjs runs it inside the lab VM
 // when the host kernel has no IPVS, and passes `say`, `step`, `heading` and `table` in.
-import { BFD, CLIENT, DIRECTORS, FIRST_DIRECTORS, REAL_SERVERS, ROUTER, SERVICE } from './bgp-plan.mjs';
+import { BFD, CLIENT, DIRECTORS, FIRST_DIRECTORS, REAL_SERVERS, RESILIENT_ECMP, ROUTER, SERVICE } from './bgp-plan.mjs';
 import { POOL_TIMING, STREAM_TIMING, crash, drain, join, spread } from './bgp-scenarios.mjs';
 import { deleteAllOnSignal } from '../support/netns.mjs';
 
@@ -49,7 +49,8 @@ export async function bgpTour({ say, step, heading, table }) {
     table(
       ['join d4', 'value'],
       [
-        ['flows that changed director (the router\'s resilient ECMP)', pct(j.moved)],
+        [`the router's ${RESILIENT_ECMP.buckets} hash buckets that changed director (resilient ECMP)`, pct(j.bucketsMoved)],
+        ['flows that changed director (1000 sampled)', pct(j.moved)],
         ['flows d4 took', pct(j.toNew)],
         ['flows that moved between d1-d3', pct(j.movedBetweenOld)],
         ['long-lived connections moved to another director', j.poolMoved.total],
