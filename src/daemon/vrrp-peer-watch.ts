@@ -24,7 +24,7 @@
 // not hear us could just as well move the VIPs to a node with a dead uplink.
 // Pure: fed instance status snapshots and a monotonic clock.
 import type { ChecksumVariant } from '../vrrp/checksum.js';
-import type { InstanceStatus } from '../vrrp/instance.js';
+import type { InstanceStatus, PeerStatus } from '../vrrp/instance.js';
 
 export interface ChecksumDifference {
   peer: string;
@@ -101,7 +101,7 @@ export class PeerWatch {
       if (!peer || peer.lastSeenMs - run.lastMs > gap) this.advertising.delete(address);
     }
     const masterSinceMs = nowMs - status.inStateMs;
-    const claimedSinceOurTakeover = (p: InstanceStatus['peers'][number]): boolean =>
+    const claimedSinceOurTakeover = (p: PeerStatus): boolean =>
       p.lastSeenMs >= masterSinceMs || (p.priority < status.priority && p.lastSeenMs >= masterSinceMs - PREEMPTED_WITHIN_INTERVALS * interval);
     const rejectingOurs = new Set(
       status.state === 'master'

@@ -1,5 +1,6 @@
 // BGP mode end to end on the lab VM's kernel (test/lab/bgp-topology.mjs): a client, a router
-// running BIRD with ECMP (`merge paths`, followed into a resilient nexthop group) and BFD, directors running lvsd in BGP mode beside their
+// running BIRD with ECMP (`merge paths`, followed into a resilient nexthop group) and BFD,
+// directors running lvsd in BGP mode beside their
 // own BIRD (DR, `mh` with `mh-port`, flow takeover), three real servers. One lab for the file;
 // the tests run in order: traffic over d1-d3, d4 joins, d4 is drained and stopped, d1 crashes.
 // 200 long-lived connections run through all of it. Numbers are printed (the bench repeats them:

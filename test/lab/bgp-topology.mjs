@@ -1,7 +1,8 @@
 // The BGP lab: active-active directors behind a router's ECMP (bgp-plan.mjs has the addresses).
 // A client, an upstream router running BIRD (`merge paths`: one multipath route over every
 // director that announces the VIP, BFD to each) and resilient ECMP (resilient-ecmp.py follows
-// BIRD's route into a resilient nexthop group, so a director that joins takes only its share), directors d1-d4 each running lvsd in BGP mode
+// BIRD's route into a resilient nexthop group, so a director that joins takes only its share),
+// directors d1-d4 each running lvsd in BGP mode
 // beside its own BIRD (the config `lvsd bgp-config` generates), DR to three real servers, the
 // `mh` scheduler with `mh-port`, flow takeover (sloppy_tcp) on. Each namespace has its own IPVS.
 // The router hashes on addresses and ports (fib_multipath_hash_policy 1), so one client's flows
@@ -35,6 +36,7 @@ const director = (name) => {
   return d;
 };
 const directorByAddress = Object.fromEntries(DIRECTORS.map((d) => [d.address, d.name]));
+const directorByNexthop = Object.fromEntries(DIRECTORS.map((d) => [d.nexthop, d.name]));
 
 /** The lvsd configuration of one director: the same service, real servers, order and weights on all. */
 export function directorConfig(name, dir) {
@@ -240,9 +242,8 @@ export class BgpLab {
 
   /** The router's resilient group: the director each hash bucket sends its flows to, by bucket index. */
   routerBuckets() {
-    const byNexthop = Object.fromEntries(DIRECTORS.map((d) => [d.nexthop, d.name]));
     const buckets = JSON.parse(this.ns.router.ip('-j', 'nexthop', 'bucket', 'show', 'id', String(RESILIENT_ECMP.group)) || '[]');
-    return buckets.map((b) => byNexthop[b.bucket.nhid] ?? String(b.bucket.nhid));
+    return buckets.map((b) => directorByNexthop[b.bucket.nhid] ?? String(b.bucket.nhid));
   }
 
   /** Waits until the router routes the VIP through exactly `names`. */

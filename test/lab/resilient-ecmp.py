@@ -26,12 +26,11 @@ monitor = subprocess.Popen(['ip', '-o', 'monitor', 'route'], stdout=subprocess.P
 print('following', flush=True)
 
 
-def gateways(line):
+def gateways(words):
     """The next hops of a route line (`-o`: a multipath route's hops follow on the same line)."""
-    if line.startswith('Deleted'):
+    if words[0] == 'Deleted':
         return []
-    words = line.split()
-    return sorted({words[i + 1] for i, w in enumerate(words[:-1]) if w == 'via'})
+    return sorted({nexthop for w, nexthop in zip(words, words[1:]) if w == 'via'})
 
 
 def is_bird_vip_route(words):
@@ -42,9 +41,10 @@ def is_bird_vip_route(words):
 
 applied = None
 for line in monitor.stdout:
-    if not is_bird_vip_route(line.split()):
+    words = line.split()
+    if not is_bird_vip_route(words):
         continue
-    hops = [g for g in gateways(line) if g in NEXTHOP_IDS]
+    hops = [g for g in gateways(words) if g in NEXTHOP_IDS]
     if hops == applied:
         continue
     if hops:

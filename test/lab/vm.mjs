@@ -186,9 +186,9 @@ export async function runInVm(command, { workdir = projectRoot, timeoutS = 900, 
     // TCG keeps translated code in a buffer (1 GiB by default) and, when it is full, throws it
     // all away with every vCPU stopped, then translates everything again: in a kernel-suite run
     // that happened every 3-4 minutes (`info jit`: 5 flushes), and such a stall is the likely
-    // cause of every BFD session of the BGP lab dropping at once (CI, twice). A node process maps its 100 MB binary at a
-    // random address, and TCG keys code by virtual address, so each of the suite's hundreds of
-    // node starts translated node afresh. Without address randomization (norandmaps) they share
+    // cause of every BFD session of the BGP lab dropping at once (CI, twice). A node process maps
+    // its 100 MB binary at a random address, and TCG keys code by virtual address, so each of the
+    // suite's hundreds of node starts translated node afresh. Without address randomization (norandmaps) they share
     // the translations, and with the largest buffer (2 GiB) the suite ran without one flush
     // and 10% faster (926 s against about 1,040).
     const args = [

@@ -53,17 +53,20 @@ const tableIsOurOwn = withBgp((ctx, bgp) => {
   if (kernel) ctx.error(['bgp', 'table'], `table ${bgp.table} is the kernel's ${kernel} table, where lvsd's routes would change how this host forwards; expected a table of its own such as 100`);
 });
 
+/** BIRD takes these timers in whole seconds. */
+const wholeSecondsFrom = (ms: number, leastMs: number): boolean => ms % 1000 === 0 && ms >= leastMs;
+
 /** RFC 4271 4.2: the hold time is whole seconds, 0 or at least 3; 0 (no keepalives) is refused: a hung BIRD would then never be noticed without BFD. */
 const holdTimeInSeconds = withBgp((ctx, bgp) => {
   const ms = bgp.hold_time;
-  if (ms % 1000 !== 0 || ms < 3000) ctx.error(['bgp', 'hold_time'], `${formatDuration(ms)} is not a BGP hold time, expected whole seconds from 3s to 65535s (RFC 4271)`);
+  if (!wholeSecondsFrom(ms, 3000)) ctx.error(['bgp', 'hold_time'], `${formatDuration(ms)} is not a BGP hold time, expected whole seconds from 3s to 65535s (RFC 4271)`);
 });
 
-/** BIRD counts its error wait in whole seconds, and refuses a min above the max. */
+/** BIRD refuses an error wait min above its max. */
 const errorWaitInSeconds = withBgp((ctx, bgp) => {
   const { min, max } = bgp.error_wait;
   for (const [key, ms] of [['min', min], ['max', max]] as const) {
-    if (ms % 1000 !== 0 || ms < 1000) ctx.error(['bgp', 'error_wait', key], `${formatDuration(ms)} is not a whole number of seconds from 1s, expected e.g. 5s`);
+    if (!wholeSecondsFrom(ms, 1000)) ctx.error(['bgp', 'error_wait', key], `${formatDuration(ms)} is not a whole number of seconds from 1s, expected e.g. 5s`);
   }
   if (min > max) ctx.error(['bgp', 'error_wait', 'max'], `${formatDuration(max)} is shorter than min ${formatDuration(min)}, expected a max of at least the min`);
 });
